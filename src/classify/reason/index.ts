@@ -1,0 +1,53 @@
+import type { ReasonRule } from './rule.js';
+import { authfailure } from './why-authfailure.js';
+import { badreputation } from './why-badreputation.js';
+import { blocked } from './why-blocked.js';
+import { contenterror } from './why-contenterror.js';
+import { exceedlimit } from './why-exceedlimit.js';
+import { expired } from './why-expired.js';
+import { failedstarttls } from './why-failedstarttls.js';
+import { filtered } from './why-filtered.js';
+import { hasmoved } from './why-hasmoved.js';
+import { hostunknown } from './why-hostunknown.js';
+import { mailboxfull } from './why-mailboxfull.js';
+import { mailererror } from './why-mailererror.js';
+import { mesgtoobig } from './why-mesgtoobig.js';
+import { networkerror } from './why-networkerror.js';
+import { norelaying } from './why-norelaying.js';
+import { notaccept } from './why-notaccept.js';
+import { notcompliantrfc } from './why-notcompliantrfc.js';
+import { policyviolation } from './why-policyviolation.js';
+import { rejected } from './why-rejected.js';
+import { requireptr } from './why-requireptr.js';
+import { securityerror } from './why-securityerror.js';
+import { spamdetected } from './why-spamdetected.js';
+import { speeding } from './why-speeding.js';
+import { suspend } from './why-suspend.js';
+import { syntaxerror } from './why-syntaxerror.js';
+import { systemerror } from './why-systemerror.js';
+import { systemfull } from './why-systemfull.js';
+import { toomanyconn } from './why-toomanyconn.js';
+import { userunknown } from './why-userunknown.js';
+import { virusdetected } from './why-virusdetected.js';
+
+export type { ReasonRule } from './rule.js';
+export { defineRule, normaliseText } from './rule.js';
+
+/**
+ * Probe order: the most specific evidence first. Sender-side causes (authentication, reputation,
+ * rate) come before address causes, so "5.1.1 ... rate limit" is speeding, not userunknown;
+ * blocklists come before the broad "spam" word so "blocked using spamhaus" stays blocked.
+ */
+export const RULES: readonly ReasonRule[] = [
+  authfailure, virusdetected, requireptr, badreputation, speeding, toomanyconn,
+  mailboxfull, mesgtoobig, exceedlimit, hasmoved, notaccept, suspend, userunknown, hostunknown,
+  norelaying, blocked, spamdetected, policyviolation, filtered, rejected, failedstarttls, securityerror,
+  notcompliantrfc, contenterror, syntaxerror, systemfull, systemerror, expired, networkerror, mailererror,
+];
+
+/** First reason whose phrases occur in the (already normalised) text. */
+export function reasonFromText(normalised: string): ReasonRule['reason'] | undefined {
+  if (!normalised) return undefined;
+  for (const rule of RULES) if (rule.probe(normalised)) return rule.reason;
+  return undefined;
+}

@@ -1,0 +1,7 @@
+import { defineRule } from './rule.js';
+
+/** An SMTP command or argument was not understood. */
+export const syntaxerror = defineRule('syntaxerror', [
+  'syntax error', 'command unrecognized', 'unrecognized command', 'invalid command', 'command not recognized',
+  'bad sequence of commands', 'line too long', 'command not implemented', 'syntax not recognized',
+]);

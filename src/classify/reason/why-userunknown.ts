@@ -1,0 +1,26 @@
+import { defineRule } from './rule.js';
+
+/** The mailbox (local part) does not exist at the destination. */
+export const userunknown = defineRule('userunknown', [
+  'user unknown', 'unknown user', 'userunknown', 'no such user', 'no such mailbox', 'no such recipient',
+  'no such account', 'no such person', 'no such local user', 'unknown recipient', 'recipient unknown',
+  'unknown local part', 'unknown local-part', 'unknown mailbox', 'unknown address', 'address unknown',
+  'unknown email address', 'user not found', 'recipient not found', 'mailbox not found', 'account not found',
+  'address not found', 'user does not exist', 'user doesn\'t exist', 'mailbox does not exist',
+  'recipient does not exist', 'account does not exist', 'address does not exist', 'user not exist',
+  'does not exist here', 'email account that you tried to reach does not exist',
+  'no mailbox here by that name', 'not a valid mailbox', 'invalid mailbox', 'invalid recipient',
+  'invalid user', 'not a valid user', 'unknown or illegal user', 'unrouteable address',
+  'recipient name is not recognized', 'is not a known user', 'bad destination mailbox address',
+  'no account by that name', 'mailbox unavailable', 'mailbox not available', 'mailbox is unavailable',
+  'this user doesn\'t have a', 'not our customer', 'recipient address rejected: user',
+  'recipient address rejected: unknown', 'recipient address rejected: undeliverable',
+  'recipient address rejected: invalid', 'recipient address rejected: access denied',
+  'address rejected', 'recipient rejected', 'rcpt to: unknown', 'unknown or invalid', 'no valid recipients',
+  'user is not here', 'resolver.adr.recipientnotfound', 'recipientnotfound', 'the recipient\'s mailbox is unavailable',
+  'no mailbox by that name', 'mailbox name not allowed', 'user unknown in', 'unknown in local recipient table',
+  'invalid address', 'not listed in domino directory', 'not listed in public name', 'is not a valid email',
+  'no longer valid', 'address is no longer', 'is not a valid recipient', 'mailbox is not valid',
+  'destinataire inconnu', 'utilisateur inconnu', 'adresse inconnue', 'unbekannt', 'no existe',
+  'ディレクトリのリストにありません', '宛先不明', 'このアドレスは存在しません',
+], [/\bmailbox [^ ]{1,80} does not exist/, /\b(?:user|recipient|address|mailbox) [^ ]{1,80} (?:is )?unknown\b/]);

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { Rebound, openStore } from './main.js';
+import { StoreCorruptError } from './store/index.js';
+import { systemClock } from './util/clock.js';
+import { createLogger, silentLogger } from './util/logger.js';
+import { hashPassword } from './util/password.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DEFAULT_CONFIG = path.resolve(here, '..', 'config', 'default.json');
+
+function configPath(opt?: string): string {
+  return opt ?? process.env.REBOUND_CONFIG ?? DEFAULT_CONFIG;
+}
+
+function readConfig(opt?: string): Config {
+  const file = configPath(opt);
+  if (!existsSync(file)) throw new ConfigError(`configuration file ${file} not found (use --config FILE or REBOUND_CONFIG)`);
+  return loadConfig(file);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
+}
+
+async function openReadOnlyStore(config: Config) {
+  const store = openStore(config, silentLogger(), systemClock);
+  await store.open({ readOnly: true });
+  return store;
+}
+
+const program = new Command();
+program.name('rebound').description('Self-hosted SMTP relay and bounce server').showHelpAfterError();
+
+program
+  .command('start')
+  .description('start the relay (submission server and delivery)')
+  .option('-c, --config <file>', 'configuration file (default: config/default.json, or REBOUND_CONFIG)')
+  .action(async (opts: { config?: string }) => {
+    const config = readConfig(opts.config);
+    const logger = createLogger(config.log.level);
+    const app = await Rebound.start(config, { logger });
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      app.stop().then(() => process.exit(0), (err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('hash-password')
+  .description('print an scrypt hash for a submission user or an HTTP token (reads stdin when no argument)')
+  .argument('[password]')
+  .action(async (password?: string) => {
+    const pw = password ?? (await readStdin());
+    if (!pw) throw new ConfigError('empty password');
+    process.stdout.write((await hashPassword(pw)) + '\n');
+  });
+
+program
+  .command('status')
+  .description('show a recipient: flag, reason, last outcome and recent attempts')
+  .argument('<email>')
+  .option('-c, --config <file>')
+  .option('--json', 'JSON output')
+  .action(async (email: string, opts: { config?: string; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    const store = await openReadOnlyStore(config);
+    const key = email.toLowerCase();
+    const record = store.getRecipient(key) ?? store.getRecipient(email) ?? null;
+    const events = store.eventsForRecipient(record?.email ?? email, 20);
+    print(!!opts.json, { email, record, events }, () => {
+      if (!record) return `${email}: no record (nothing sent to it yet)`;
+      const lines = [
+        `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
+        `  consecutive failures: ${record.consecutiveFailures}  delivered: ${record.deliveredCount}  failed: ${record.failedCount}`,
+      ];
+      for (const e of events) {
+        if (e.type === 'attempt') lines.push(`  ${new Date(e.time).toISOString()}  ${e.queueId}  #${e.attempt} ${e.status}  ${e.response}`);
+        else if (e.type === 'integration') lines.push(`  ${new Date(e.time).toISOString()}  ${e.queueId}  integration error (${e.cause}): ${e.response}`);
+        else lines.push(`  ${new Date(e.time).toISOString()}  ${e.type} (${e.by}) ${e.reason ?? ''}`);
+      }
+      return lines.join('\n');
+    });
+  });
+
+program
+  .command('queue')
+  .description('list messages still queued, with their next attempt time')
+  .option('-c, --config <file>')
+  .option('--json', 'JSON output')
+  .action(async (opts: { config?: string; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    const store = await openReadOnlyStore(config);
+    const queued = store.listMessages({ status: 'queued' }).map((m) => ({
+      queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: new Date(m.receivedAt).toISOString(),
+      nextAttemptAt: m.nextAttemptAt ? new Date(m.nextAttemptAt).toISOString() : null,
+      rcpts: m.rcpts.filter((r) => r.status === 'queued' || r.status === 'deferred').map((r) => ({ rcpt: r.rcpt, status: r.status, attempts: r.attempts, lastResponse: r.lastResponse })),
+    }));
+    print(!!opts.json, queued, () =>
+      queued.length === 0 ? 'queue is empty' : queued.map((q) => `${q.queueId}  next ${q.nextAttemptAt ?? 'now'}  ${q.rcpts.map((r) => `${r.rcpt} (${r.status}, ${r.attempts} tries)`).join(', ')}`).join('\n'));
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  if (err instanceof ConfigError || err instanceof StoreCorruptError) {
+    process.stderr.write(`rebound: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`rebound: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
+
+/** A user-fixable error with a stable code and a message that says what to fix. */
+export class ConfigError extends Error {
+  readonly code = 'ECONFIG';
+}
+
+const cidr = z.string().refine((s) => {
+  try {
+    ipaddr.parseCIDR(s.includes('/') ? s : `${s}/${s.includes(':') ? 128 : 32}`);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IP address or CIDR range such as "10.0.0.0/8"');
+
+const scryptHash = z.string().regex(/^scrypt\$/, 'must be a hash printed by `rebound hash-password`');
+
+const user = z.strictObject({
+  user: z.string().min(1),
+  passwordHash: scryptHash,
+  /** Sender domains this user may use in MAIL FROM; empty means any. */
+  allowedSenderDomains: z.array(z.string().min(1)).default([]),
+});
+
+const tlsFiles = z.strictObject({ key: z.string().min(1), cert: z.string().min(1) });
+
+const submission = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(2525),
+  /** Implicit-TLS port (like 465); null disables it. Needs `tls`. */
+  securePort: z.number().int().min(0).max(65535).nullable().default(null),
+  tls: tlsFiles.nullable().default(null),
+  users: z.array(user).default([]),
+  trustedNetworks: z.array(cidr).default([]),
+  maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
+  maxRecipients: z.number().int().positive().default(100),
+  maxClients: z.number().int().positive().default(500),
+  /** Idle time before a silent client is disconnected. */
+  socketTimeoutMs: z.number().int().positive().default(60_000),
+  /** "reject" refuses messages with bare LF line endings (SMTP smuggling guard); "normalize" converts them to CRLF. */
+  bareLineFeeds: z.enum(['reject', 'normalize']).default('reject'),
+  /** AUTH failures per client address before it is disconnected, within `authFailureWindowMs`. */
+  maxAuthFailures: z.number().int().positive().default(5),
+  authFailureWindowMs: z.number().int().positive().default(15 * 60_000),
+});
+
+const smarthost = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(25),
+  /** Implicit TLS from the first byte (port 465 style). */
+  secure: z.boolean().default(false),
+  /** STARTTLS: "opportunistic" uses it when offered, "required" fails without it, "off" never uses it. */
+  starttls: z.enum(['opportunistic', 'required', 'off']).default('opportunistic'),
+  rejectUnauthorized: z.boolean().default(true),
+  auth: z.strictObject({ user: z.string().min(1), pass: z.string() }).nullable().default(null),
+});
+
+const retry = z.strictObject({
+  firstDelayMs: z.number().int().positive().default(300_000),
+  maxDelayMs: z.number().int().positive().default(4_000_000),
+  lifetimeMs: z.number().int().positive().default(5 * 24 * 3600_000),
+});
+
+const delivery = z.strictObject({
+  mode: z.enum(['smarthost', 'mx']).default('smarthost'),
+  smarthost: smarthost.default(smarthost.parse({})),
+  /** Port used for MX delivery (25 on the internet; tests point it elsewhere). */
+  mxPort: z.number().int().min(1).max(65535).default(25),
+  /** DNS servers for MX lookups ("ip" or "ip:port"); empty uses the system resolver. */
+  dnsServers: z.array(z.string()).default([]),
+  retry: retry.default(retry.parse({})),
+  maxConnections: z.number().int().positive().default(64),
+  maxConnectionsPerDestination: z.number().int().positive().default(16),
+  messagesPerConnection: z.number().int().positive().default(1000),
+  connectTimeoutMs: z.number().int().positive().default(30_000),
+  greetingTimeoutMs: z.number().int().positive().default(30_000),
+  socketTimeoutMs: z.number().int().positive().default(300_000),
+  /** Close a pooled upstream connection after this much idle time. */
+  idleTimeoutMs: z.number().int().positive().default(5_000),
+  /** Name sent with EHLO; defaults to `hostname`. */
+  heloName: z.string().nullable().default(null),
+});
+
+const returnPath = z.strictObject({
+  /** VERP domain; when set, each recipient gets its own signed MAIL FROM on it. */
+  domain: z.string().nullable().default(null),
+  secret: z.string().nullable().default(null),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(2526),
+});
+
+const http = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8025),
+  /** Bearer tokens, as hashes printed by `rebound hash-password`. */
+  tokens: z.array(scryptHash).default([]),
+});
+
+const store = z.strictObject({
+  /** Recipient and message records are spread over this many lowdb files, so no single write is large. */
+  shards: z.number().int().min(1).max(4096).default(64),
+  /** How often changed records are written out. */
+  flushIntervalMs: z.number().int().positive().default(200),
+  /** Events older than this are pruned. */
+  eventRetentionDays: z.number().positive().default(30),
+});
+
+const spool = z.strictObject({
+  /** A spool segment file is closed and a new one started past this size. */
+  segmentBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Sync data to disk before answering 250. Only ever turn off for throwaway benchmarks. */
+  fsync: z.boolean().default(true),
+});
+
+const log = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().default('./data'),
+  /** This server's name in greetings, EHLO and trace headers. */
+  hostname: z.string().default('rebound.localhost'),
+  log: log.default(log.parse({})),
+  submission: submission.default(submission.parse({})),
+  delivery: delivery.default(delivery.parse({})),
+  returnPath: returnPath.default(returnPath.parse({})),
+  http: http.default(http.parse({})),
+  store: store.default(store.parse({})),
+  spool: spool.default(spool.parse({})),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+function describeIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((i) => {
+    const key = i.path.join('.') || '(root)';
+    if (i.code === 'unrecognized_keys') {
+      const base = i.path.length ? `${i.path.join('.')}.` : '';
+      return `  ${i.keys.map((k) => base + k).join(', ')}: unknown key`;
+    }
+    return `  ${key}: ${i.message}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+/** Validates and defaults a configuration object; relative paths resolve against `baseDir`. */
+export function parseConfig(input: unknown, source = 'configuration', baseDir = process.cwd()): Config {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(describeIssues(result.error, source));
+  const config = result.data;
+  config.dataDir = path.resolve(baseDir, config.dataDir);
+  if (config.submission.tls) {
+    config.submission.tls.key = path.resolve(baseDir, config.submission.tls.key);
+    config.submission.tls.cert = path.resolve(baseDir, config.submission.tls.cert);
+  }
+  if (config.submission.securePort !== null && !config.submission.tls) {
+    throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
+  }
+  if (config.returnPath.domain && !config.returnPath.secret) {
+    throw new ConfigError(`invalid configuration in ${source}:\n  returnPath.secret: required when returnPath.domain is set (it signs the VERP tokens)`);
+  }
+  return config;
+}
+
+/** Reads a JSON config file; a missing or unreadable file is a clear error. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(json, file, path.dirname(path.resolve(file)));
+}

@@ -1,0 +1,331 @@
+import type { Config } from '../config.js';
+import { categoryOf } from '../classify/index.js';
+import type { OutcomeRecorder } from '../recipients/index.js';
+import type { Spool, SpooledMessage, SpoolState } from '../spool/index.js';
+import type { Store } from '../store/index.js';
+import type { Attempt, Envelope, IntegrationCause, MessageRecipient, MessageRecord } from '../types.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { ConnectionPool } from './connection-pool.js';
+import { MinHeap } from './min-heap.js';
+import { describeError, fromReply, integrationCause, judge, type RawOutcome } from './outcome.js';
+import { backoffMs, isExpired } from './retry-policy.js';
+import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
+import { resetSession, sendTransaction, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
+import { makeReturnPath } from './verp.js';
+
+export interface DeliveryDeps {
+  config: Config['delivery'];
+  returnPath: Config['returnPath'];
+  hostname: string;
+  spool: Spool;
+  store: Store;
+  recorder: OutcomeRecorder;
+  logger: Logger;
+  clock: Clock;
+  resolver?: MxResolver;
+}
+
+const FINAL = new Set<MessageRecipient['status']>(['delivered', 'bounced', 'expired']);
+
+/**
+ * The queue manager: takes due messages from the spool, routes them, sends them over pooled
+ * upstream sessions, and records every reply per recipient. Each recipient keeps its own fate:
+ * deferred ones are retried on the backoff schedule, final ones are never tried again.
+ */
+export class DeliveryEngine {
+  private readonly heap = new MinHeap<string>();
+  private readonly dueAt = new Map<string, number>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly rawCache = new Map<string, Buffer>();
+  private readonly pool: ConnectionPool;
+  private readonly resolver: MxResolver;
+  private readonly maxInflight: number;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private stopped = false;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    const c = deps.config;
+    this.pool = new ConnectionPool(
+      {
+        maxConnections: c.maxConnections, maxPerDestination: c.maxConnectionsPerDestination,
+        messagesPerConnection: c.messagesPerConnection, idleTimeoutMs: c.idleTimeoutMs,
+      },
+      {
+        heloName: c.heloName ?? deps.hostname, connectTimeoutMs: c.connectTimeoutMs,
+        greetingTimeoutMs: c.greetingTimeoutMs, socketTimeoutMs: c.socketTimeoutMs,
+      },
+    );
+    this.resolver = deps.resolver ?? systemMxResolver(c.dnsServers);
+    this.maxInflight = c.maxConnections * 4;
+  }
+
+  /** Queued messages and when each will be tried next. */
+  queued(): Array<SpooledMessage & { nextAttemptAt: number; running: boolean }> {
+    return this.deps.spool.list().map((m) => ({
+      ...m, nextAttemptAt: this.dueAt.get(m.envelope.queueId) ?? m.state.nextAttemptAt, running: this.running.has(m.envelope.queueId),
+    }));
+  }
+
+  /** Resumes what the spool held at start-up. */
+  resume(recovered: SpooledMessage[]): void {
+    for (const m of recovered) {
+      const env = m.envelope;
+      const rec = this.deps.store.getMessage(env.queueId) ?? this.newRecord(env);
+      // The store may know outcomes the spool state missed (crash between the two writes).
+      const done = new Set(m.state.done);
+      for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
+      m.state.done = [...done];
+      this.deps.store.putMessage(rec);
+      if (env.rcpts.every((r) => done.has(r))) {
+        void this.finish(env, rec);
+        continue;
+      }
+      this.schedule(env.queueId, m.state.nextAttemptAt || this.deps.clock.now());
+    }
+    this.deps.logger.info({ resumed: recovered.length }, 'delivery: resumed spooled messages');
+  }
+
+  /** Called by submission once the message is durable in the spool. */
+  accepted(envelope: Envelope, raw: Buffer): void {
+    this.rawCache.set(envelope.queueId, raw);
+    this.deps.store.putMessage(this.newRecord(envelope));
+    this.schedule(envelope.queueId, this.deps.clock.now());
+  }
+
+  private newRecord(env: Envelope): MessageRecord {
+    return {
+      queueId: env.queueId, messageId: env.messageId, from: env.from, user: env.user, clientIp: env.clientIp,
+      size: env.size, receivedAt: env.receivedAt, nextAttemptAt: env.receivedAt, status: 'queued',
+      rcpts: env.rcpts.map((rcpt) => ({
+        rcpt, status: 'queued', attempts: 0, lastCode: null, lastEnhanced: null, lastResponse: null, lastMx: null, updatedAt: env.receivedAt,
+      })),
+    };
+  }
+
+  /** Tries a message (or all deferred ones) now instead of waiting for its schedule. */
+  retryNow(queueId?: string): number {
+    const ids = queueId ? [queueId] : [...this.dueAt.keys()];
+    let n = 0;
+    for (const id of ids) {
+      if (!this.deps.spool.has(id)) continue;
+      this.schedule(id, this.deps.clock.now());
+      n++;
+    }
+    return n;
+  }
+
+  private schedule(queueId: string, at: number): void {
+    if (this.stopped) return;
+    this.dueAt.set(queueId, at);
+    this.heap.push(at, queueId);
+    if (at <= this.deps.clock.now()) setImmediate(() => this.pump());
+    else this.arm();
+  }
+
+  private arm(): void {
+    const next = this.heap.peekKey();
+    if (next === undefined || next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.max(0, next - this.deps.clock.now()));
+    this.timer.unref();
+  }
+
+  private pump(): void {
+    const now = this.deps.clock.now();
+    while (!this.stopped && this.running.size < this.maxInflight && (this.heap.peekKey() ?? Infinity) <= now) {
+      const id = this.heap.pop()!;
+      const due = this.dueAt.get(id);
+      if (due === undefined || due > now || this.running.has(id)) continue; // stale heap entry
+      this.dueAt.delete(id);
+      const p = this.deliver(id)
+        .catch((err: Error) => {
+          this.deps.logger.error({ queueId: id, err: err.message }, 'delivery: attempt failed unexpectedly, will retry');
+          this.schedule(id, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);
+        })
+        .finally(() => {
+          this.running.delete(id);
+          setImmediate(() => this.pump());
+        });
+      this.running.set(id, p);
+    }
+    this.arm();
+  }
+
+  private async deliver(queueId: string): Promise<void> {
+    const spooled = this.deps.spool.get(queueId);
+    if (!spooled) return;
+    const env = spooled.envelope;
+    const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
+    const done = new Set(state.done);
+    const pending = [...new Set(env.rcpts)].filter((r) => !done.has(r));
+    const raw = this.rawCache.get(queueId) ?? (await this.deps.spool.readRaw(queueId));
+    const attemptNo = new Map(pending.map((r) => [r, (state.attempts[r] ?? 0) + 1]));
+    const startedAt = this.deps.clock.now();
+
+    const groups = new Map<string, string[]>();
+    for (const r of pending) {
+      const key = this.deps.config.mode === 'mx' ? r.slice(r.lastIndexOf('@') + 1).toLowerCase() : '';
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = []));
+      g.push(r);
+    }
+    const outcomes = (await Promise.all([...groups].map(([domain, rcpts]) => this.deliverGroup(env, domain, rcpts, raw)))).flat();
+
+    const now = this.deps.clock.now();
+    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    const attempts: Attempt[] = [];
+    for (const o of outcomes) {
+      const n = attemptNo.get(o.outcome.rcpt) ?? 1;
+      let verdict = judge(o.outcome);
+      if (verdict.status === 'deferred' && isExpired(this.deps.config.retry, env.receivedAt, now)) {
+        verdict = { status: 'expired', reason: 'expired', category: categoryOf('expired'), hard: false };
+      }
+      const a: Attempt = {
+        queueId, messageId: env.messageId, rcpt: o.outcome.rcpt, attempt: n, stage: o.outcome.stage,
+        code: o.outcome.code, enhanced: o.outcome.enhanced, response: o.outcome.response, mx: o.mx, ip: o.ip, tls: o.tls,
+        startedAt, finishedAt: now, ...verdict,
+        ...(o.outcome.integration ? { integration: o.outcome.integration } : {}),
+      };
+      attempts.push(a);
+      state.attempts[a.rcpt] = n;
+      if (a.status !== 'deferred') done.add(a.rcpt);
+      this.deps.recorder.recordAttempt(a);
+      this.deps.logger.info({
+        queueId, messageId: env.messageId, rcpt: a.rcpt, status: a.status, code: a.code, enhanced: a.enhanced,
+        response: a.response, mx: a.mx, attempt: n, delayMs: now - env.receivedAt, reason: a.reason, integration: a.integration,
+      }, 'delivery');
+      const r = rec.rcpts.find((x) => x.rcpt === a.rcpt);
+      if (r) Object.assign(r, { status: a.status, attempts: n, lastCode: a.code, lastEnhanced: a.enhanced, lastResponse: a.response, lastMx: a.mx, updatedAt: now });
+    }
+    state.done = [...done];
+    this.rawCache.delete(queueId);
+
+    if (env.rcpts.every((r) => done.has(r))) {
+      rec.status = 'done';
+      rec.nextAttemptAt = null;
+      this.deps.store.putMessage(rec);
+      await this.finish(env, rec);
+      return;
+    }
+    const maxAttempts = Math.max(...pending.filter((r) => !done.has(r)).map((r) => state.attempts[r] ?? 1));
+    state.nextAttemptAt = now + backoffMs(this.deps.config.retry, maxAttempts);
+    rec.nextAttemptAt = state.nextAttemptAt;
+    this.deps.store.putMessage(rec);
+    // The store first, then the spool: after a crash the spool may repeat work, never skip it.
+    await this.deps.store.durable();
+    await this.deps.spool.saveState(queueId, state);
+    this.schedule(queueId, state.nextAttemptAt);
+  }
+
+  private async finish(env: Envelope, rec: MessageRecord): Promise<void> {
+    rec.status = 'done';
+    this.deps.store.putMessage(rec);
+    await this.deps.store.durable();
+    await this.deps.spool.complete(env.queueId);
+  }
+
+  private async route(domain: string): Promise<Route> {
+    if (this.deps.config.mode === 'smarthost') return smarthostRoute(this.deps.config.smarthost);
+    return mxRoute(this.resolver, domain, this.deps.config.mxPort);
+  }
+
+  private returnPathFor(env: Envelope, rcpt: string): string {
+    const rp = this.deps.returnPath;
+    if (!rp.domain || !rp.secret || env.from === '') return env.from;
+    return makeReturnPath(rp.secret, rp.domain, env.queueId, env.rcpts.indexOf(rcpt), rcpt);
+  }
+
+  /** Delivers to the recipients of one routing group; always returns one outcome per recipient. */
+  private async deliverGroup(env: Envelope, domain: string, rcpts: string[], raw: Buffer): Promise<Array<{ outcome: RawOutcome; mx: string | null; ip: string | null; tls: boolean }>> {
+    const route = await this.route(domain);
+    if (!route.ok) {
+      return rcpts.map((rcpt) => ({
+        outcome: { rcpt, stage: 'connect', code: route.code, enhanced: route.enhanced, response: `${route.code} ${route.enhanced} ${route.text}`, permanent: route.permanent },
+        mx: null, ip: null, tls: false,
+      }));
+    }
+    let lastErr: { cause: IntegrationCause; dest: Destination; err: SmtpClientError } | null = null;
+    for (const dest of route.destinations) {
+      let session: UpstreamSession;
+      try {
+        session = await this.pool.acquire(dest);
+      } catch (err) {
+        const e = err as SmtpClientError;
+        lastErr = { cause: integrationCause(e), dest, err: e };
+        this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
+        // Next MX only for connection-level trouble; an AUTH or TLS refusal would repeat.
+        if (lastErr.cause === 'connection' || lastErr.cause === 'timeout' || lastErr.cause === 'greeting' || lastErr.cause === 'dns') continue;
+        break;
+      }
+      try {
+        return await this.transact(env, session, rcpts, raw);
+      } finally {
+        this.pool.release(session);
+      }
+    }
+    const d = lastErr ? describeError(lastErr.err) : { code: null, enhanced: null, response: 'no destination' };
+    return rcpts.map((rcpt) => ({
+      outcome: { rcpt, stage: 'connect', code: d.code, enhanced: d.enhanced, response: d.response, integration: lastErr?.cause ?? 'connection' },
+      mx: lastErr?.dest.host ?? null, ip: null, tls: false,
+    }));
+  }
+
+  private reportIntegration(env: Envelope, dest: Destination, cause: IntegrationCause, err: SmtpClientError, rcpts: string[]): void {
+    const d = describeError(err);
+    this.deps.recorder.recordIntegration({ queueId: env.queueId, cause, mx: dest.host, code: d.code, response: d.response, rcpts, time: this.deps.clock.now() });
+    this.deps.logger.warn({ queueId: env.queueId, mx: dest.host, port: dest.port, cause, code: d.code, response: d.response }, 'delivery: integration error (not the recipients\' fault)');
+  }
+
+  /** Runs the transactions on one session: one per recipient with VERP, else one for all. */
+  private async transact(env: Envelope, s: UpstreamSession, rcpts: string[], raw: Buffer): Promise<Array<{ outcome: RawOutcome; mx: string | null; ip: string | null; tls: boolean }>> {
+    const perRcpt = !!(this.deps.returnPath.domain && this.deps.returnPath.secret && env.from !== '');
+    const batches = perRcpt ? rcpts.map((r) => [r]) : [rcpts];
+    const out: Array<{ outcome: RawOutcome; mx: string | null; ip: string | null; tls: boolean }> = [];
+    const at = { mx: s.dest.host, ip: s.ip, tls: s.tls };
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
+      if (s.broken) {
+        for (const rcpt of batch) out.push({ outcome: { rcpt, stage: 'connect', code: null, enhanced: null, response: 'connection lost before this transaction', integration: 'connection' }, ...at });
+        continue;
+      }
+      const from = this.returnPathFor(env, batch[0]!);
+      const res = await sendTransaction(s, from, batch, raw);
+      if (res.sessionError) {
+        const cause = integrationCause(res.sessionError);
+        this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
+        const d = describeError(res.sessionError);
+        for (const rcpt of batch) out.push({ outcome: { rcpt, stage: 'data', code: d.code, enhanced: d.enhanced, response: d.response, integration: cause }, ...at });
+        continue;
+      }
+      for (const rcpt of res.accepted) out.push({ outcome: fromReply(rcpt, 'data', res.dataResponse ?? '250'), ...at });
+      for (const r of res.rejected) {
+        const o = fromReply(r.rcpt, r.stage, r.response);
+        // A refused sender is our configuration, not the recipient.
+        if (r.stage === 'mail') o.integration = 'sender';
+        out.push({ outcome: o, ...at });
+      }
+      if (res.rejected.some((r) => r.stage === 'mail')) {
+        this.reportIntegration(env, s.dest, 'sender', { name: 'Error', message: res.rejected[0]!.response, response: res.rejected[0]!.response }, batch);
+      }
+      // A refused transaction leaves the session mid-envelope; RSET before reusing it.
+      if (res.rejected.length && !(await resetSession(s))) s.broken = true;
+    }
+    return out;
+  }
+
+  /** Stops taking new work and waits (bounded) for deliveries in flight. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const all = Promise.allSettled([...this.running.values()]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.pool.close();
+  }
+}

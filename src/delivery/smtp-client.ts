@@ -1,0 +1,149 @@
+import { isIP } from 'node:net';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { Destination } from './route.js';
+
+/** The shape of nodemailer's errors that we read. */
+export interface SmtpClientError extends Error {
+  code?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  recipient?: string;
+  rejectedErrors?: SmtpClientError[];
+}
+
+export interface ClientOptions {
+  heloName: string;
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  socketTimeoutMs: number;
+}
+
+/** An open, authenticated upstream session, reusable for several transactions. */
+export interface UpstreamSession {
+  conn: SMTPConnection;
+  dest: Destination;
+  ip: string | null;
+  tls: boolean;
+  sent: number;
+  broken: boolean;
+}
+
+/** Opens a session: connect, EHLO, STARTTLS as configured, AUTH if configured. */
+export function openSession(dest: Destination, o: ClientOptions): Promise<UpstreamSession> {
+  return new Promise((resolve, reject) => {
+    const conn = new SMTPConnection({
+      host: dest.host,
+      port: dest.port,
+      secure: dest.secure,
+      requireTLS: dest.starttls === 'required',
+      ignoreTLS: dest.starttls === 'off',
+      opportunisticTLS: dest.starttls === 'opportunistic',
+      name: o.heloName,
+      connectionTimeout: o.connectTimeoutMs,
+      greetingTimeout: o.greetingTimeoutMs,
+      socketTimeout: o.socketTimeoutMs,
+      socketCloseTimeout: 1_000,
+      allowInternalNetworkInterfaces: true,
+      tls: { rejectUnauthorized: dest.rejectUnauthorized, ...(isIP(dest.host) ? {} : { servername: dest.host }) },
+      logger: false,
+    });
+    const session: UpstreamSession = { conn, dest, ip: null, tls: false, sent: 0, broken: false };
+    let settled = false;
+    conn.on('error', (err: SmtpClientError) => {
+      session.broken = true;
+      if (!settled) {
+        settled = true;
+        reject(err);
+      }
+    });
+    conn.on('end', () => {
+      session.broken = true;
+    });
+    conn.connect((err) => {
+      if (err) {
+        if (!settled) {
+          settled = true;
+          reject(err);
+        }
+        return;
+      }
+      const sock = conn._socket;
+      session.ip = sock ? sock.remoteAddress ?? null : null;
+      session.tls = conn.secure;
+      if (!dest.auth) {
+        settled = true;
+        return resolve(session);
+      }
+      conn.login({ user: dest.auth.user, pass: dest.auth.pass }, (loginErr) => {
+        if (settled) return;
+        settled = true;
+        if (loginErr) {
+          conn.close();
+          reject(loginErr);
+        } else resolve(session);
+      });
+    });
+  });
+}
+
+export interface TransactionResult {
+  /** Recipients the server took, with the DATA reply. */
+  accepted: string[];
+  dataResponse: string | null;
+  /** Per-recipient refusals at RCPT, or everyone's at MAIL/DATA. */
+  rejected: Array<{ rcpt: string; response: string; stage: 'mail' | 'rcpt' | 'data' }>;
+  /** Set when the session failed underneath the transaction (connection lost, timeout). */
+  sessionError: SmtpClientError | null;
+}
+
+/** One MAIL/RCPT/DATA transaction; never rejects, the outcome says what happened to whom. */
+export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer): Promise<TransactionResult> {
+  return new Promise((resolve) => {
+    s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true }, raw, (err, info) => {
+      s.sent++;
+      if (!err && info) {
+        const rejected = (info.rejectedErrors ?? []).map((e) => ({
+          rcpt: (e as SmtpClientError).recipient ?? '', response: (e as SmtpClientError).response ?? e.message, stage: 'rcpt' as const,
+        }));
+        return resolve({ accepted: info.accepted, dataResponse: info.response, rejected, sessionError: null });
+      }
+      const e = err as SmtpClientError;
+      const cmd = e.command ?? '';
+      if (e.code === 'EENVELOPE' && cmd === 'RCPT TO' && e.rejectedErrors) {
+        return resolve({
+          accepted: [], dataResponse: null, sessionError: null,
+          rejected: e.rejectedErrors.map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const })),
+        });
+      }
+      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.response && (cmd === 'MAIL FROM' || cmd === 'DATA')) {
+        const stage = cmd === 'MAIL FROM' ? 'mail' as const : 'data' as const;
+        const rejectedAtRcpt = (e.rejectedErrors ?? []).map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const }));
+        const refused = new Set(rejectedAtRcpt.map((r) => r.rcpt));
+        return resolve({
+          accepted: [], dataResponse: null, sessionError: null,
+          rejected: [...rejectedAtRcpt, ...rcpts.filter((r) => !refused.has(r)).map((rcpt) => ({ rcpt, response: e.response!, stage }))],
+        });
+      }
+      s.broken = true;
+      resolve({ accepted: [], dataResponse: null, rejected: [], sessionError: e });
+    });
+  });
+}
+
+/** RSET after a failed transaction so the session can be reused. */
+export function resetSession(s: UpstreamSession): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (s.broken) return resolve(false);
+    s.conn.reset((err) => resolve(!err));
+  });
+}
+
+export function closeSession(s: UpstreamSession): void {
+  s.broken = true;
+  try {
+    s.conn.quit();
+  } catch {
+    s.conn.close();
+  }
+}

@@ -1,0 +1,3 @@
+export { applyAttempt, clearFlag, emptyRecipient } from './reduce.js';
+export type { FlagChange } from './reduce.js';
+export { OutcomeRecorder } from './recorder.js';

@@ -1,0 +1,57 @@
+import type { Attempt, RecipientRecord } from '../types.js';
+
+export function emptyRecipient(email: string): RecipientRecord {
+  return {
+    email, invalid: false, reason: null, category: null, lastStatus: null, lastEventAt: null,
+    lastQueueId: null, lastResponse: null, consecutiveFailures: 0, attemptsSinceFlag: 0,
+    flaggedAt: null, deliveredCount: 0, failedCount: 0,
+  };
+}
+
+export type FlagChange = 'flag' | 'clear' | null;
+
+/**
+ * The recipient state machine: folds one delivery attempt into the recipient's record.
+ * Only a hard verdict (the address itself is bad) sets the invalid flag; any success clears it.
+ * Integration errors say nothing about the recipient and leave the record untouched.
+ */
+export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { record: RecipientRecord; change: FlagChange } {
+  const r: RecipientRecord = { ...(prev ?? emptyRecipient(a.rcpt)) };
+  if (a.integration) return { record: r, change: null };
+  let change: FlagChange = null;
+  r.lastStatus = a.status;
+  r.lastEventAt = a.finishedAt;
+  r.lastQueueId = a.queueId;
+  r.lastResponse = a.response;
+  if (r.invalid) r.attemptsSinceFlag++;
+  if (a.status === 'delivered') {
+    r.deliveredCount++;
+    r.consecutiveFailures = 0;
+    r.reason = null;
+    r.category = null;
+    if (r.invalid) {
+      r.invalid = false;
+      r.flaggedAt = null;
+      r.attemptsSinceFlag = 0;
+      change = 'clear';
+    }
+    return { record: r, change };
+  }
+  r.consecutiveFailures++;
+  if (a.status !== 'deferred') r.failedCount++;
+  r.reason = a.reason ?? null;
+  r.category = a.category ?? null;
+  if (a.hard && a.status === 'bounced' && !r.invalid) {
+    r.invalid = true;
+    r.flaggedAt = a.finishedAt;
+    r.attemptsSinceFlag = 0;
+    change = 'flag';
+  }
+  return { record: r, change };
+}
+
+/** Clears a flag by hand (operator action). */
+export function clearFlag(prev: RecipientRecord, at: number): { record: RecipientRecord; change: FlagChange } {
+  if (!prev.invalid) return { record: prev, change: null };
+  return { record: { ...prev, invalid: false, flaggedAt: null, attemptsSinceFlag: 0, lastEventAt: at }, change: 'clear' };
+}

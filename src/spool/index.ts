@@ -1,0 +1,2 @@
+export { Spool } from './spool.js';
+export type { SpoolOptions, SpoolState, SpooledMessage } from './spool.js';

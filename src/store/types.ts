@@ -1,0 +1,31 @@
+import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
+
+export interface MessageFilter {
+  status?: MessageRecord['status'];
+  rcpt?: string;
+  since?: number;
+  limit?: number;
+}
+
+/**
+ * The narrow persistence interface every stage uses. Writes are buffered and coalesced;
+ * `durable()` resolves once everything written before the call is on disk.
+ */
+export interface Store {
+  open(opts?: { readOnly?: boolean }): Promise<void>;
+  close(): Promise<void>;
+  durable(): Promise<void>;
+
+  putMessage(m: MessageRecord): void;
+  getMessage(queueId: string): MessageRecord | undefined;
+  listMessages(filter?: MessageFilter): MessageRecord[];
+
+  getRecipient(email: string): RecipientRecord | undefined;
+  putRecipient(r: RecipientRecord): void;
+  listRecipients(filter?: { invalid?: boolean; limit?: number }): RecipientRecord[];
+
+  appendEvent(e: RecipientEvent): void;
+  eventsForRecipient(email: string, limit?: number): RecipientEvent[];
+  eventsForMessage(queueId: string): RecipientEvent[];
+  recentEvents(since: number, limit?: number): RecipientEvent[];
+}

@@ -1,0 +1,2 @@
+export { SubmissionServer } from './server.js';
+export type { SubmissionDeps, Refusal } from './server.js';
