@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { ConnectionPool } from './connection-pool.js';
 import { MinHeap } from './min-heap.js';
-import { describeError, fromReply, integrationCause, judge, type RawOutcome } from './outcome.js';
+import { describeError, fromReply, integrationCause, judge, mailRejectionCause, type RawOutcome } from './outcome.js';
 import { backoffMs, isExpired } from './retry-policy.js';
 import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
 import { resetSession, sendTransaction, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
@@ -305,14 +305,16 @@ export class DeliveryEngine {
         continue;
       }
       for (const rcpt of res.accepted) out.push({ outcome: fromReply(rcpt, 'data', res.dataResponse ?? '250'), ...at });
+      const mailRefusal = res.rejected.find((r) => r.stage === 'mail');
+      const mailCause = mailRefusal ? mailRejectionCause(mailRefusal.response) : null;
       for (const r of res.rejected) {
         const o = fromReply(r.rcpt, r.stage, r.response);
-        // A refused sender is our configuration, not the recipient.
-        if (r.stage === 'mail') o.integration = 'sender';
+        // A refused MAIL FROM is our configuration (TLS, AUTH, sender), not the recipient.
+        if (r.stage === 'mail' && mailCause) o.integration = mailCause;
         out.push({ outcome: o, ...at });
       }
-      if (res.rejected.some((r) => r.stage === 'mail')) {
-        this.reportIntegration(env, s.dest, 'sender', { name: 'Error', message: res.rejected[0]!.response, response: res.rejected[0]!.response }, batch);
+      if (mailRefusal && mailCause) {
+        this.reportIntegration(env, s.dest, mailCause, { name: 'Error', message: mailRefusal.response, response: mailRefusal.response }, batch);
       }
       // A refused transaction leaves the session mid-envelope; RSET before reusing it.
       if (res.rejected.length && !(await resetSession(s))) s.broken = true;

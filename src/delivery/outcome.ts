@@ -32,6 +32,13 @@ export function integrationCause(err: SmtpClientError): IntegrationCause {
   return 'connection';
 }
 
+/** Why the upstream refused our MAIL FROM: TLS or AUTH demanded, or the sender itself. */
+export function mailRejectionCause(response: string): IntegrationCause {
+  if (/starttls|\btls\b|encrypt/i.test(response)) return 'tls';
+  if (/^530\b|5\.7\.0 .*auth|authenticat/i.test(response)) return 'auth';
+  return 'sender';
+}
+
 export function describeError(err: SmtpClientError): { code: number | null; enhanced: string | null; response: string } {
   if (err.response) {
     const p = parseReply(err.response);

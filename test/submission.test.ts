@@ -1,0 +1,161 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Upstream } from './helpers/upstream.js';
+import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { hashPassword } from '../src/util/password.js';
+import type { Rebound } from '../src/main.js';
+
+/** A raw SMTP client: sends lines exactly as given (for protocol abuse and smuggling). */
+async function rawSession(port: number, script: (say: (data: string) => Promise<string>) => Promise<void>, secure = false): Promise<string> {
+  const sock = secure ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
+  let buf = '';
+  let waiter: (() => void) | null = null;
+  sock.on('data', (d) => {
+    buf += d.toString('latin1');
+    waiter?.();
+  });
+  const transcript: string[] = [];
+  const readReply = async (): Promise<string> => {
+    for (;;) {
+      const m = /(^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(buf);
+      if (m) {
+        const end = m.index + m[0].length;
+        const reply = buf.slice(0, end);
+        buf = buf.slice(end);
+        transcript.push(reply.trim());
+        return reply;
+      }
+      await new Promise<void>((r) => {
+        waiter = r;
+        setTimeout(r, 2000);
+      });
+      if (sock.destroyed) return buf;
+    }
+  };
+  await readReply();
+  await script(async (data) => {
+    sock.write(data);
+    return readReply();
+  });
+  sock.end('QUIT\r\n');
+  return transcript.join('\n');
+}
+
+describe('submission server', () => {
+  let up: Upstream;
+  let app: Rebound;
+  let dir: string;
+  beforeAll(async () => {
+    up = await new Upstream().start();
+    dir = tempDir();
+    app = await startRebound(testConfig(dir, up.port, {
+      submission: {
+        trustedNetworks: [],
+        maxMessageBytes: 20_000,
+        maxRecipients: 3,
+        tls: { key: 'fixtures/tls/key.pem', cert: 'fixtures/tls/cert.pem' },
+        securePort: 0,
+        users: [
+          { user: 'app', passwordHash: await hashPassword('s3cret') },
+          { user: 'shop', passwordHash: await hashPassword('pw'), allowedSenderDomains: ['shop.example'] },
+        ],
+      },
+    }));
+  });
+  afterAll(async () => {
+    await app.stop(2_000);
+    await up.stop();
+    cleanup(dir);
+  });
+
+  it('refuses to relay without authentication (530 5.7.0)', async () => {
+    await expect(send(app.ports.submission, { to: 'x@example.org' })).rejects.toThrow(/530 5\.7\.0 Authentication required/);
+    expect(app.store.listMessages()).toHaveLength(0);
+  });
+
+  it('accepts an authenticated user over STARTTLS and relays', async () => {
+    const res = await send(app.ports.submission, { to: 'a@example.org', auth: { user: 'app', pass: 's3cret' }, requireTLS: true });
+    expect(res.response).toMatch(/^250 /);
+    await waitFor(() => up.deliveredTo().includes('a@example.org'));
+  });
+
+  it('accepts over the implicit-TLS port', async () => {
+    const res = await send(app.ports.submissionSecure!, { to: 'tls@example.org', auth: { user: 'app', pass: 's3cret' }, secure: true });
+    expect(res.response).toMatch(/^250 /);
+  });
+
+  it('rejects a wrong password with 535 5.7.8', async () => {
+    await expect(send(app.ports.submission, { to: 'a@example.org', auth: { user: 'app', pass: 'nope' }, requireTLS: true })).rejects.toThrow(/535/);
+  });
+
+  it('enforces per-user sender domains', async () => {
+    await expect(send(app.ports.submission, { from: 'x@other.example', to: 'a@example.org', auth: { user: 'shop', pass: 'pw' }, requireTLS: true }))
+      .rejects.toThrow(/553 5\.7\.1 Sender address <x@other.example> is not allowed/);
+    const ok = await send(app.ports.submission, { from: 'orders@shop.example', to: 'a@example.org', auth: { user: 'shop', pass: 'pw' }, requireTLS: true });
+    expect(ok.response).toMatch(/^250 /);
+  });
+
+  it('refuses an over-size message with 552 5.3.4', async () => {
+    await expect(send(app.ports.submission, { to: 'a@example.org', auth: { user: 'app', pass: 's3cret' }, requireTLS: true, text: 'x'.repeat(30_000) }))
+      .rejects.toThrow(/552 5\.3\.4/);
+  });
+
+  it('limits recipients per message (452 4.5.3)', async () => {
+    const t = await rawSession(app.ports.submissionSecure!, async (say) => {
+      await say('EHLO t\r\n');
+      await say(`AUTH PLAIN ${Buffer.from('\0app\0s3cret').toString('base64')}\r\n`);
+      await say('MAIL FROM:<s@example.com>\r\n');
+      for (let i = 0; i < 4; i++) await say(`RCPT TO:<r${i}@example.org>\r\n`);
+    }, true);
+    expect(t).toMatch(/452 4\.5\.3 Too many recipients/);
+    expect(t.match(/^250 2\.1\.5/gm)).toHaveLength(3);
+  });
+
+  it('advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and STARTTLS', async () => {
+    const t = await rawSession(app.ports.submission, async (say) => {
+      await say('EHLO t\r\n');
+    });
+    for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 20000', 'ENHANCEDSTATUSCODES', 'STARTTLS', 'AUTH PLAIN LOGIN']) expect(t).toContain(ext);
+  });
+
+  it('cannot be made to accept a smuggled second message (<LF>.<LF>, <CR>.<CR>, <LF>.<CR><LF>)', async () => {
+    for (const [i, end] of ['\n.\n', '\r.\r', '\n.\r\n'].entries()) {
+      const before = up.received.length;
+      const token = `smuggled-${i}-${Date.now()}`;
+      const t = await rawSession(app.ports.submissionSecure!, async (say) => {
+        await say('EHLO t\r\n');
+        await say(`AUTH PLAIN ${Buffer.from('\0app\0s3cret').toString('base64')}\r\n`);
+        await say('MAIL FROM:<s@example.com>\r\n');
+        await say('RCPT TO:<victim@example.org>\r\n');
+        await say('DATA\r\n');
+        await say(`Subject: first\r\n\r\nbody${end}MAIL FROM:<evil@example.com>\r\nRCPT TO:<${token}@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n`);
+      }, true);
+      expect(t).toMatch(/554 5\.6\.0 Message contains bare LF or CR/);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(up.received.slice(before).some((m) => m.to.some((x) => x.startsWith(token)))).toBe(false);
+      expect(app.store.listMessages().some((m) => m.rcpts.some((r) => r.rcpt.startsWith(token)))).toBe(false);
+    }
+  });
+
+  it('answers garbage commands with errors and keeps serving', async () => {
+    const t = await rawSession(app.ports.submission, async (say) => {
+      await say('EHLO t\r\n');
+      await say('FOO BAR\r\n');
+      await say('MAIL FROM:<not an address\r\n');
+      await say('\0\0\0\r\n');
+      await say('NOOP\r\n');
+    });
+    expect(t).toMatch(/500 /);
+    expect(t).toMatch(/250 [^\r\n]*\s*$/);
+  });
+
+  // Keep last: it locks 127.0.0.1 out of this instance.
+  it('throttles brute force: after repeated failures the client is refused', async () => {
+    const t = await rawSession(app.ports.submissionSecure!, async (say) => {
+      await say('EHLO t\r\n');
+      for (let i = 0; i < 6; i++) await say(`AUTH PLAIN ${Buffer.from(`\0app\0wrong${i}`).toString('base64')}\r\n`);
+    }, true);
+    expect(t).toMatch(/421 4\.7\.0 Too many failed logins/);
+  });
+});
