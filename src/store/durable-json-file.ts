@@ -28,6 +28,9 @@ async function syncDir(dir: string): Promise<void> {
  * version as .bak, atomic rename, fsync the directory. (lowdb's own JSONFile never fsyncs.)
  */
 export class DurableJSONFile<T> implements Adapter<T> {
+  /** False after read() when neither the file nor its .bak existed. */
+  existed = true;
+
   constructor(readonly file: string) {}
 
   async read(): Promise<T | null> {
@@ -40,6 +43,7 @@ export class DurableJSONFile<T> implements Adapter<T> {
       try {
         text = await fsp.readFile(`${this.file}.bak`, 'utf8');
       } catch {
+        this.existed = false;
         return null;
       }
     }

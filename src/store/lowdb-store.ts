@@ -73,12 +73,16 @@ export class LowdbStore implements Store {
       const shards: Shard<T>[] = [];
       for (let i = 0; i < this.opts.shards; i++) {
         const file = path.join(this.opts.dir, `${prefix}-${String(i).padStart(width, '0')}.json`);
-        const db = new Low<{ items: Record<string, T> }>(new DurableJSONFile(file), { items: {} });
+        const adapter = new DurableJSONFile<{ items: Record<string, T> }>(file);
+        const db = new Low(adapter, { items: {} as Record<string, T> });
         await db.read();
+        // A missing store is created (written on the first flush).
+        let dirty = !adapter.existed;
         if (!db.data || typeof db.data.items !== 'object' || db.data.items === null) {
           db.data = { items: {} };
+          dirty = true;
         }
-        shards.push({ db, dirty: false });
+        shards.push({ db, dirty });
       }
       return shards;
     };
