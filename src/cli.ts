@@ -9,6 +9,7 @@ import { StoreCorruptError } from './store/index.js';
 import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
 import { hashPassword } from './util/password.js';
+import { describeEvent } from './recipients/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_CONFIG = path.resolve(here, '..', 'config', 'default.json');
@@ -92,11 +93,7 @@ program
         `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
         `  consecutive failures: ${record.consecutiveFailures}  delivered: ${record.deliveredCount}  failed: ${record.failedCount}`,
       ];
-      for (const e of events) {
-        if (e.type === 'attempt') lines.push(`  ${new Date(e.time).toISOString()}  ${e.queueId}  #${e.attempt} ${e.status}  ${e.response}`);
-        else if (e.type === 'integration') lines.push(`  ${new Date(e.time).toISOString()}  ${e.queueId}  integration error (${e.cause}): ${e.response}`);
-        else lines.push(`  ${new Date(e.time).toISOString()}  ${e.type} (${e.by}) ${e.reason ?? ''}`);
-      }
+      for (const e of events) lines.push(`  ${describeEvent(e)}`);
       return lines.join('\n');
     });
   });

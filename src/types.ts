@@ -61,8 +61,22 @@ export type RecipientEvent =
       response: string;
       rcpts: string[];
     }
+  | ({ type: 'report'; id: string; time: number } & ReportOutcome)
   | {
-      type: 'flag' | 'clear';
+      type: 'reconcile';
+      id: string;
+      time: number;
+      queueId: string;
+      messageId: string | null;
+      rcpt: string;
+      /** mismatch: we recorded a failure but the log shows delivery; confirmed: the log agrees with the failure. */
+      verdict: 'mismatch' | 'confirmed';
+      /** The upstream host that sent the status the log contradicts (or confirms). */
+      upstreamHost: string | null;
+      evidence: LogEvidenceRef;
+    }
+  | {
+      type: 'flag' | 'clear' | 'suppress' | 'unsuppress';
       id: string;
       time: number;
       rcpt: string;
@@ -70,6 +84,37 @@ export type RecipientEvent =
       queueId: string | null;
       by: 'attempt' | 'report' | 'reconcile' | 'operator';
     };
+
+/** Where in a delivery log a reconciliation found its evidence. */
+export interface LogEvidenceRef {
+  file: string;
+  line: number;
+  text: string;
+  format: string;
+}
+
+/** What a bounce, complaint or auto-reply that came back to the return path said, and whom it is tied to. */
+export interface ReportOutcome {
+  reportId: string;
+  kind: 'dsn' | 'arf' | 'autoreply' | 'lhost' | 'none';
+  /** Tied to this message and recipient, or null when unmatched. */
+  queueId: string | null;
+  rcpt: string | null;
+  /** True only when the tie is trustworthy (VERP signature, or a message we sent and one of its recipients). */
+  verified: boolean;
+  matchedBy: 'verp' | 'trace-header' | 'message-id' | null;
+  /** Why a report was left unmatched (bad signature, unknown message, ...). */
+  unmatchedWhy?: string;
+  status: string;
+  replycode: string;
+  reason: Reason;
+  category: Category;
+  hard: boolean;
+  diagnostic: string;
+  decodedby: string;
+  feedbacktype?: string;
+  remoteMta?: string;
+}
 
 /** The per-recipient view derived from events. */
 export interface RecipientRecord {
@@ -87,6 +132,12 @@ export interface RecipientRecord {
   flaggedAt: number | null;
   deliveredCount: number;
   failedCount: number;
+  /** On the suppression list (spam complaint or operator): submission refuses new mail to it. */
+  suppressed: boolean;
+  suppressedAt: number | null;
+  suppressedReason: string | null;
+  /** Failures later contradicted by delivery logs (server response mismatches). */
+  reconciledCount: number;
 }
 
 /** One recipient's fate inside a message. */

@@ -1,3 +1,4 @@
 export { applyAttempt, clearFlag, emptyRecipient } from './reduce.js';
 export type { FlagChange } from './reduce.js';
 export { OutcomeRecorder } from './recorder.js';
+export { describeEvent } from './describe.js';

@@ -4,7 +4,8 @@ export function emptyRecipient(email: string): RecipientRecord {
   return {
     email, invalid: false, reason: null, category: null, lastStatus: null, lastEventAt: null,
     lastQueueId: null, lastResponse: null, consecutiveFailures: 0, attemptsSinceFlag: 0,
-    flaggedAt: null, deliveredCount: 0, failedCount: 0,
+    flaggedAt: null, deliveredCount: 0, failedCount: 0, suppressed: false, suppressedAt: null, suppressedReason: null,
+    reconciledCount: 0,
   };
 }
 
@@ -16,7 +17,7 @@ export type FlagChange = 'flag' | 'clear' | null;
  * Integration errors say nothing about the recipient and leave the record untouched.
  */
 export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { record: RecipientRecord; change: FlagChange } {
-  const r: RecipientRecord = { ...(prev ?? emptyRecipient(a.rcpt)) };
+  const r: RecipientRecord = { ...emptyRecipient(a.rcpt), ...prev };
   if (a.integration) return { record: r, change: null };
   let change: FlagChange = null;
   r.lastStatus = a.status;

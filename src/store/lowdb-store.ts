@@ -51,6 +51,7 @@ export class LowdbStore implements Store {
   private pendingEvents: RecipientEvent[] = [];
   private readonly byRcpt = new Map<string, RecipientEvent[]>();
   private readonly byQueue = new Map<string, RecipientEvent[]>();
+  private readonly byMessageId = new Map<string, string>();
   private recent: RecipientEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -87,6 +88,7 @@ export class LowdbStore implements Store {
       return shards;
     };
     this.messages = await load<MessageRecord>('messages');
+    for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
     this.recipients = await load<RecipientRecord>('recipients');
     await this.loadEvents();
     if (this.readOnly) return;
@@ -120,7 +122,7 @@ export class LowdbStore implements Store {
       list.push(e);
       if (list.length > cap) list.splice(0, list.length - cap);
     };
-    if ('rcpt' in e) push(this.byRcpt, e.rcpt, PER_RECIPIENT_EVENTS);
+    if ('rcpt' in e && e.rcpt) push(this.byRcpt, e.rcpt, PER_RECIPIENT_EVENTS);
     if (e.type === 'integration') for (const r of e.rcpts) push(this.byRcpt, r, PER_RECIPIENT_EVENTS);
     if ('queueId' in e && e.queueId) push(this.byQueue, e.queueId, 10_000);
     this.recent.push(e);
@@ -135,6 +137,12 @@ export class LowdbStore implements Store {
     const s = this.shardOf(this.messages, m.queueId);
     s.db.data.items[m.queueId] = m;
     s.dirty = true;
+    if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
+  }
+
+  findByMessageId(messageId: string): MessageRecord | undefined {
+    const q = this.byMessageId.get(messageId.replace(/^<|>$/g, ''));
+    return q ? this.getMessage(q) : undefined;
   }
 
   getMessage(queueId: string): MessageRecord | undefined {
@@ -282,6 +290,7 @@ export class LowdbStore implements Store {
         if (m.status === 'done' && m.receivedAt < cutoffTime) {
           delete s.db.data.items[id];
           this.byQueue.delete(id);
+          if (m.messageId && this.byMessageId.get(m.messageId) === id) this.byMessageId.delete(m.messageId);
           s.dirty = true;
         }
       }

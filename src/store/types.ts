@@ -18,6 +18,8 @@ export interface Store {
 
   putMessage(m: MessageRecord): void;
   getMessage(queueId: string): MessageRecord | undefined;
+  /** Looks a message up by its Message-ID header (without angle brackets). */
+  findByMessageId(messageId: string): MessageRecord | undefined;
   listMessages(filter?: MessageFilter): MessageRecord[];
 
   getRecipient(email: string): RecipientRecord | undefined;
