@@ -4,7 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { Rebound, openStore } from './main.js';
+import { Rebound, controlSocketPath, openStore } from './main.js';
+import { recipientActions } from './control/actions.js';
+import { sendControl } from './control/socket.js';
+import { parseFileToJsonl } from './returnpath/index.js';
+import { Sandbox, SANDBOX_RECIPIENTS } from './sandbox/index.js';
 import { StoreCorruptError } from './store/index.js';
 import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
@@ -113,6 +117,81 @@ program
     }));
     print(!!opts.json, queued, () =>
       queued.length === 0 ? 'queue is empty' : queued.map((q) => `${q.queueId}  next ${q.nextAttemptAt ?? 'now'}  ${q.rcpts.map((r) => `${r.rcpt} (${r.status}, ${r.attempts} tries)`).join(', ')}`).join('\n'));
+  });
+
+/**
+ * Runs a recipient action in the running server (over its control socket) or, when none is
+ * running, directly on the store files.
+ */
+async function recipientCommand(cmd: 'clear' | 'suppress' | 'unsuppress', email: string, extra: string[], opts: { config?: string; json?: boolean }): Promise<void> {
+  const config = readConfig(opts.config);
+  const addr = email.toLowerCase();
+  const remote = await sendControl(controlSocketPath(config), cmd, [addr, ...extra]);
+  let result: unknown;
+  if (remote) {
+    if (!remote.ok) throw new Error(remote.error ?? 'the server refused the command');
+    result = remote.result;
+  } else {
+    const store = openStore(config, silentLogger(), systemClock);
+    await store.open();
+    const actions = recipientActions(store, () => Date.now());
+    result = cmd === 'suppress' ? actions.suppress(addr, extra[0] ?? 'suppressed by operator') : actions[cmd](addr);
+    await store.close();
+  }
+  print(!!opts.json, { email: addr, record: result ?? null }, () => {
+    if (!result) return `${addr}: no record`;
+    const r = result as { invalid: boolean; suppressed: boolean };
+    return `${addr}: ${r.invalid ? 'flagged invalid' : 'not flagged'}, ${r.suppressed ? 'suppressed' : 'not suppressed'}`;
+  });
+}
+
+for (const [cmd, desc] of [
+  ['clear', 'clear the invalid-email flag of a recipient'],
+  ['unsuppress', 'lift the suppression of a recipient (after a complaint or a manual suppress)'],
+] as const) {
+  program.command(cmd).description(desc).argument('<email>').option('-c, --config <file>').option('--json', 'JSON output')
+    .action((email: string, opts: { config?: string; json?: boolean }) => recipientCommand(cmd, email, [], opts));
+}
+program.command('suppress').description('put a recipient on the suppression list').argument('<email>').argument('[reason]')
+  .option('-c, --config <file>').option('--json', 'JSON output')
+  .action((email: string, reason: string | undefined, opts: { config?: string; json?: boolean }) => recipientCommand('suppress', email, reason ? [reason] : [], opts));
+
+program
+  .command('parse')
+  .description('parse bounce / complaint / auto-reply files and print what they say')
+  .argument('<files...>')
+  .option('--jsonl', 'one JSON line per file (the format ../shared/corpus/score.mjs reads)')
+  .action(async (files: string[], opts: { jsonl?: boolean }) => {
+    for (const f of files) {
+      const line = await parseFileToJsonl(f);
+      if (opts.jsonl) process.stdout.write(JSON.stringify(line) + '\n');
+      else {
+        process.stdout.write(`${f}: ${line.results.length ? '' : 'not a bounce'}${line.error ? ` (${line.error})` : ''}\n`);
+        for (const r of line.results) process.stdout.write(`  ${r.rcpt || '-'}  ${r.reason}  ${r.status || '-'} ${r.replycode || ''}  ${r.category}${r.hardbounce ? '  HARD' : ''}  [${r.decodedby}]  ${r.diagnostic.slice(0, 120)}\n`);
+      }
+    }
+  });
+
+program
+  .command('sandbox')
+  .description('run a local SMTP server that plays the outside world (bounces, complaints, auto-replies)')
+  .option('-c, --config <file>', 'Rebound configuration (for the return-path address reports are sent to)')
+  .option('--host <host>', 'listen address', '127.0.0.1')
+  .option('--port <port>', 'listen port (point delivery.smarthost at it)', '2527')
+  .option('--delay <ms>', 'delay before asynchronous reports', '1000')
+  .action(async (opts: { config?: string; host: string; port: string; delay: string }) => {
+    const config = readConfig(opts.config);
+    const logger = createLogger('info');
+    const sandbox = new Sandbox({
+      host: opts.host, port: Number(opts.port), name: 'sandbox.test', reportDelayMs: Number(opts.delay), logger,
+      returnPath: { host: config.returnPath.host, port: config.returnPath.port },
+    });
+    const port = await sandbox.start();
+    process.stderr.write(`sandbox listening on ${opts.host}:${port}; recipients (any domain):\n` +
+      Object.entries(SANDBOX_RECIPIENTS).map(([k, v]) => `  ${k}@...  ${v}`).join('\n') + '\n');
+    const stop = () => void sandbox.stop().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {

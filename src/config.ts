@@ -43,6 +43,8 @@ const submission = z.strictObject({
   socketTimeoutMs: z.number().int().positive().default(60_000),
   /** "reject" refuses messages with bare LF line endings (SMTP smuggling guard); "normalize" converts them to CRLF. */
   bareLineFeeds: z.enum(['reject', 'normalize']).default('reject'),
+  /** Mail to a suppressed recipient: "refuse" answers 550 5.7.1 at RCPT; "hold" accepts it and keeps it queued until the suppression is lifted. */
+  suppressed: z.enum(['refuse', 'hold']).default('refuse'),
   /** AUTH failures per client address before it is disconnected, within `authFailureWindowMs`. */
   maxAuthFailures: z.number().int().positive().default(5),
   authFailureWindowMs: z.number().int().positive().default(15 * 60_000),
@@ -88,9 +90,16 @@ const delivery = z.strictObject({
 const returnPath = z.strictObject({
   /** VERP domain; when set, each recipient gets its own signed MAIL FROM on it. */
   domain: z.string().nullable().default(null),
-  secret: z.string().nullable().default(null),
+  /** HMAC key for VERP tokens; null makes one on first start and keeps it in dataDir/return-path.key. */
+  secret: z.string().min(16).nullable().default(null),
+  /** Further domains the bounce server accepts mail for (a feedback-loop address, an old bounce domain). */
+  acceptDomains: z.array(z.string().min(1)).default([]),
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(2526),
+  maxMessageBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  socketTimeoutMs: z.number().int().positive().default(60_000),
+  /** Raw reports are kept this long. */
+  retentionDays: z.number().positive().default(30),
 });
 
 const http = z.strictObject({
@@ -160,9 +169,6 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
   }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
-  }
-  if (config.returnPath.domain && !config.returnPath.secret) {
-    throw new ConfigError(`invalid configuration in ${source}:\n  returnPath.secret: required when returnPath.domain is set (it signs the VERP tokens)`);
   }
   return config;
 }

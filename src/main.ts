@@ -1,12 +1,16 @@
 import path from 'node:path';
 import type { Config } from './config.js';
+import { recipientActions, type RecipientActions } from './control/actions.js';
+import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
+import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { Spool } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
+import { loadOrCreateSecret } from './util/secret-file.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -21,21 +25,56 @@ export function openStore(config: Config, logger: Logger, clock: Clock): LowdbSt
   });
 }
 
+export function controlSocketPath(config: Config): string {
+  return path.join(config.dataDir, 'control.sock');
+}
+
+/** The VERP secret in force: configured, or made once and kept in the data directory. */
+function resolveSecret(config: Config): string | null {
+  if (!config.returnPath.domain) return config.returnPath.secret;
+  return config.returnPath.secret ?? loadOrCreateSecret(path.join(config.dataDir, 'return-path.key'));
+}
+
+interface Services {
+  store: Store;
+  spool: Spool;
+  delivery: DeliveryEngine;
+  submission: SubmissionServer;
+  returnPath: ReturnPathServer | null;
+  reports: ReportProcessor;
+  control: ControlServer;
+  actions: RecipientActions;
+}
+
 /** The wiring: starts every service from configuration and stops them in order. */
 export class Rebound {
-  private reclaimTimer: NodeJS.Timeout | null = null;
+  private timers: NodeJS.Timeout[] = [];
 
   private constructor(
     readonly config: Config,
     readonly logger: Logger,
-    readonly store: Store,
-    readonly spool: Spool,
-    readonly delivery: DeliveryEngine,
-    readonly submission: SubmissionServer,
-    readonly ports: { submission: number; submissionSecure: number | null },
+    private readonly s: Services,
+    readonly ports: { submission: number; submissionSecure: number | null; returnPath: number | null },
   ) {}
 
-  static async start(config: Config, opts: StartOptions = {}): Promise<Rebound> {
+  get store(): Store {
+    return this.s.store;
+  }
+  get spool(): Spool {
+    return this.s.spool;
+  }
+  get delivery(): DeliveryEngine {
+    return this.s.delivery;
+  }
+  get reports(): ReportProcessor {
+    return this.s.reports;
+  }
+  get actions(): RecipientActions {
+    return this.s.actions;
+  }
+
+  static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
+    const config: Config = { ...input, returnPath: { ...input.returnPath, secret: resolveSecret(input) } };
     const logger = opts.logger ?? createLogger(config.log.level);
     const clock = opts.clock ?? systemClock;
     const store = openStore(config, logger, clock);
@@ -45,34 +84,81 @@ export class Rebound {
       segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger,
     });
     const recovered = await spool.open();
+    const hold = config.submission.suppressed === 'hold';
     const delivery = new DeliveryEngine({
       config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, spool, store,
       recorder: new OutcomeRecorder(store), logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
+      ...(hold ? { isHeld: (rcpt: string) => !!store.getRecipient(rcpt)?.suppressed } : {}),
     });
     delivery.resume(recovered);
+    const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
+
+    const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
+    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays);
+    const verpDomain = config.returnPath.domain;
+    const reports = new ReportProcessor({
+      store, archive, logger, clock,
+      correlation: {
+        store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),
+        // With VERP on, every message with a sender was sent with a signed return path.
+        sentWithVerp: (m) => !!verpDomain && m.from !== '',
+      },
+    });
+    const returnPath = domains.length
+      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
+      : null;
+
     const submission = new SubmissionServer({
       config: config.submission, hostname: config.hostname, logger, clock,
       enqueue: async (envelope, raw) => {
         await spool.accept(envelope, raw);
         delivery.accepted(envelope, raw);
       },
+      checkRecipient: (rcpt) => {
+        if (hold) return null;
+        const r = store.getRecipient(rcpt);
+        if (!r?.suppressed) return null;
+        return { code: 550, enhanced: '5.7.1', text: `<${rcpt}> is on the suppression list (${r.suppressedReason ?? 'suppressed'}); lift it with \`rebound unsuppress ${rcpt}\`` };
+      },
     });
+    const control = new ControlServer(controlSocketPath(config), (cmd, args) => {
+      const email = (args[0] ?? '').toLowerCase();
+      switch (cmd) {
+        case 'clear': return actions.clear(email);
+        case 'suppress': return actions.suppress(email, args[1] ?? 'suppressed by operator');
+        case 'unsuppress': return actions.unsuppress(email);
+        case 'retry': return { scheduled: delivery.retryNow(args[0]) };
+        default: throw new Error(`unknown command ${cmd}`);
+      }
+    }, logger);
+
     const ports = await submission.start();
-    const app = new Rebound(config, logger, store, spool, delivery, submission, { submission: ports.port, submissionSecure: ports.securePort });
-    app.reclaimTimer = setInterval(() => {
-      spool.reclaim().catch((err: Error) => logger.error({ err: err.message }, 'spool: reclaim failed'));
-    }, 10_000);
-    app.reclaimTimer.unref();
-    logger.info({ submission: ports.port, submissionSecure: ports.securePort, mode: config.delivery.mode, dataDir: config.dataDir, queued: recovered.length }, 'rebound started');
+    const rpPort = returnPath ? await returnPath.start() : null;
+    await control.start();
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions }, {
+      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort,
+    });
+    app.every(10_000, () => spool.reclaim().then(() => undefined));
+    app.every(3_600_000, () => archive.prune(clock.now()).then(() => undefined));
+    logger.info({
+      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, mode: config.delivery.mode,
+      dataDir: config.dataDir, queued: recovered.length,
+    }, 'rebound started');
     return app;
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => fn().catch((err: Error) => this.logger.error({ err: err.message }, 'periodic task failed')), ms);
+    t.unref();
+    this.timers.push(t);
   }
 
   /** Stops accepting, lets deliveries in flight finish (bounded), flushes the store. */
   async stop(timeoutMs = 10_000): Promise<void> {
-    if (this.reclaimTimer) clearInterval(this.reclaimTimer);
-    await Promise.all([this.submission.stop(), this.delivery.stop(timeoutMs)]);
-    await this.store.close();
-    await this.spool.close();
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs)]);
+    await this.s.store.close();
+    await this.s.spool.close();
     this.logger.info('rebound stopped');
   }
 }

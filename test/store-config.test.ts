@@ -39,7 +39,7 @@ describe('configuration', () => {
     expect(() => parseConfig({ submission: { prot: 25 } })).toThrow(/submission\.prot: unknown key/);
     expect(() => parseConfig({ delivery: { mode: 'carrier-pigeon' } })).toThrow(/delivery\.mode/);
     expect(() => parseConfig({ submission: { trustedNetworks: ['10.0.0.0/99'] } })).toThrow(/submission\.trustedNetworks\.0/);
-    expect(() => parseConfig({ returnPath: { domain: 'b.example' } })).toThrow(/returnPath\.secret: required/);
+    expect(() => parseConfig({ returnPath: { secret: 'short' } })).toThrow(/returnPath\.secret/);
     expect(() => parseConfig({ submission: { users: [{ user: 'a', passwordHash: 'plaintext' }] } })).toThrow(/hash-password/);
     try {
       parseConfig({ nope: 1 });

@@ -33,6 +33,27 @@ function reasonFromCommand(command: string | undefined): Reason | undefined {
   return undefined;
 }
 
+/** Texts that name a missing mailbox whatever the command or status. */
+const CERTAIN_USERUNKNOWN = [
+  'doesn\'t have a', 'does not have an account', 'no such user', 'no such mailbox', 'no mailbox here by that name',
+  'recipient name is not recognized', 'recipientnotfound', 'email account that you tried to reach does not exist',
+  'not listed in', 'mailbox does not exist', 'user does not exist',
+];
+
+/**
+ * "User unknown" is only trusted as a missing mailbox when the refusal came at RCPT, or the status
+ * says so (x.1.x), or nothing says otherwise. After DATA, or under a status of another kind
+ * (5.2.1, 5.7.1), the recipient was accepted and then refused: a filter.
+ */
+function userunknownOrFiltered(text: string, enhanced: string, command: string | undefined): Reason {
+  if (CERTAIN_USERUNKNOWN.some((p) => text.includes(p))) return 'userunknown';
+  const c = command?.toUpperCase();
+  if (c === 'RCPT' || /^\d\.1\./.test(enhanced)) return 'userunknown';
+  if (c === 'DATA') return 'filtered';
+  if (!enhanced || /^\d\.0\./.test(enhanced)) return 'userunknown';
+  return 'filtered';
+}
+
 /** The reason alone, before hard/soft and category are derived. */
 export function reasonOf(input: ReplyInput): Reason {
   const enhanced = enhancedOf(input);
@@ -41,9 +62,9 @@ export function reasonOf(input: ReplyInput): Reason {
   const fromStatus = reasonFromEnhanced(enhanced);
   if (fromStatus?.strong) return fromStatus.reason;
 
-  let fromText = reasonFromText(normaliseText(input.text ?? ''));
-  // Accepted at RCPT, refused after DATA: a filter, not a missing mailbox.
-  if (fromText === 'userunknown' && input.command?.toUpperCase() === 'DATA') fromText = 'filtered';
+  const normalised = normaliseText(input.text ?? '');
+  let fromText = reasonFromText(normalised);
+  if (fromText === 'userunknown') fromText = userunknownOrFiltered(normalised, enhanced, input.command);
   if (fromText) return fromText;
 
   const fromCommand = reasonFromCommand(input.command);

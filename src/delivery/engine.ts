@@ -24,6 +24,8 @@ export interface DeliveryDeps {
   logger: Logger;
   clock: Clock;
   resolver?: MxResolver;
+  /** Recipients held back (suppressed, in "hold" mode): they stay queued until released. */
+  isHeld?: (rcpt: string) => boolean;
 }
 
 const FINAL = new Set<MessageRecipient['status']>(['delivered', 'bounced', 'expired']);
@@ -164,7 +166,13 @@ export class DeliveryEngine {
     const env = spooled.envelope;
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
     const done = new Set(state.done);
-    const pending = [...new Set(env.rcpts)].filter((r) => !done.has(r));
+    const waiting = [...new Set(env.rcpts)].filter((r) => !done.has(r));
+    const pending = waiting.filter((r) => !this.deps.isHeld?.(r.toLowerCase()));
+    if (pending.length === 0) {
+      // Everyone left is held: look again later without spending an attempt.
+      this.schedule(queueId, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);
+      return;
+    }
     const raw = this.rawCache.get(queueId) ?? (await this.deps.spool.readRaw(queueId));
     const attemptNo = new Map(pending.map((r) => [r, (state.attempts[r] ?? 0) + 1]));
     const startedAt = this.deps.clock.now();
@@ -214,7 +222,7 @@ export class DeliveryEngine {
       await this.finish(env, rec);
       return;
     }
-    const maxAttempts = Math.max(...pending.filter((r) => !done.has(r)).map((r) => state.attempts[r] ?? 1));
+    const maxAttempts = Math.max(1, ...pending.filter((r) => !done.has(r)).map((r) => state.attempts[r] ?? 1));
     state.nextAttemptAt = now + backoffMs(this.deps.config.retry, maxAttempts);
     rec.nextAttemptAt = state.nextAttemptAt;
     this.deps.store.putMessage(rec);

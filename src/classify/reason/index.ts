@@ -1,7 +1,7 @@
 import type { ReasonRule } from './rule.js';
 import { authfailure } from './why-authfailure.js';
 import { badreputation } from './why-badreputation.js';
-import { blocked } from './why-blocked.js';
+import { blocked, blockedcode } from './why-blocked.js';
 import { contenterror } from './why-contenterror.js';
 import { exceedlimit } from './why-exceedlimit.js';
 import { expired } from './why-expired.js';
@@ -20,7 +20,7 @@ import { policyviolation } from './why-policyviolation.js';
 import { rejected } from './why-rejected.js';
 import { requireptr } from './why-requireptr.js';
 import { securityerror } from './why-securityerror.js';
-import { spamdetected } from './why-spamdetected.js';
+import { spamcontent, spamdetected } from './why-spamdetected.js';
 import { speeding } from './why-speeding.js';
 import { suspend } from './why-suspend.js';
 import { syntaxerror } from './why-syntaxerror.js';
@@ -39,9 +39,9 @@ export { defineRule, normaliseText } from './rule.js';
  * blocklists come before the broad "spam" word so "blocked using spamhaus" stays blocked.
  */
 export const RULES: readonly ReasonRule[] = [
-  authfailure, virusdetected, requireptr, badreputation, speeding, toomanyconn,
-  mailboxfull, mesgtoobig, exceedlimit, hasmoved, notaccept, suspend, userunknown, hostunknown,
-  norelaying, blocked, spamdetected, policyviolation, filtered, rejected, failedstarttls, securityerror,
+  blockedcode, authfailure, virusdetected, spamcontent, requireptr, badreputation, toomanyconn, speeding,
+  mailboxfull, mesgtoobig, exceedlimit, hasmoved, notaccept, suspend, rejected, userunknown, hostunknown,
+  norelaying, policyviolation, blocked, spamdetected, filtered, failedstarttls, securityerror,
   notcompliantrfc, contenterror, syntaxerror, systemfull, systemerror, expired, networkerror, mailererror,
 ];
 

@@ -8,5 +8,5 @@ export const hostunknown = defineRule('hostunknown', [
   'illegal host/domain name', 'domain is not hosted', 'recipient domain not found', 'domain unknown',
   'host name lookup failure', 'no such host', 'domain must exist', 'domain not exist', 'invalid domain',
   'unknown mail domain', 'domain isn\'t in my list of allowed rcpthosts', 'not in my list of allowed rcpthosts',
-  'relay access denied: unknown domain',
-]);
+  'relay access denied: unknown domain', 'the domain is not reachable',
+], [/(?:^|[\s<])[a-z0-9-]+(?:\.[a-z0-9-]+)+>? does not exist/]);

@@ -1,8 +1,16 @@
 import { defineRule } from './rule.js';
 
+/**
+ * Content blocklists (URIBL, SURBL): the message's links, not the sending host, are listed. Probed
+ * before the host blocklists, whose texts share the word "blacklisted".
+ */
+export const spamcontent = defineRule('spamdetected', [
+  'blacklisted url', 'blacklisted link', 'uribl', 'surbl', 'url in message', 'listed url', 'dbl.spamhaus',
+]);
+
 /** The receiver's filter judged the message content to be spam. */
 export const spamdetected = defineRule('spamdetected', [
   'spam', 'junk mail', 'bulk mail', 'unsolicited', 'content filter', 'message content rejected',
-  'message filtered', 'rejected by content', 'high probability of', 'looks suspicious', 'suspicious message',
+  'rejected by content', 'high probability of', 'looks suspicious', 'suspicious message',
   'phish', 'scored too high', 'score too high', 'score exceeded', 'x-spam', 'not accepted for delivery due to content',
 ]);

@@ -5,7 +5,7 @@ export const suspend = defineRule('suspend', [
   'account disabled', 'account has been disabled', 'account is disabled', 'mailbox disabled',
   'mailbox is disabled', 'mailbox has been disabled', 'account is inactive', 'inactive account',
   'mailbox is inactive', 'account has been suspended', 'account suspended', 'account is suspended',
-  'mailbox suspended', 'mailbox currently suspended', 'temporarily suspended', 'user suspended',
+  'mailbox suspended', 'mailbox currently suspended', 'user suspended', 'is inactive',
   'account deactivated', 'account has been deactivated', 'disabled mailbox', 'account is locked',
   'account has been locked', 'email account that you tried to reach is disabled', 'is not active',
   'recipient suspend the service', 'account expired', 'mailbox is frozen', 'boite du destinataire archivee',

@@ -16,11 +16,10 @@ export const userunknown = defineRule('userunknown', [
   'this user doesn\'t have a', 'not our customer', 'recipient address rejected: user',
   'recipient address rejected: unknown', 'recipient address rejected: undeliverable',
   'recipient address rejected: invalid', 'recipient address rejected: access denied',
-  'address rejected', 'recipient rejected', 'rcpt to: unknown', 'unknown or invalid', 'no valid recipients',
+  'rcpt to: unknown', 'unknown or invalid', 'no valid recipients',
   'user is not here', 'resolver.adr.recipientnotfound', 'recipientnotfound', 'the recipient\'s mailbox is unavailable',
   'no mailbox by that name', 'mailbox name not allowed', 'user unknown in', 'unknown in local recipient table',
   'invalid address', 'not listed in domino directory', 'not listed in public name', 'is not a valid email',
   'no longer valid', 'address is no longer', 'is not a valid recipient', 'mailbox is not valid',
   'destinataire inconnu', 'utilisateur inconnu', 'adresse inconnue', 'unbekannt', 'no existe',
-  'ディレクトリのリストにありません', '宛先不明', 'このアドレスは存在しません',
 ], [/\bmailbox [^ ]{1,80} does not exist/, /\b(?:user|recipient|address|mailbox) [^ ]{1,80} (?:is )?unknown\b/]);

@@ -1,0 +1,73 @@
+import type { RecipientRecord, ReportOutcome } from '../types.js';
+import { emptyRecipient } from './reduce.js';
+
+export type ReportChange = 'flag' | 'clear' | 'suppress';
+
+/**
+ * Folds a report that came back to the return path into the recipient's record. Unverified
+ * reports (no trustworthy tie to a message we sent) change nothing: a forged bounce cannot flag
+ * or clear an address. Auto-replies are noted but never count as failures.
+ */
+export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome, at: number): { record: RecipientRecord | null; changes: ReportChange[] } {
+  if (!o.verified || !o.rcpt) return { record: null, changes: [] };
+  const r: RecipientRecord = { ...emptyRecipient(o.rcpt), ...prev };
+  const changes: ReportChange[] = [];
+  r.lastEventAt = at;
+  if (o.queueId) r.lastQueueId = o.queueId;
+  switch (o.reason) {
+    case 'vacation':
+      return { record: r, changes };
+    case 'feedback':
+      if (!r.suppressed) changes.push('suppress');
+      r.suppressed = true;
+      r.suppressedAt = at;
+      r.suppressedReason = `spam complaint${o.feedbacktype ? ` (${o.feedbacktype})` : ''}`;
+      r.reason = 'feedback';
+      r.category = 'Spam';
+      return { record: r, changes };
+    case 'delivered':
+      r.lastStatus = 'delivered';
+      r.deliveredCount++;
+      r.consecutiveFailures = 0;
+      r.reason = null;
+      r.category = null;
+      if (r.invalid) {
+        r.invalid = false;
+        r.flaggedAt = null;
+        r.attemptsSinceFlag = 0;
+        changes.push('clear');
+      }
+      return { record: r, changes };
+    default: {
+      const permanent = o.status.startsWith('5') || (!o.status && o.replycode.startsWith('5'));
+      r.consecutiveFailures++;
+      r.reason = o.reason;
+      r.category = o.category;
+      r.lastResponse = o.diagnostic || r.lastResponse;
+      if (permanent) {
+        r.failedCount++;
+        r.lastStatus = 'bounced';
+      }
+      if (o.hard && permanent && !r.invalid) {
+        r.invalid = true;
+        r.flaggedAt = at;
+        r.attemptsSinceFlag = 0;
+        changes.push('flag');
+      }
+      return { record: r, changes };
+    }
+  }
+}
+
+/** Lifts a suppression (operator action). */
+export function unsuppress(prev: RecipientRecord, at: number): { record: RecipientRecord; changed: boolean } {
+  if (!prev.suppressed) return { record: prev, changed: false };
+  return { record: { ...prev, suppressed: false, suppressedAt: null, suppressedReason: null, lastEventAt: at }, changed: true };
+}
+
+/** Puts an address on the suppression list by hand. */
+export function suppress(prev: RecipientRecord | undefined, email: string, reason: string, at: number): { record: RecipientRecord; changed: boolean } {
+  const r = { ...emptyRecipient(email), ...prev };
+  if (r.suppressed) return { record: r, changed: false };
+  return { record: { ...r, suppressed: true, suppressedAt: at, suppressedReason: reason, lastEventAt: at }, changed: true };
+}

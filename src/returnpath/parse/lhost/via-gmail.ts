@@ -1,0 +1,27 @@
+import type { Dialect } from './dialect.js';
+import { textHas } from './dialect.js';
+
+/** Gmail's "Delivery Status Notification (Failure|Delay)" in its plain-text form. */
+export const gmail: Dialect = {
+  name: 'Gmail',
+  detect: (m) =>
+    /mailer-daemon@(googlemail|gmail)\.com/i.test(m.from) && !/groups\.google|googlegroups/i.test(m.headers['x-failed-recipients'] ?? '') ||
+    textHas(m, /technical details of (permanent|temporary) failure|delivery to the following recipient(s)? (failed permanently|has been delayed)/i),
+  adjust: (d, m) => {
+    if (/delay/i.test(m.subject) || /warning message only|has been delayed|will be retried/i.test(m.text.slice(0, 4096))) {
+      return { ...d, temporary: true, reason: d.reason ?? (/recipient server did not accept our requests to connect|dns|timed out/i.test(d.diagnostic ?? '') ? 'expired' : undefined) };
+    }
+    return d;
+  },
+};
+
+/** Google Groups posting refusals (group does not exist or does not accept the sender). */
+export const googlegroups: Dialect = {
+  name: 'GoogleGroups',
+  detect: (m) =>
+    /mailer-daemon@(googlemail|gmail)\.com/i.test(m.from) && /googlegroups\.com|groups\.google/i.test((m.headers['x-failed-recipients'] ?? '') + m.text.slice(0, 8192)),
+  parse: (m) => {
+    const rcpts = (m.headers['x-failed-recipients'] ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.includes('@'));
+    return rcpts.map((rcpt) => ({ rcpt, reason: 'rejected', diagnostic: m.text.slice(0, 2000).split(/\n-{3,}/)[0] ?? '' }));
+  },
+};

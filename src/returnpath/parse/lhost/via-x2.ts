@@ -1,0 +1,14 @@
+import type { Dialect } from './dialect.js';
+import { textHas } from './dialect.js';
+
+/** An unnamed MTA family (Sisimai's X2): "Unable to deliver message to the following address(es)." */
+export const x2: Dialect = {
+  name: 'X2',
+  detect: (m) => textHas(m, /^unable to deliver message to the following address\(es\)\./im) && !textHas(m, /qmail-send program/i),
+};
+
+/** Another unnamed MTA (Sisimai's X6): "We had trouble delivering your message. Full details follow:" */
+export const x6: Dialect = {
+  name: 'X6',
+  detect: (m) => textHas(m, /we had trouble delivering your message\. full details follow/i),
+};

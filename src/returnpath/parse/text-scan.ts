@@ -1,0 +1,111 @@
+import { addressOf, addressesIn } from './headers.js';
+import type { LoadedMessage } from './message.js';
+import type { Draft } from './types.js';
+
+/** Lines where the returned copy of the original message begins. */
+const ORIGINAL_STARTS = [
+  /^\s*-{2,}\s*(?:original message|this is a copy of the message|below this line is a copy|enclosed is a copy|returned message|original message follows|undelivered message|the original message|message text follows|unsent message below|the header of the original|header of original message)/i,
+  /^\s*(?:-+\s*)?(?:this is a copy of the message|below this line is a copy of the message|original message follows)/i,
+  /^\s*message headers follow/i,
+  /^\s*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}\s*$/i,
+  /^(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \t]/i,
+  /^content-type:\s*(?:message\/rfc822|text\/rfc822-headers)/i,
+];
+
+/** The notification text: everything before the returned original. */
+export function notificationText(msg: LoadedMessage, cap = 16384): string {
+  const lines = msg.text.slice(0, 128 * 1024).split('\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    if (ORIGINAL_STARTS.some((re) => re.test(line))) break;
+    out.push(line);
+  }
+  return out.join('\n').slice(0, cap);
+}
+
+const COMMANDS: Array<[RegExp, string]> = [
+  [/\b(?:in reply to|after|did not like our|response to|while talking to[^\n]{0,80}\n?\s*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
+  [/^\s*>>>\s*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
+];
+
+/** The SMTP command a failure text says it answered, normalised (RCPT, MAIL, DATA, HELO, CONN). */
+export function commandIn(text: string): string | undefined {
+  for (const [re] of COMMANDS) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const c = m[1]!.toLowerCase();
+    if (c.startsWith('rcpt')) return 'RCPT';
+    if (c.startsWith('mail')) return 'MAIL';
+    if (c.includes('data')) return 'DATA';
+    if (c === 'helo' || c === 'ehlo') return 'HELO';
+    return 'CONN';
+  }
+  return undefined;
+}
+
+/** Role addresses of the reporting system, never the bounced recipient. */
+function isSystemAddress(a: string): boolean {
+  return /^(?:mailer-daemon|postmaster|noreply|no-reply|double-bounce|abuse|support|help)@/i.test(a);
+}
+
+/** Line shapes that present a recipient: "<a@b>:", "a@b", "To: a@b", "Recipient: <a@b>". */
+const RECIPIENT_LINE = /^\s*(?:(?:recipient|recipients|recipient address|address|e-?mail|original-recipient|failed recipient|destinataire|empfänger)\s*:\s*)?(?:rfc822;\s*)?["<]?([^\s<>():,;"]{1,128}@[^\s<>():,;"]{1,255}?)[">]?(?:\s*(?:[:.,;]|\(.{0,120}\)|on .{0,60}|\.{3}.*))?\s*$/i;
+
+export interface ScanOptions {
+  /** Addresses known not to be recipients (the bounce's own From/To, the original sender). */
+  exclude?: string[];
+  /** Text to scan instead of the notification text. */
+  text?: string;
+}
+
+/**
+ * Generic reader for plain-text bounces: finds the recipients, and for each the text that follows
+ * it (its diagnostic); the whole notification is kept as context for classification.
+ */
+export function scanTextBounce(msg: LoadedMessage, opts: ScanOptions = {}): Draft[] {
+  const text = opts.text ?? notificationText(msg);
+  const exclude = new Set((opts.exclude ?? []).map((a) => a.toLowerCase()).filter(Boolean));
+  exclude.add(msg.from);
+  exclude.add(addressOf(msg.headers['to']));
+
+  const failed = (msg.headers['x-failed-recipients'] ?? '').split(',').map((s) => addressOf(s)).filter(Boolean);
+  const lines = text.split('\n');
+  // Recipient lines, in order.
+  const hits: Array<{ rcpt: string; line: number }> = [];
+  lines.forEach((line, i) => {
+    const m = RECIPIENT_LINE.exec(line);
+    if (!m) return;
+    const a = addressOf(m[1]);
+    if (a && !exclude.has(a) && !isSystemAddress(a)) hits.push({ rcpt: a, line: i });
+  });
+  let rcpts: Array<{ rcpt: string; line: number }> = hits;
+  if (failed.length) {
+    rcpts = failed.map((a) => hits.find((h) => h.rcpt === a) ?? { rcpt: a, line: lines.findIndex((l) => l.toLowerCase().includes(a)) });
+  }
+  if (!rcpts.length) {
+    const any = addressesIn(text).filter((a) => !exclude.has(a) && !isSystemAddress(a));
+    if (any[0]) rcpts = [{ rcpt: any[0], line: lines.findIndex((l) => l.toLowerCase().includes(any[0]!)) }];
+  }
+  // First occurrence per recipient.
+  const seen = new Set<string>();
+  rcpts = rcpts.filter((r) => (seen.has(r.rcpt) ? false : (seen.add(r.rcpt), true)));
+  const starts = rcpts.map((r) => r.line).filter((n) => n >= 0).sort((a, b) => a - b);
+  return rcpts.map((r) => {
+    let diagnostic = '';
+    if (r.line >= 0) {
+      const next = starts.find((n) => n > r.line) ?? lines.length;
+      const own = lines[r.line]!.replace(/^.*?@[^\s<>:]+>?:?/, '').trim();
+      // The recipient's paragraph: up to the first blank line after some text.
+      const para: string[] = [own];
+      for (const l of lines.slice(r.line + 1, Math.min(next, r.line + 40))) {
+        if (!l.trim()) { if (para.join('').trim()) break; continue; }
+        para.push(l);
+      }
+      diagnostic = para.join('\n').trim();
+    }
+    const d: Draft = { rcpt: r.rcpt, diagnostic, context: text };
+    const command = commandIn(diagnostic) ?? commandIn(text);
+    if (command) d.command = command;
+    return d;
+  });
+}

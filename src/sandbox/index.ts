@@ -1,0 +1,2 @@
+export { Sandbox, SANDBOX_RECIPIENTS } from './sandbox.js';
+export type { SandboxOptions } from './sandbox.js';
