@@ -58,6 +58,7 @@ export class LowdbStore implements Store {
   private waiters: Array<() => void> = [];
   private lastPrune = 0;
   private readOnly = false;
+  private listeners: Array<(e: RecipientEvent) => void> = [];
 
   constructor(private readonly opts: LowdbStoreOptions) {}
 
@@ -188,6 +189,20 @@ export class LowdbStore implements Store {
   appendEvent(e: RecipientEvent): void {
     this.pendingEvents.push(e);
     this.index(e);
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message }, 'store: event listener failed');
+      }
+    }
+  }
+
+  subscribe(listener: (e: RecipientEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   eventsForRecipient(email: string, limit = PER_RECIPIENT_EVENTS): RecipientEvent[] {

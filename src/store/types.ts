@@ -27,6 +27,8 @@ export interface Store {
   listRecipients(filter?: { invalid?: boolean; limit?: number }): RecipientRecord[];
 
   appendEvent(e: RecipientEvent): void;
+  /** Tells the listener about every event appended from now on (live views, webhooks, metrics). Returns an unsubscribe function. */
+  subscribe(listener: (e: RecipientEvent) => void): () => void;
   eventsForRecipient(email: string, limit?: number): RecipientEvent[];
   eventsForMessage(queueId: string): RecipientEvent[];
   recentEvents(since: number, limit?: number): RecipientEvent[];
