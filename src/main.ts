@@ -11,6 +11,7 @@ import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
+import type { Envelope } from './types.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -44,6 +45,7 @@ interface Services {
   reports: ReportProcessor;
   control: ControlServer;
   actions: RecipientActions;
+  acceptedListeners: Array<(e: Envelope) => void>;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -71,6 +73,11 @@ export class Rebound {
   }
   get actions(): RecipientActions {
     return this.s.actions;
+  }
+
+  /** Tells the listener about every message submission accepted (after it is durable). */
+  onAccepted(listener: (e: Envelope) => void): void {
+    this.s.acceptedListeners.push(listener);
   }
 
   static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
@@ -108,11 +115,13 @@ export class Rebound {
       ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
       : null;
 
+    const acceptedListeners: Array<(e: Envelope) => void> = [];
     const submission = new SubmissionServer({
       config: config.submission, hostname: config.hostname, logger, clock,
       enqueue: async (envelope, raw) => {
         await spool.accept(envelope, raw);
         delivery.accepted(envelope, raw);
+        for (const l of acceptedListeners) l(envelope);
       },
       checkRecipient: (rcpt) => {
         if (hold) return null;
@@ -135,7 +144,7 @@ export class Rebound {
     const ports = await submission.start();
     const rpPort = returnPath ? await returnPath.start() : null;
     await control.start();
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort,
     });
     app.every(10_000, () => spool.reclaim().then(() => undefined));
