@@ -157,6 +157,21 @@ program.command('suppress').description('put a recipient on the suppression list
   .action((email: string, reason: string | undefined, opts: { config?: string; json?: boolean }) => recipientCommand('suppress', email, reason ? [reason] : [], opts));
 
 program
+  .command('resend')
+  .description('resend the messages to an address that did not get through (needs the running server)')
+  .argument('<email>')
+  .option('-c, --config <file>')
+  .option('--json', 'JSON output')
+  .action(async (email: string, opts: { config?: string; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    const r = await sendControl(controlSocketPath(config), 'resend', [email.toLowerCase()]);
+    if (!r) throw new Error('Rebound is not running (resend needs the running server to queue the messages)');
+    if (!r.ok) throw new Error(r.error ?? 'resend failed');
+    const list = r.result as Array<{ from: string; queueId: string }>;
+    print(!!opts.json, list, () => (list.length ? list.map((x) => `${x.from} -> resent as ${x.queueId}`).join('\n') : `nothing to resend to ${email}`));
+  });
+
+program
   .command('parse')
   .description('parse bounce / complaint / auto-reply files and print what they say')
   .argument('<files...>')

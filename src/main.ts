@@ -5,7 +5,8 @@ import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
 import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
-import { Spool } from './spool/index.js';
+import { RetainedMessages, Spool } from './spool/index.js';
+import { newQueueId } from './util/ids.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -46,6 +47,7 @@ interface Services {
   control: ControlServer;
   actions: RecipientActions;
   acceptedListeners: Array<(e: Envelope) => void>;
+  resend: (queueId: string, rcpts: string[]) => Promise<string>;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -75,6 +77,22 @@ export class Rebound {
     return this.s.actions;
   }
 
+  /** Queues a message again for the given recipients (after the cause of a failure was fixed). Returns the new queue id. */
+  resend(queueId: string, rcpts: string[]): Promise<string> {
+    return this.s.resend(queueId, rcpts);
+  }
+
+  /** Resends every message to this address that did not get through. */
+  async resendTo(email: string): Promise<Array<{ from: string; queueId: string }>> {
+    const out: Array<{ from: string; queueId: string }> = [];
+    for (const m of this.s.store.listMessages({ rcpt: email })) {
+      const r = m.rcpts.find((x) => x.rcpt === email);
+      if (!r || (r.status !== 'bounced' && r.status !== 'expired')) continue;
+      out.push({ from: m.queueId, queueId: await this.s.resend(m.queueId, [email]) });
+    }
+    return out;
+  }
+
   /** Tells the listener about every message submission accepted (after it is durable). */
   onAccepted(listener: (e: Envelope) => void): void {
     this.s.acceptedListeners.push(listener);
@@ -92,10 +110,12 @@ export class Rebound {
     });
     const recovered = await spool.open();
     const hold = config.submission.suppressed === 'hold';
+    const retained = new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays);
     const delivery = new DeliveryEngine({
       config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, spool, store,
       recorder: new OutcomeRecorder(store), logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: (rcpt: string) => !!store.getRecipient(rcpt)?.suppressed } : {}),
+      retain: (queueId, raw) => retained.keep(queueId, raw),
     });
     delivery.resume(recovered);
     const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
@@ -130,6 +150,7 @@ export class Rebound {
         return { code: 550, enhanced: '5.7.1', text: `<${rcpt}> is on the suppression list (${r.suppressedReason ?? 'suppressed'}); lift it with \`rebound unsuppress ${rcpt}\`` };
       },
     });
+    let appRef: Rebound | null = null;
     const control = new ControlServer(controlSocketPath(config), (cmd, args) => {
       const email = (args[0] ?? '').toLowerCase();
       switch (cmd) {
@@ -137,6 +158,7 @@ export class Rebound {
         case 'suppress': return actions.suppress(email, args[1] ?? 'suppressed by operator');
         case 'unsuppress': return actions.unsuppress(email);
         case 'retry': return { scheduled: delivery.retryNow(args[0]) };
+        case 'resend': return appRef?.resendTo(email) ?? [];
         default: throw new Error(`unknown command ${cmd}`);
       }
     }, logger);
@@ -144,11 +166,31 @@ export class Rebound {
     const ports = await submission.start();
     const rpPort = returnPath ? await returnPath.start() : null;
     await control.start();
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners }, {
+    const resend = async (queueId: string, rcpts: string[]): Promise<string> => {
+      const msg = store.getMessage(queueId);
+      if (!msg) throw new Error(`no message ${queueId}`);
+      const raw = spool.has(queueId) ? await spool.readRaw(queueId) : await retained.get(queueId);
+      if (!raw) throw new Error(`the content of ${queueId} is no longer kept; ask the sender to send it again`);
+      const now = clock.now();
+      const id = newQueueId(now);
+      // Same message, new queue id: drop our old trace line and add the new one.
+      const body = Buffer.concat([Buffer.from(`X-Rebound-Queue-Id: ${id}\r\nX-Rebound-Resent-From: ${queueId}\r\n`), Buffer.from(raw.toString('latin1').replace(/^X-Rebound-Queue-Id:[^\r\n]*\r\n/im, ''), 'latin1')]);
+      const envelope: Envelope = {
+        queueId: id, from: msg.from, rcpts, messageId: msg.messageId, receivedAt: now, size: body.length, user: msg.user,
+        clientIp: msg.clientIp, smtpUtf8: false, bodyType: '8bitmime',
+      };
+      await spool.accept(envelope, body);
+      delivery.accepted(envelope, body);
+      for (const l of acceptedListeners) l(envelope);
+      logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
+      return id;
+    };
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort,
     });
+    appRef = app;
     app.every(10_000, () => spool.reclaim().then(() => undefined));
-    app.every(3_600_000, () => archive.prune(clock.now()).then(() => undefined));
+    app.every(3_600_000, () => archive.prune(clock.now()).then(() => retained.prune(clock.now())).then(() => undefined));
     logger.info({
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, mode: config.delivery.mode,
       dataDir: config.dataDir, queued: recovered.length,

@@ -86,6 +86,23 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     expect(kinds).toContain('clear');
   });
 
+  it('resends what did not get through once the cause is fixed', async () => {
+    const up = await upstream({ rcpt: { carol: '550 5.1.1 No such user' } });
+    app = await startRebound(testConfig(dir(), up.port));
+    const q = queueIdOf((await send(app.ports.submission, { to: ['carol@example.org', 'dave@example.org'], subject: 'invoice 42' })).response);
+    await waitFor(() => app!.store.getMessage(q)?.status === 'done');
+    up.opts.rcpt = {};
+    const resent = await app.resendTo('carol@example.org');
+    expect(resent).toHaveLength(1);
+    expect(resent[0]!.from).toBe(q);
+    await waitFor(() => up.deliveredTo().includes('carol@example.org'));
+    const copy = up.received.find((m) => m.to.includes('carol@example.org'))!;
+    expect(copy.raw.toString()).toContain('Subject: invoice 42');
+    expect(copy.raw.toString()).toContain(`X-Rebound-Resent-From: ${q}`);
+    expect(up.deliveredTo().filter((r) => r === 'dave@example.org')).toHaveLength(1);
+    await waitFor(() => app!.store.getRecipient('carol@example.org')?.invalid === false);
+  });
+
   it('does not flag blocks, full mailboxes or policy rejections', async () => {
     const up = await upstream({
       rcpt: {

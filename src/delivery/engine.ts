@@ -26,6 +26,8 @@ export interface DeliveryDeps {
   resolver?: MxResolver;
   /** Recipients held back (suppressed, in "hold" mode): they stay queued until released. */
   isHeld?: (rcpt: string) => boolean;
+  /** Keeps a copy of a finished message some recipients did not get (for resend). */
+  retain?: (queueId: string, raw: Buffer) => Promise<void>;
 }
 
 const FINAL = new Set<MessageRecipient['status']>(['delivered', 'bounced', 'expired']);
@@ -235,6 +237,10 @@ export class DeliveryEngine {
   private async finish(env: Envelope, rec: MessageRecord): Promise<void> {
     rec.status = 'done';
     this.deps.store.putMessage(rec);
+    if (this.deps.retain && rec.rcpts.some((r) => r.status === 'bounced' || r.status === 'expired')) {
+      const raw = await this.deps.spool.readRaw(env.queueId).catch(() => null);
+      if (raw) await this.deps.retain(env.queueId, raw);
+    }
     await this.deps.store.durable();
     await this.deps.spool.complete(env.queueId);
   }

@@ -56,3 +56,35 @@ export function clearFlag(prev: RecipientRecord, at: number): { record: Recipien
   if (!prev.invalid) return { record: prev, change: null };
   return { record: { ...prev, invalid: false, flaggedAt: null, attemptsSinceFlag: 0, lastEventAt: at }, change: 'clear' };
 }
+
+/**
+ * Folds a reconciliation into the recipient's record: a failure we recorded for `queueId` was
+ * contradicted by a delivery log (a server response mismatch). The false failure is taken back
+ * (delivered, not failed); when it was the recipient's latest outcome, or the one that set the
+ * flag, the record reads as delivered and the flag is cleared.
+ */
+export function applyReconcile(
+  prev: RecipientRecord | undefined,
+  m: { rcpt: string; queueId: string; at: number; flaggedBy: string | null },
+): { record: RecipientRecord; change: FlagChange } {
+  const r: RecipientRecord = { ...emptyRecipient(m.rcpt), ...prev };
+  r.reconciledCount++;
+  r.deliveredCount++;
+  r.failedCount = Math.max(0, r.failedCount - 1);
+  r.lastEventAt = Math.max(r.lastEventAt ?? 0, m.at);
+  const latest = r.lastQueueId === m.queueId;
+  if (latest) {
+    r.lastStatus = 'delivered';
+    r.consecutiveFailures = 0;
+    r.reason = null;
+    r.category = null;
+  }
+  let change: FlagChange = null;
+  if (r.invalid && (latest || m.flaggedBy === m.queueId)) {
+    r.invalid = false;
+    r.flaggedAt = null;
+    r.attemptsSinceFlag = 0;
+    change = 'clear';
+  }
+  return { record: r, change };
+}

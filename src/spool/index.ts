@@ -1,2 +1,3 @@
 export { Spool } from './spool.js';
 export type { SpoolOptions, SpoolState, SpooledMessage } from './spool.js';
+export { RetainedMessages } from './retained.js';
