@@ -87,6 +87,32 @@ describe('lowdb store', () => {
     await s.close();
   });
 
+  it('recovers from the journal after a crash (no close), and compaction folds it into the snapshot', async () => {
+    const dir = newDir();
+    const s = store(dir);
+    await s.open();
+    for (let i = 0; i < 50; i++) s.putRecipient({ ...emptyRecipient(`j${i}@example.org`), failedCount: i });
+    await s.durable();
+    s.putRecipient({ ...emptyRecipient('j7@example.org'), failedCount: 700 }); // later value wins
+    await s.durable();
+    // crash: no close, no snapshot written yet
+    const journals = () => readdirSync(dir).filter((f) => f.startsWith('journal-'));
+    expect(journals().length).toBeGreaterThan(0);
+    const after = store(dir);
+    await after.open();
+    expect(after.listRecipients()).toHaveLength(50);
+    expect(after.getRecipient('j7@example.org')!.failedCount).toBe(700);
+    await after.compact();
+    after.putRecipient(emptyRecipient('late@example.org'));
+    await after.durable();
+    const third = store(dir);
+    await third.open({ readOnly: true });
+    expect(third.listRecipients()).toHaveLength(51);
+    expect(third.getRecipient('j7@example.org')!.failedCount).toBe(700);
+    await after.close();
+    expect(journals()).toHaveLength(1); // only the current (empty after close) journal remains
+  });
+
   it('refuses to start on a corrupt store file, naming it and the way back', async () => {
     const dir = newDir();
     const s = store(dir);

@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
 import { DurableJSONFile } from './durable-json-file.js';
+import { Journal } from './journal.js';
 import type { MessageFilter, Store } from './types.js';
 
 interface Shard<T> {
@@ -17,6 +18,8 @@ export interface LowdbStoreOptions {
   dir: string;
   shards: number;
   flushIntervalMs: number;
+  /** How often changed shards are written as a new snapshot (and the journal restarted). */
+  compactIntervalMs?: number;
   eventRetentionDays: number;
   logger: Logger;
   clock: Clock;
@@ -40,10 +43,12 @@ function dayOf(time: number): string {
 }
 
 /**
- * lowdb as the embedded store. lowdb rewrites a whole file per write, so records are spread
- * over many small shard files and only changed shards are written, one per event-loop turn,
- * on a timer (coalesced). Events are append-only, so they go to one JSON-lines file per day
- * instead: appending is cheap and retention is deleting old days.
+ * lowdb as the embedded store, used like a database would use its files. The records live in
+ * memory in many small lowdb documents (shards). Every change is appended to a journal with group
+ * commit, so making changes durable costs one write and one sync, not a rewrite of lowdb files
+ * (lowdb stringifies a whole document per write). From time to time the changed shards are written
+ * out through lowdb as a snapshot and older journals are deleted. On open: snapshot, then the
+ * journals in order. Events are append-only, one JSON-lines file per day (retention deletes days).
  */
 export class LowdbStore implements Store {
   private messages: Shard<MessageRecord>[] = [];
@@ -55,8 +60,13 @@ export class LowdbStore implements Store {
   private recent: RecipientEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
-  private waiters: Array<() => void> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private lastPrune = 0;
+  private journal: Journal | null = null;
+  private journalGen = 0;
+  private compactTimer: NodeJS.Timeout | null = null;
+  private compacting: Promise<void> | null = null;
+  private flushQueued = false;
   private readOnly = false;
   private listeners: Array<(e: RecipientEvent) => void> = [];
 
@@ -89,12 +99,51 @@ export class LowdbStore implements Store {
       return shards;
     };
     this.messages = await load<MessageRecord>('messages');
-    for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
     this.recipients = await load<RecipientRecord>('recipients');
+    await this.replayJournals();
+    for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
     await this.loadEvents();
     if (this.readOnly) return;
+    this.journalGen++;
+    this.journal = await Journal.open(this.journalFile(this.journalGen));
     this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs);
     this.timer.unref();
+    this.compactTimer = setInterval(() => void this.compact(), this.opts.compactIntervalMs ?? 60_000);
+    this.compactTimer.unref();
+  }
+
+  private journalFile(gen: number): string {
+    return path.join(this.opts.dir, `journal-${String(gen).padStart(8, '0')}.jsonl`);
+  }
+
+  private async journalGens(): Promise<number[]> {
+    const names = await fsp.readdir(this.opts.dir).catch(() => [] as string[]);
+    return names.map((n) => /^journal-(\d{8})\.jsonl$/.exec(n)).filter((m) => m).map((m) => Number(m![1])).sort((a, b) => a - b);
+  }
+
+  /** Applies the journals written since the last snapshot, oldest first (the last line for a key wins). */
+  private async replayJournals(): Promise<void> {
+    let skipped = 0;
+    for (const gen of await this.journalGens()) {
+      this.journalGen = Math.max(this.journalGen, gen);
+      const rl = createInterface({ input: createReadStream(this.journalFile(gen)), crlfDelay: Infinity });
+      for await (const line of rl) {
+        if (!line) continue;
+        let op: { c: 'm' | 'r'; k: string; v?: unknown; d?: 1 };
+        try {
+          op = JSON.parse(line) as typeof op;
+        } catch {
+          skipped++; // the last line of a journal torn by a crash
+          continue;
+        }
+        const shards = op.c === 'm' ? this.messages : this.recipients;
+        const sh = this.shardOf<unknown>(shards as Shard<unknown>[], op.k);
+        if (op.d) delete sh.db.data.items[op.k];
+        else sh.db.data.items[op.k] = op.v;
+        sh.dirty = true;
+      }
+    }
+    if (skipped) this.opts.logger.warn({ skipped }, 'store: skipped unreadable journal lines');
   }
 
   private async loadEvents(): Promise<void> {
@@ -138,6 +187,7 @@ export class LowdbStore implements Store {
     const s = this.shardOf(this.messages, m.queueId);
     s.db.data.items[m.queueId] = m;
     s.dirty = true;
+    this.journal?.add(JSON.stringify({ c: 'm', k: m.queueId, v: m }));
     if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
   }
 
@@ -172,6 +222,7 @@ export class LowdbStore implements Store {
     const s = this.shardOf(this.recipients, r.email);
     s.db.data.items[r.email] = r;
     s.dirty = true;
+    this.journal?.add(JSON.stringify({ c: 'r', k: r.email, v: r }));
   }
 
   listRecipients(filter: { invalid?: boolean; limit?: number } = {}): RecipientRecord[] {
@@ -219,14 +270,23 @@ export class LowdbStore implements Store {
   }
 
   /**
-   * Resolves once everything written before the call is on disk. It waits for the next timed
-   * flush rather than forcing one, so bursts of callers share one write of each shard.
+   * Resolves once everything written before the call is on disk. Callers in the same turn share
+   * one journal write and sync (group commit).
    */
   durable(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => {
+          this.flushQueued = false;
+          void this.flush();
+        });
+      }
+    });
   }
 
-  /** Writes changed shards and new events now. */
+  /** Writes the journal and new events now. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     const waiters = this.waiters;
@@ -234,33 +294,59 @@ export class LowdbStore implements Store {
     this.flushing = this.writeAll().then((ok) => {
       this.flushing = null;
       // After a failed write the callers keep waiting for a flush that succeeds.
-      if (ok) for (const w of waiters) w();
+      if (ok) for (const w of waiters) w.resolve();
       else this.waiters.unshift(...waiters);
     });
     await this.flushing;
   }
 
-  /** One shard per event-loop turn keeps the loop responsive while a flush runs. */
   private async writeAll(): Promise<boolean> {
     try {
-      await this.writeEvents();
-      for (const s of [...this.messages, ...this.recipients]) {
-        if (!s.dirty) continue;
-        s.dirty = false;
-        try {
-          await s.db.write();
-        } catch (err) {
-          s.dirty = true;
-          throw err;
-        }
-        await new Promise((r) => setImmediate(r));
-      }
+      await Promise.all([this.journal?.commit(), this.writeEvents()]);
       await this.pruneIfDue();
       return true;
     } catch (err) {
-      this.opts.logger.error({ err }, 'store: write failed, will retry');
+      this.opts.logger.error({ err: (err as Error).message }, 'store: write failed, will retry');
       return false;
     }
+  }
+
+  /**
+   * Writes changed shards as a new snapshot through lowdb (one per event-loop turn, so the loop
+   * stays responsive), then deletes the journals the snapshot covers.
+   */
+  async compact(): Promise<void> {
+    if (this.readOnly || !this.journal) return;
+    if (this.compacting) return this.compacting;
+    this.compacting = (async () => {
+      if (!this.journal!.bytes && !this.journal!.hasPending && ![...this.messages, ...this.recipients].some((s) => s.dirty)) return;
+      const next = await Journal.open(this.journalFile(this.journalGen + 1));
+      // Swap journals and take the dirty set in one synchronous step: every change before it is in
+      // the old journal and in a dirty shard (so in the snapshot); every change after it is in the new journal.
+      const old = this.journal!;
+      const coveredGen = this.journalGen;
+      this.journalGen++;
+      this.journal = next;
+      const dirty = [...this.messages, ...this.recipients].filter((s) => s.dirty);
+      for (const s of dirty) s.dirty = false;
+      await old.close();
+      try {
+        for (const s of dirty) {
+          await s.db.write();
+          await new Promise((r) => setImmediate(r));
+        }
+      } catch (err) {
+        for (const s of dirty) s.dirty = true;
+        this.opts.logger.error({ err: (err as Error).message }, 'store: snapshot failed; the journal is kept');
+        return;
+      }
+      for (const gen of await this.journalGens()) {
+        if (gen <= coveredGen) await fsp.rm(this.journalFile(gen), { force: true });
+      }
+    })().finally(() => {
+      this.compacting = null;
+    });
+    return this.compacting;
   }
 
   private async writeEvents(): Promise<void> {
@@ -304,6 +390,7 @@ export class LowdbStore implements Store {
       for (const [id, m] of Object.entries(s.db.data.items)) {
         if (m.status === 'done' && m.receivedAt < cutoffTime) {
           delete s.db.data.items[id];
+          this.journal?.add(JSON.stringify({ c: 'm', k: id, d: 1 }));
           this.byQueue.delete(id);
           if (m.messageId && this.byMessageId.get(m.messageId) === id) this.byMessageId.delete(m.messageId);
           s.dirty = true;
@@ -315,7 +402,13 @@ export class LowdbStore implements Store {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.compactTimer) clearInterval(this.compactTimer);
     this.timer = null;
-    if (!this.readOnly) await this.flush();
+    this.compactTimer = null;
+    if (this.readOnly) return;
+    await this.flush();
+    await this.compact();
+    await this.journal?.close();
+    this.journal = null;
   }
 }
