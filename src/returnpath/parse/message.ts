@@ -43,7 +43,7 @@ export async function loadMessage(raw: Buffer | string): Promise<LoadedMessage> 
   if (buf.length > MAX_INPUT_BYTES) buf = buf.subarray(0, MAX_INPUT_BYTES);
   const head = toLf(buf.subarray(0, Math.min(buf.length, 64 * 1024)).toString('latin1'));
   const headers = headerMap(parseHeaderBlock(head, 2000));
-  const mail = await simpleParser(buf, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 512 * 1024 });
+  const mail = await simpleParser(buf, { skipHtmlToText: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 512 * 1024 });
   let text = mail.text ?? '';
   if (!text.trim() && typeof mail.html === 'string') text = htmlToPlain(mail.html);
   // MIME that mailparser could not split (odd boundary syntax): read the raw body as text.
