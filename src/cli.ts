@@ -102,21 +102,94 @@ program
     });
   });
 
+const queue = program.command('queue').description('the delivery queue: list (default), retry, delete');
+
+async function listQueue(opts: { config?: string; json?: boolean }): Promise<void> {
+  const config = readConfig(opts.config);
+  const store = await openReadOnlyStore(config);
+  const queued = store.listMessages({ status: 'queued' }).map((m) => ({
+    queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: new Date(m.receivedAt).toISOString(),
+    nextAttemptAt: m.nextAttemptAt ? new Date(m.nextAttemptAt).toISOString() : null,
+    rcpts: m.rcpts.filter((r) => r.status === 'queued' || r.status === 'deferred').map((r) => ({ rcpt: r.rcpt, status: r.status, attempts: r.attempts, lastResponse: r.lastResponse })),
+  }));
+  print(!!opts.json, queued, () =>
+    queued.length === 0 ? 'queue is empty' : table(['queue id', 'next attempt', 'recipients'], queued.map((q) => [
+      q.queueId, q.nextAttemptAt ?? 'now', q.rcpts.map((r) => `${r.rcpt} (${r.status}, ${r.attempts} tries${r.lastResponse ? `: ${r.lastResponse.slice(0, 60)}` : ''})`).join(', '),
+    ])));
+}
+
+queue.command('list', { isDefault: true }).description('messages still queued, with their next attempt time')
+  .option('-c, --config <file>').option('--json', 'JSON output').action(listQueue);
+
+queue.command('retry').description('try a queued message (or all) now instead of waiting for its schedule')
+  .argument('[queueId]').option('-c, --config <file>').option('--json', 'JSON output')
+  .action(async (queueId: string | undefined, opts: { config?: string; json?: boolean }) => {
+    const r = await controlOrFail(opts.config, 'retry', queueId ? [queueId] : []);
+    print(!!opts.json, r, () => `scheduled ${(r as { scheduled: number }).scheduled} message(s) for delivery now`);
+  });
+
+queue.command('delete').description('take a message out of the queue; its unfinished recipients end as expired')
+  .argument('<queueId>').option('-c, --config <file>').option('--json', 'JSON output')
+  .action(async (queueId: string, opts: { config?: string; json?: boolean }) => {
+    const r = (await controlOrFail(opts.config, 'delete', [queueId])) as { removed: boolean };
+    print(!!opts.json, r, () => (r.removed ? `${queueId} deleted` : `${queueId} is not queued (or is being delivered right now)`));
+  });
+
+/** Sends a command to the running server; these commands need it. */
+async function controlOrFail(configFile: string | undefined, cmd: string, args: string[]): Promise<unknown> {
+  const config = readConfig(configFile);
+  const r = await sendControl(controlSocketPath(config), cmd, args);
+  if (!r) throw new Error(`Rebound is not running (\`${cmd}\` acts on the running server's queue)`);
+  if (!r.ok) throw new Error(r.error ?? `${cmd} failed`);
+  return r.result;
+}
+
+/** A plain text table: columns padded to their widest cell. */
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
 program
-  .command('queue')
-  .description('list messages still queued, with their next attempt time')
+  .command('flags')
+  .description('list recipients flagged invalid (and suppressed ones with --suppressed)')
   .option('-c, --config <file>')
+  .option('--suppressed', 'list suppressed recipients instead')
   .option('--json', 'JSON output')
-  .action(async (opts: { config?: string; json?: boolean }) => {
+  .action(async (opts: { config?: string; json?: boolean; suppressed?: boolean }) => {
     const config = readConfig(opts.config);
     const store = await openReadOnlyStore(config);
-    const queued = store.listMessages({ status: 'queued' }).map((m) => ({
-      queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: new Date(m.receivedAt).toISOString(),
-      nextAttemptAt: m.nextAttemptAt ? new Date(m.nextAttemptAt).toISOString() : null,
-      rcpts: m.rcpts.filter((r) => r.status === 'queued' || r.status === 'deferred').map((r) => ({ rcpt: r.rcpt, status: r.status, attempts: r.attempts, lastResponse: r.lastResponse })),
-    }));
-    print(!!opts.json, queued, () =>
-      queued.length === 0 ? 'queue is empty' : queued.map((q) => `${q.queueId}  next ${q.nextAttemptAt ?? 'now'}  ${q.rcpts.map((r) => `${r.rcpt} (${r.status}, ${r.attempts} tries)`).join(', ')}`).join('\n'));
+    const list = opts.suppressed ? store.listRecipients().filter((r) => r.suppressed) : store.listRecipients({ invalid: true });
+    print(!!opts.json, list, () => list.length === 0 ? `no ${opts.suppressed ? 'suppressed' : 'flagged'} recipients` : table(
+      ['recipient', 'reason', 'category', 'since', 'failures', 'last reply'],
+      list.map((r) => [r.email, r.reason ?? '-', r.category ?? '-', new Date((opts.suppressed ? r.suppressedAt : r.flaggedAt) ?? 0).toISOString(), String(r.consecutiveFailures), (r.lastResponse ?? '').slice(0, 80)]),
+    ));
+  });
+
+program
+  .command('send')
+  .description('send a test message through the submission port')
+  .requiredOption('--to <addresses...>', 'recipients')
+  .option('--from <address>', 'sender', 'rebound-test@localhost')
+  .option('--subject <text>', 'subject', 'Rebound test message')
+  .option('--text <text>', 'body', 'This is a test message sent with `rebound send`.')
+  .option('--user <user>', 'AUTH user (omit when your address is in trustedNetworks)')
+  .option('--pass <pass>', 'AUTH password (or REBOUND_PASS)')
+  .option('-c, --config <file>')
+  .option('--json', 'JSON output')
+  .action(async (opts: { to: string[]; from: string; subject: string; text: string; user?: string; pass?: string; config?: string; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    const { default: nodemailer } = await import('nodemailer');
+    const pass = opts.pass ?? process.env.REBOUND_PASS;
+    const t = nodemailer.createTransport({
+      host: config.submission.host === '0.0.0.0' ? '127.0.0.1' : config.submission.host, port: config.submission.port,
+      secure: false, tls: { rejectUnauthorized: false }, ...(opts.user ? { auth: { user: opts.user, pass: pass ?? '' } } : {}),
+    });
+    const info = await t.sendMail({ from: opts.from, to: opts.to, subject: opts.subject, text: opts.text });
+    t.close();
+    const queueId = /queued as (\S+)/.exec(info.response)?.[1] ?? null;
+    print(!!opts.json, { queueId, response: info.response, accepted: info.accepted, rejected: info.rejected }, () => `${info.response}\naccepted: ${(info.accepted as string[]).join(', ')}`);
   });
 
 /**
@@ -214,6 +287,7 @@ program.parseAsync(process.argv).catch((err: Error) => {
     process.stderr.write(`rebound: ${err.message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`rebound: ${err.stack ?? err.message}\n`);
+  // Expected failures (server not running, bad address) read better without a stack trace.
+  process.stderr.write(`rebound: ${process.env.REBOUND_DEBUG ? err.stack ?? err.message : err.message}\n`);
   process.exit(1);
 });

@@ -158,6 +158,7 @@ export class Rebound {
         case 'suppress': return actions.suppress(email, args[1] ?? 'suppressed by operator');
         case 'unsuppress': return actions.unsuppress(email);
         case 'retry': return { scheduled: delivery.retryNow(args[0]) };
+        case 'delete': return delivery.remove(args[0] ?? '').then((removed) => ({ removed }));
         case 'resend': return appRef?.resendTo(email) ?? [];
         default: throw new Error(`unknown command ${cmd}`);
       }

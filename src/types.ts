@@ -20,7 +20,7 @@ export interface Envelope {
 export type RecipientStatus = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'expired';
 
 /** Why a delivery attempt failed without the recipient being at fault. */
-export type IntegrationCause = 'connection' | 'timeout' | 'tls' | 'auth' | 'greeting' | 'dns' | 'protocol' | 'sender';
+export type IntegrationCause = 'connection' | 'timeout' | 'tls' | 'auth' | 'greeting' | 'dns' | 'protocol' | 'sender' | 'operator';
 
 /** One upstream reply to one recipient in one attempt. */
 export interface Attempt {

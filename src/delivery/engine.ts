@@ -120,6 +120,33 @@ export class DeliveryEngine {
     return n;
   }
 
+  /**
+   * Takes a message out of the queue (operator action). Its unfinished recipients end as expired
+   * with a reply saying so; as an integration cause, that never counts against the recipients.
+   */
+  async remove(queueId: string): Promise<boolean> {
+    const spooled = this.deps.spool.get(queueId);
+    if (!spooled || this.running.has(queueId)) return false;
+    this.dueAt.delete(queueId);
+    const env = spooled.envelope;
+    const now = this.deps.clock.now();
+    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    for (const r of rec.rcpts) {
+      if (FINAL.has(r.status)) continue;
+      const a: Attempt = {
+        queueId, messageId: env.messageId, rcpt: r.rcpt, attempt: r.attempts, stage: 'expiry', code: null, enhanced: null,
+        response: 'deleted from the queue by an operator', mx: null, ip: null, tls: false, startedAt: now, finishedAt: now,
+        status: 'expired', reason: 'expired', category: categoryOf('expired'), hard: false, integration: 'operator',
+      };
+      this.deps.recorder.recordAttempt(a);
+      Object.assign(r, { status: 'expired', lastResponse: a.response, updatedAt: now });
+    }
+    rec.nextAttemptAt = null;
+    await this.finish(env, rec);
+    this.deps.logger.info({ queueId }, 'delivery: message deleted from the queue by an operator');
+    return true;
+  }
+
   private schedule(queueId: string, at: number): void {
     if (this.stopped) return;
     this.dueAt.set(queueId, at);

@@ -9,6 +9,7 @@ type Problem = 'AUTH rejected' | 'TLS failed' | 'cannot connect' | 'sender refus
 const BY_CAUSE: Record<IntegrationCause, Problem> = {
   auth: 'AUTH rejected', tls: 'TLS failed', connection: 'cannot connect', timeout: 'cannot connect', greeting: 'cannot connect',
   dns: 'cannot connect', protocol: 'protocol error', sender: 'sender refused',
+  operator: 'protocol error', // never an integration event: operator deletions are attempts only
 };
 
 /** Refusals that say something about us whatever their number; connection trouble must repeat. */
