@@ -67,6 +67,8 @@ export class LowdbStore implements Store {
   private compactTimer: NodeJS.Timeout | null = null;
   private compacting: Promise<void> | null = null;
   private flushQueued = false;
+  private eventHandle: { day: string; h: fsp.FileHandle } | null = null;
+  private eventsUnsynced = false;
   private readOnly = false;
   private listeners: Array<(e: RecipientEvent) => void> = [];
 
@@ -280,18 +282,18 @@ export class LowdbStore implements Store {
         this.flushQueued = true;
         setImmediate(() => {
           this.flushQueued = false;
-          void this.flush();
+          void this.flush(false);
         });
       }
     });
   }
 
-  /** Writes the journal and new events now. */
-  async flush(): Promise<void> {
+  /** Writes the journal and new events now; `syncEvents` also syncs the events file. */
+  async flush(syncEvents = true): Promise<void> {
     while (this.flushing) await this.flushing;
     const waiters = this.waiters;
     this.waiters = [];
-    this.flushing = this.writeAll().then((ok) => {
+    this.flushing = this.writeAll(syncEvents).then((ok) => {
       this.flushing = null;
       // After a failed write the callers keep waiting for a flush that succeeds.
       if (ok) for (const w of waiters) w.resolve();
@@ -300,9 +302,9 @@ export class LowdbStore implements Store {
     await this.flushing;
   }
 
-  private async writeAll(): Promise<boolean> {
+  private async writeAll(syncEvents: boolean): Promise<boolean> {
     try {
-      await Promise.all([this.journal?.commit(), this.writeEvents()]);
+      await Promise.all([this.journal?.commit(), this.writeEvents(syncEvents)]);
       await this.pruneIfDue();
       return true;
     } catch (err) {
@@ -349,31 +351,46 @@ export class LowdbStore implements Store {
     return this.compacting;
   }
 
-  private async writeEvents(): Promise<void> {
-    if (!this.pendingEvents.length) return;
-    const events = this.pendingEvents;
-    this.pendingEvents = [];
-    const byDay = new Map<string, string[]>();
-    for (const e of events) {
-      const d = dayOf(e.time);
-      let lines = byDay.get(d);
-      if (!lines) byDay.set(d, (lines = []));
-      lines.push(JSON.stringify(e));
-    }
-    try {
-      for (const [day, lines] of byDay) {
-        const h = await fsp.open(path.join(this.eventsDir, `${day}.jsonl`), 'a');
-        try {
-          await h.write(lines.join('\n') + '\n');
-          await h.datasync();
-        } finally {
-          await h.close();
-        }
+  /**
+   * Appends new events to their day's file. The file stays open; it is synced on the timed flush
+   * and at close, not on every durable() call: events are history, while the journal (synced on
+   * every durable()) holds the records that decide what happens to mail.
+   */
+  private async writeEvents(sync: boolean): Promise<void> {
+    if (this.pendingEvents.length) {
+      const events = this.pendingEvents;
+      this.pendingEvents = [];
+      const byDay = new Map<string, string[]>();
+      for (const e of events) {
+        const d = dayOf(e.time);
+        let lines = byDay.get(d);
+        if (!lines) byDay.set(d, (lines = []));
+        lines.push(JSON.stringify(e));
       }
-    } catch (err) {
-      this.pendingEvents.unshift(...events);
-      throw err;
+      try {
+        for (const [day, lines] of byDay) {
+          const h = await this.eventFile(day);
+          await h.write(lines.join('\n') + '\n');
+          this.eventsUnsynced = true;
+        }
+      } catch (err) {
+        this.pendingEvents.unshift(...events);
+        throw err;
+      }
     }
+    if (sync && this.eventsUnsynced && this.eventHandle) {
+      this.eventsUnsynced = false;
+      await this.eventHandle.h.datasync();
+    }
+  }
+
+  private async eventFile(day: string): Promise<fsp.FileHandle> {
+    if (this.eventHandle?.day === day) return this.eventHandle.h;
+    const prev = this.eventHandle;
+    const h = await fsp.open(path.join(this.eventsDir, `${day}.jsonl`), 'a');
+    this.eventHandle = { day, h };
+    if (prev) await prev.h.datasync().finally(() => prev.h.close());
+    return h;
   }
 
   /** Drops event days and finished messages older than the retention, at most once an hour. */
@@ -410,5 +427,7 @@ export class LowdbStore implements Store {
     await this.compact();
     await this.journal?.close();
     this.journal = null;
+    if (this.eventHandle) await this.eventHandle.h.close();
+    this.eventHandle = null;
   }
 }
