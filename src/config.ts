@@ -112,8 +112,10 @@ const http = z.strictObject({
 const store = z.strictObject({
   /** Recipient and message records are spread over this many lowdb files, so no single write is large. */
   shards: z.number().int().min(1).max(4096).default(64),
-  /** How often changed records are written out. */
+  /** How often the journal and events are synced when nobody is waiting for them. */
   flushIntervalMs: z.number().int().positive().default(200),
+  /** How often changed shards are written as a lowdb snapshot and the journal restarted. */
+  compactIntervalMs: z.number().int().positive().default(60_000),
   /** Events older than this are pruned. */
   eventRetentionDays: z.number().positive().default(30),
 });

@@ -23,6 +23,7 @@ export interface StartOptions {
 export function openStore(config: Config, logger: Logger, clock: Clock): LowdbStore {
   return new LowdbStore({
     dir: path.join(config.dataDir, 'store'), shards: config.store.shards, flushIntervalMs: config.store.flushIntervalMs,
+    compactIntervalMs: config.store.compactIntervalMs,
     eventRetentionDays: config.store.eventRetentionDays, logger, clock,
   });
 }

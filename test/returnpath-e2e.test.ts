@@ -104,6 +104,25 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
     expect(again.response).toMatch(/^250/);
   });
 
+  it('in "hold" mode a suppressed recipient is accepted but held until unsuppressed', async () => {
+    const d = tempDir();
+    const hold = await startRebound(testConfig(d, sandbox.port, { submission: { suppressed: 'hold' } }));
+    try {
+      const rcpt = `held@${D}`;
+      hold.actions.suppress(rcpt, 'test');
+      const res = await send(hold.ports.submission, { to: [rcpt, `success@${D}`] });
+      const q = /queued as (\w+)/.exec(res.response)![1]!;
+      await waitFor(() => hold.store.getMessage(q)?.rcpts.find((r) => r.rcpt === `success@${D}`)?.status === 'delivered');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(hold.store.getMessage(q)!.rcpts.find((r) => r.rcpt === rcpt)!.status).toBe('queued');
+      hold.actions.unsuppress(rcpt);
+      await waitFor(() => hold.store.getMessage(q)?.rcpts.find((r) => r.rcpt === rcpt)?.status === 'delivered');
+    } finally {
+      await hold.stop(1_000);
+      cleanup(d);
+    }
+  });
+
   it('an auto-reply is recorded as Autoresponder and never flags', async () => {
     const rcpt = `ooto@${D}`;
     await send(app.ports.submission, { from: 'news@shop.example', to: rcpt, subject: 'Our offer' });
