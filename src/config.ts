@@ -41,6 +41,8 @@ const submission = z.strictObject({
   maxClients: z.number().int().positive().default(500),
   /** Idle time before a silent client is disconnected. */
   socketTimeoutMs: z.number().int().positive().default(60_000),
+  /** Longest a connection may last however busy it looks (stops slow-drip clients from holding a slot). */
+  maxSessionMs: z.number().int().positive().default(30 * 60_000),
   /** "reject" refuses messages with bare LF line endings (SMTP smuggling guard); "normalize" converts them to CRLF. */
   bareLineFeeds: z.enum(['reject', 'normalize']).default('reject'),
   /** Mail to a suppressed recipient: "refuse" answers 550 5.7.1 at RCPT; "hold" accepts it and keeps it queued until the suppression is lifted. */
@@ -98,6 +100,7 @@ const returnPath = z.strictObject({
   port: z.number().int().min(0).max(65535).default(2526),
   maxMessageBytes: z.number().int().positive().default(10 * 1024 * 1024),
   socketTimeoutMs: z.number().int().positive().default(60_000),
+  maxSessionMs: z.number().int().positive().default(10 * 60_000),
   /** Raw reports are kept this long. */
   retentionDays: z.number().positive().default(30),
 });

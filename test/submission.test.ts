@@ -159,3 +159,28 @@ describe('submission server', () => {
     expect(t).toMatch(/421 4\.7\.0 Too many failed logins/);
   });
 });
+
+describe('submission: slow clients', () => {
+  it('closes a connection that drips bytes past maxSessionMs, and keeps serving others', async () => {
+    const up = await new Upstream().start();
+    const dir = tempDir();
+    const app = await startRebound(testConfig(dir, up.port, { submission: { maxSessionMs: 600, socketTimeoutMs: 5_000 } }));
+    try {
+      const sock = net.connect(app.ports.submission, '127.0.0.1');
+      const closed = new Promise<number>((r) => sock.on('close', () => r(Date.now())));
+      sock.on('error', () => undefined);
+      const t0 = Date.now();
+      const drip = setInterval(() => sock.writable && sock.write('N'), 100); // never a full line
+      const at = await closed;
+      clearInterval(drip);
+      expect(at - t0).toBeGreaterThanOrEqual(550);
+      expect(at - t0).toBeLessThan(3_000);
+      const ok = await send(app.ports.submission, { to: 'after@example.org' });
+      expect(ok.response).toMatch(/^250/);
+    } finally {
+      await app.stop(1_000);
+      await up.stop();
+      cleanup(dir);
+    }
+  });
+});

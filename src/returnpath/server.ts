@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
+import { limitSessionLength } from '../smtp/session-deadline.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../util/logger.js';
 import type { ReportProcessor } from './process.js';
@@ -49,6 +50,7 @@ export class ReturnPathServer {
       },
       onData: (stream, session, cb) => this.onData(stream, session, cb),
     });
+    limitSessionLength(server, c.maxSessionMs);
     server.on('error', (err) => this.deps.logger.warn({ err: err.message }, 'return path: connection error'));
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
+import { limitSessionLength } from '../smtp/session-deadline.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -217,6 +218,7 @@ export class SubmissionServer {
     const listen = (secure: boolean, port: number) =>
       new Promise<SMTPServer>((resolve, reject) => {
         const server = new SMTPServer(this.options(secure));
+        limitSessionLength(server, c.maxSessionMs);
         server.on('error', (err) => this.deps.logger.warn({ err: err.message }, 'submission: connection error'));
         server.server.once('error', reject);
         server.listen(port, c.host, () => resolve(server));
