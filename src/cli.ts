@@ -9,6 +9,8 @@ import { recipientActions } from './control/actions.js';
 import { sendControl } from './control/socket.js';
 import { parseFileToJsonl } from './returnpath/index.js';
 import { Sandbox, SANDBOX_RECIPIENTS } from './sandbox/index.js';
+import { LOG_FORMATS, ReconcileError, formatReconcileReport, parseSince, reconcile, type LogFormat, type ReconcileResult } from './reconcile/index.js';
+import { diagnose, formatFindings, type Finding } from './diagnose/index.js';
 import { StoreCorruptError } from './store/index.js';
 import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
@@ -260,6 +262,55 @@ program
     }
   });
 
+program.command('reconcile')
+  .description('match delivery logs against recorded failures: clears flags the logs contradict, counts server response mismatches')
+  .argument('<file...>', `delivery logs (${LOG_FORMATS.join(', ')}); gzip is read as is`)
+  .option('-c, --config <file>')
+  .option('--format <format>', `skip detection: ${LOG_FORMATS.join(', ')}`)
+  .option('--since <time>', 'ignore log records before this: a date (2024-05-01T10:00Z) or an age (12h, 7d)')
+  .option('--dry-run', 'show what would change; write nothing')
+  .option('--json', 'JSON output')
+  .action(async (files: string[], opts: { config?: string; format?: string; since?: string; dryRun?: boolean; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    if (opts.format && !(LOG_FORMATS as readonly string[]).includes(opts.format)) throw new ConfigError(`--format must be one of ${LOG_FORMATS.join(', ')}`);
+    const o = {
+      files: files.map((f) => path.resolve(f)), ...(opts.format ? { format: opts.format as LogFormat } : {}),
+      ...(opts.since ? { since: parseSince(opts.since).toISOString() } : {}), dryRun: !!opts.dryRun,
+    };
+    if (!opts.json) process.stderr.write(`reconciling ${o.files.length} file(s)...\n`);
+    // The running server owns the store; a second writer would lose updates.
+    const remote = await sendControl(controlSocketPath(config), 'reconcile', [JSON.stringify(o)], 600_000);
+    let result: ReconcileResult;
+    if (remote) {
+      if (!remote.ok) throw new Error(remote.error ?? 'reconcile failed in the server');
+      result = remote.result as ReconcileResult;
+    } else {
+      const store = openStore(config, silentLogger(), systemClock);
+      await store.open({ readOnly: o.dryRun });
+      try {
+        result = await reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun });
+      } finally {
+        await store.close();
+      }
+    }
+    print(!!opts.json, result, () => formatReconcileReport(result));
+    if (result.files.some((f) => f.error)) process.exitCode = 1;
+  });
+
+program.command('diagnose')
+  .description('what is wrong and where to look: SMTP configuration, response mismatches, blocked domains, complaints, backlog, persistent flags')
+  .option('-c, --config <file>')
+  .option('--window <age>', 'how far back to look: 30m, 6h, 1d', '1h')
+  .option('--json', 'JSON output')
+  .action(async (opts: { config?: string; window: string; json?: boolean }) => {
+    const config = readConfig(opts.config);
+    const now = Date.now();
+    const windowMs = now - parseSince(opts.window, now).getTime();
+    const remote = await sendControl(controlSocketPath(config), 'diagnose', [String(windowMs)]);
+    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : diagnose(await openReadOnlyStore(config), { now, windowMs });
+    print(!!opts.json, findings, () => formatFindings(findings));
+  });
+
 program
   .command('sandbox')
   .description('run a local SMTP server that plays the outside world (bounces, complaints, auto-replies)')
@@ -283,7 +334,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  if (err instanceof ConfigError || err instanceof StoreCorruptError) {
+  if (err instanceof ConfigError || err instanceof StoreCorruptError || err instanceof ReconcileError) {
     process.stderr.write(`rebound: ${err.message}\n`);
     process.exit(2);
   }

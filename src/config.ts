@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { LOG_FORMATS } from './reconcile/types.js';
 
 /** A user-fixable error with a stable code and a message that says what to fix. */
 export class ConfigError extends Error {
@@ -130,6 +131,18 @@ const spool = z.strictObject({
   fsync: z.boolean().default(true),
 });
 
+const reconcile = z.strictObject({
+  /** Delivery logs the server follows like `tail -F` (rotation-safe) and reconciles as lines arrive. */
+  follow: z.array(z.string().min(1)).default([]),
+  /** Format of the followed logs; null detects it per file. */
+  format: z.enum(LOG_FORMATS).nullable().default(null),
+  pollMs: z.number().int().positive().default(1_000),
+  /** For files that exist at start-up: "start" re-reads them (idempotent), "end" follows new lines only. */
+  startAt: z.enum(['start', 'end']).default('start'),
+  /** UTC offset of zone-less (syslog) timestamps in minutes; null = this machine's zone. */
+  utcOffsetMinutes: z.number().int().min(-900).max(900).nullable().default(null),
+});
+
 const log = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -145,6 +158,7 @@ export const configSchema = z.strictObject({
   http: http.default(http.parse({})),
   store: store.default(store.parse({})),
   spool: spool.default(spool.parse({})),
+  reconcile: reconcile.default(reconcile.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -172,6 +186,7 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
     config.submission.tls.key = path.resolve(baseDir, config.submission.tls.key);
     config.submission.tls.cert = path.resolve(baseDir, config.submission.tls.cert);
   }
+  config.reconcile.follow = config.reconcile.follow.map((f) => path.resolve(baseDir, f));
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
   }

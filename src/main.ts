@@ -12,6 +12,8 @@ import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
+import { ReconcileFollower, reconcile, type LogFormat } from './reconcile/index.js';
+import { diagnose } from './diagnose/index.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -49,6 +51,7 @@ interface Services {
   actions: RecipientActions;
   acceptedListeners: Array<(e: Envelope) => void>;
   resend: (queueId: string, rcpts: string[]) => Promise<string>;
+  follower: ReconcileFollower | null;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -161,6 +164,11 @@ export class Rebound {
         case 'retry': return { scheduled: delivery.retryNow(args[0]) };
         case 'delete': return delivery.remove(args[0] ?? '').then((removed) => ({ removed }));
         case 'resend': return appRef?.resendTo(email) ?? [];
+        case 'reconcile': {
+          const o = JSON.parse(args[0] ?? '{}') as { files: string[]; format?: LogFormat; since?: string; dryRun?: boolean };
+          return reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: !!o.dryRun, clock });
+        }
+        case 'diagnose': return diagnose(store, { now: clock.now(), windowMs: Number(args[0]) || 3_600_000 });
         default: throw new Error(`unknown command ${cmd}`);
       }
     }, logger);
@@ -168,6 +176,13 @@ export class Rebound {
     const ports = await submission.start();
     const rpPort = returnPath ? await returnPath.start() : null;
     await control.start();
+    const rc = config.reconcile;
+    const follower = rc.follow.length === 0 ? null : new ReconcileFollower(store, rc.follow, {
+      logger, clock, pollMs: rc.pollMs, startAt: rc.startAt,
+      ...(rc.format ? { format: rc.format } : {}), ...(rc.utcOffsetMinutes !== null ? { utcOffsetMinutes: rc.utcOffsetMinutes } : {}),
+    });
+    // Not awaited: the first read of a long log must not hold up start-up.
+    follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
     const resend = async (queueId: string, rcpts: string[]): Promise<string> => {
       const msg = store.getMessage(queueId);
       if (!msg) throw new Error(`no message ${queueId}`);
@@ -187,7 +202,7 @@ export class Rebound {
       logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
       return id;
     };
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend, follower }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort,
     });
     appRef = app;
@@ -209,7 +224,7 @@ export class Rebound {
   /** Stops accepting, lets deliveries in flight finish (bounded), flushes the store. */
   async stop(timeoutMs = 10_000): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs)]);
+    await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
     await this.s.store.close();
     await this.s.spool.close();
     this.logger.info('rebound stopped');

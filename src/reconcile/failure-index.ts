@@ -1,7 +1,7 @@
 // The failures worth reconciling, indexed up front so each log record costs a few Map lookups.
 // One entry per (message, recipient) whose recorded outcome is a final failure, for recipients
-// whose last outcome is a failure or who are flagged. Keys tie log records to entries:
-//   Message-ID + rcpt, Rebound queue id + rcpt, upstream queue id ("queued as X") + rcpt.
+// whose last outcome is a failure or who are flagged. Three relations tie log records to entries,
+// each with the recipient: the Message-ID, Rebound's queue id, the upstream's queue id ("queued as X").
 import type { Store } from '../store/index.js';
 import type { MessageRecord, RecipientRecord, RecipientStatus } from '../types.js';
 
@@ -27,12 +27,15 @@ export interface FailureEntry {
 const FAILED = new Set<RecipientStatus>(['bounced', 'expired']);
 const FAILING_LAST = new Set<RecipientStatus>(['bounced', 'expired', 'deferred']);
 
-/** Key prefixes keep the three id spaces apart; \0 cannot occur in ids or addresses. */
-const BY_MESSAGE_ID = 'm\0';
-const BY_QUEUE_ID = 'q\0';
-const BY_UPSTREAM_ID = 'u\0';
-/** An upstream queue id seen for two different entries with the same recipient is not trusted. */
-const AMBIGUOUS = -1;
+/** Entry positions per id; most ids have one entry, so a bare number saves an array per key. */
+type Positions = Map<string, number | number[]>;
+
+function add(map: Positions, id: string, at: number): void {
+  const had = map.get(id);
+  if (had === undefined) map.set(id, at);
+  else if (typeof had === 'number') map.set(id, [had, at]);
+  else had.push(at);
+}
 
 /** Queue ids the upstream named when it accepted the message: Postfix "queued as X", Exim "id=X". */
 export function upstreamQueueIds(response: string | null): string[] {
@@ -48,9 +51,18 @@ export function isCandidate(rec: RecipientRecord | undefined): boolean {
   return !rec || rec.invalid || (rec.lastStatus !== null && FAILING_LAST.has(rec.lastStatus));
 }
 
+/** Addresses compare case-insensitively (strictly only the domain is, but MTAs log either form). */
+function sameAddress(a: string, b: string): boolean {
+  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
+}
+
 export class FailureIndex {
   readonly entries: FailureEntry[] = [];
-  private readonly keys = new Map<string, number>();
+  // Keyed by the id alone (no concatenated keys to build and hash per log record); the recipient
+  // is compared on the few entries an id has.
+  private readonly byMessageId: Positions = new Map();
+  private readonly byQueueId: Positions = new Map();
+  private readonly byUpstreamId: Positions = new Map();
   private readonly indexedMessages = new Set<string>();
   private readonly candidates = new Map<string, boolean>();
 
@@ -79,25 +91,45 @@ export class FailureIndex {
         mx: r.lastMx, response: r.lastResponse, matched: false, verdict: this.earlierVerdict(m.queueId, r.rcpt),
       };
       const at = this.entries.push(entry) - 1;
-      const rcpt = r.rcpt.toLowerCase();
-      if (m.messageId) this.keys.set(BY_MESSAGE_ID + m.messageId + '\0' + rcpt, at);
-      this.keys.set(BY_QUEUE_ID + m.queueId + '\0' + rcpt, at);
+      if (m.messageId) add(this.byMessageId, m.messageId, at);
+      add(this.byQueueId, m.queueId, at);
       // Recipients accepted in the same transaction carry the upstream's queue id for the message.
       upstream ??= [...new Set(m.rcpts.flatMap((x) => upstreamQueueIds(x.lastResponse)))];
-      for (const id of upstream) {
-        const key = BY_UPSTREAM_ID + id + '\0' + rcpt;
-        this.keys.set(key, this.keys.has(key) ? AMBIGUOUS : at);
-      }
+      for (const id of upstream) add(this.byUpstreamId, id, at);
     }
   }
 
   /** The entry a log record speaks about, trying the strongest relation first. */
-  find(rcptLower: string, messageId: string | undefined, reboundQueueId: string | undefined, upstreamQueueId: string | undefined): FailureEntry | undefined {
-    let at: number | undefined;
-    if (messageId !== undefined) at = this.keys.get(BY_MESSAGE_ID + messageId + '\0' + rcptLower);
-    if (at === undefined && reboundQueueId !== undefined) at = this.keys.get(BY_QUEUE_ID + reboundQueueId + '\0' + rcptLower);
-    if (at === undefined && upstreamQueueId !== undefined) at = this.keys.get(BY_UPSTREAM_ID + upstreamQueueId + '\0' + rcptLower);
-    return at === undefined || at === AMBIGUOUS ? undefined : this.entries[at];
+  find(rcpt: string, messageId: string | undefined, reboundQueueId: string | undefined, upstreamQueueId: string | undefined): FailureEntry | undefined {
+    if (messageId !== undefined) {
+      const e = this.pick(this.byMessageId.get(messageId), rcpt);
+      if (e) return e;
+    }
+    if (reboundQueueId !== undefined) {
+      const e = this.pick(this.byQueueId.get(reboundQueueId), rcpt);
+      if (e) return e;
+    }
+    if (upstreamQueueId === undefined) return undefined;
+    const at = this.byUpstreamId.get(upstreamQueueId);
+    if (at === undefined) return undefined;
+    // Upstream queue ids are reused: one naming two of our failures for this recipient is not trusted,
+    // and a record naming another message is another life of the id.
+    const hits = typeof at === 'number' ? [at] : at.filter((i) => sameAddress(this.entries[i]!.rcpt, rcpt));
+    const e = hits.length === 1 ? this.pick(hits[0], rcpt) : undefined;
+    if (!e) return undefined;
+    if (messageId !== undefined && e.messageId !== null && messageId !== e.messageId) return undefined;
+    if (reboundQueueId !== undefined && reboundQueueId !== e.queueId) return undefined;
+    return e;
+  }
+
+  private pick(at: number | number[] | undefined, rcpt: string): FailureEntry | undefined {
+    if (at === undefined) return undefined;
+    if (typeof at === 'number') {
+      const e = this.entries[at]!;
+      return sameAddress(e.rcpt, rcpt) ? e : undefined;
+    }
+    for (const i of at) if (sameAddress(this.entries[i]!.rcpt, rcpt)) return this.entries[i];
+    return undefined;
   }
 
   /** Drops a cached candidate verdict after the recipient's record changed. */

@@ -10,3 +10,8 @@ export { SendmailReader, createSendmailReader } from './readers/sendmail.js';
 export { ExchangeReader, createExchangeReader, EXCHANGE_DEFAULT_FIELDS } from './readers/exchange.js';
 export { M365Reader, createM365Reader } from './readers/m365.js';
 export { ReboundReader, createReboundReader } from './readers/rebound.js';
+export { reconcile, parseSince, REBOUND_ID_PATTERN } from './run.js';
+export type { ReconcileResult } from './run.js';
+export { scanLog } from './scan-log.js';
+export { ReconcileFollower } from './follow.js';
+export { formatReconcileReport } from './report.js';

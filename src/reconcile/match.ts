@@ -113,14 +113,13 @@ export class Matcher {
   }
 
   private entryFor(ev: LogEvidence, rcpt: string): FailureEntry | undefined {
-    const lower = rcpt.toLowerCase();
-    const hit = this.index.find(lower, ev.messageId, ev.reboundQueueId, ev.queueId);
+    const hit = this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId);
     if (hit || !this.opts.live) return hit;
     const m = (ev.reboundQueueId !== undefined ? this.store.getMessage(ev.reboundQueueId) : undefined)
       ?? (ev.messageId !== undefined ? this.store.findByMessageId(ev.messageId) : undefined);
     if (!m) return undefined;
     this.index.addMessage(m);
-    return this.index.find(lower, ev.messageId, ev.reboundQueueId, ev.queueId);
+    return this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId);
   }
 
   private mismatch(entry: FailureEntry, ev: LogEvidence): ReconcileMatch {

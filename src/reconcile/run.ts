@@ -1,10 +1,13 @@
 // reconcile(): read delivery logs against the store and apply what they prove. The store's
 // failures are indexed once; each log is streamed, so memory stays flat however long it is.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Store } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import { FailureIndex } from './failure-index.js';
 import { Matcher, type ReconcileMatch } from './match.js';
-import { readLog, ReconcileError } from './read-log.js';
+import { ReconcileError } from './read-log.js';
+import { scanLog, type ScanResult } from './scan-log.js';
 import type { LogFormat, MalformedSample } from './types.js';
 
 /**
@@ -111,25 +114,28 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
 }
 
 async function reconcileFile(matcher: Matcher, file: string, opts: ReconcileOptions): Promise<FileReport> {
-  const read = readLog(file, {
-    reboundIdPattern: REBOUND_ID_PATTERN,
-    ...(opts.format ? { format: opts.format } : {}),
-    ...(opts.since ? { since: opts.since } : {}),
-    ...(opts.utcOffsetMinutes !== undefined ? { utcOffsetMinutes: opts.utcOffsetMinutes } : {}),
-    ...(opts.referenceDate ? { referenceDate: opts.referenceDate } : {}),
-  });
+  // Checked here because line-source opens its stream before it can report a missing file.
+  const unreadable = await access(file, constants.R_OK).then(() => undefined, (err: Error) => err.message);
+  if (unreadable) return { file, format: null, lines: 0, records: 0, malformed: 0, malformedSamples: [], error: unreadable };
   let error: string | undefined;
+  let scan: ScanResult | undefined;
   try {
-    for await (const ev of read) matcher.consider(ev);
+    scan = await scanLog(file, {
+      reboundIdPattern: REBOUND_ID_PATTERN,
+      ...(opts.format ? { format: opts.format } : {}),
+      ...(opts.since ? { since: opts.since } : {}),
+      ...(opts.utcOffsetMinutes !== undefined ? { utcOffsetMinutes: opts.utcOffsetMinutes } : {}),
+      ...(opts.referenceDate ? { referenceDate: opts.referenceDate } : {}),
+    }, (ev) => matcher.consider(ev));
   } catch (err) {
-    // One unreadable file (unknown format, missing) must not lose the verdicts of the others.
-    if (!(err instanceof ReconcileError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
-    error = (err as Error).message;
+    // One unreadable file (unknown format) must not lose the verdicts of the others.
+    if (!(err instanceof ReconcileError) || err.code !== 'RECONCILE_UNKNOWN_FORMAT') throw err;
+    error = err.message;
   }
-  const s = read.stats;
+  const s = scan?.stats;
   return {
-    file, format: read.format ?? null, lines: s.lines, records: s.records, malformed: s.malformed, malformedSamples: s.malformedSamples,
-    ...(error ? { error } : {}), ...(s.truncated ? { truncated: s.truncated } : {}),
+    file, format: scan?.format ?? null, lines: s?.lines ?? 0, records: s?.records ?? 0, malformed: s?.malformed ?? 0,
+    malformedSamples: s?.malformedSamples ?? [], ...(error ? { error } : {}), ...(s?.truncated ? { truncated: s.truncated } : {}),
   };
 }
 

@@ -25,6 +25,11 @@ const WHERE: Record<Problem, string> = {
   'upstream refuses all mail': 'One host gives the same refusal for every domain: read the reply text and the upstream\'s own log; the cause is on that host or in how we talk to it, not in the recipients.',
 };
 
+/** "AUTH rejected by host", "cannot connect to host". */
+function titleOf(problem: Problem, host: string): string {
+  return `SMTP configuration problem: ${problem} ${problem === 'cannot connect' ? 'to' : 'by'} ${host}`;
+}
+
 function problemOfReply(text: string): Problem {
   if (/relay(ing)? (access )?(denied|not permitted|prohibited)|not permitted to relay|unable to relay/i.test(text)) return 'relay denied';
   if (/^53[05]\b|authenticat|5\.7\.(0|8)\b.*auth/i.test(text)) return 'AUTH rejected';
@@ -42,9 +47,12 @@ export function configProblem(ctx: DiagnoseContext): Finding[] {
 
 function integrationFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Finding | undefined {
   if (ctx.integrations.length === 0) return undefined;
-  const [topCause, n] = tally(ctx.integrations, (e) => e.cause)[0]! as [IntegrationCause, number];
+  // The most frequent cause that qualifies: AUTH/TLS/sender refusals at once, connection trouble when it repeats.
+  const top = (tally(ctx.integrations, (e) => e.cause) as Array<[IntegrationCause, number]>)
+    .find(([cause, count]) => DETERMINISTIC.has(cause) || count >= ctx.t.minConnectionErrors);
+  if (!top) return undefined;
+  const [topCause, n] = top;
   const events = ctx.integrations.filter((e) => e.cause === topCause);
-  if (!DETERMINISTIC.has(topCause) && n < ctx.t.minConnectionErrors) return undefined;
   const problem = BY_CAUSE[topCause];
   const hosts = tally(events, (e) => e.mx ?? '(no host)');
   const host = hosts[0]![0];
@@ -58,7 +66,7 @@ function integrationFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Find
     id: `smtp-config:${topCause}:${host}`,
     rule: 'smtp-config',
     severity: 'critical',
-    title: `SMTP configuration problem: ${problem} by ${host}`,
+    title: titleOf(problem, host),
     summary: `${n} ${topCause} error(s) at ${host} in the last ${minutes(ctx.windowMs)}, affecting ${rcpts.size} recipient(s) across ${domains.size} domain(s)`
       + ` (${flagged} flagged). The upstream said: "${sample.response}". This is our configuration, not the recipients.`,
     evidence: [
@@ -86,7 +94,7 @@ function dominantReplyFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Fi
     id: `smtp-config:reply:${host}`,
     rule: 'smtp-config',
     severity: 'critical',
-    title: `SMTP configuration problem: ${problem} by ${host}`,
+    title: titleOf(problem, host),
     summary: `${n} of ${failing.length} failed attempts in the last ${minutes(ctx.windowMs)} got the same reply from ${host}, for ${new Set(same.map((a) => a.rcpt)).size} recipient(s) across ${sameDomains.size} domain(s)`
       + ` (${flagged} flagged): "${same[0]!.response}". One host refusing every domain alike points at the setup, not the addresses.`,
     evidence: same.slice(-3).reverse().map((a) => ({ text: `${a.status}: ${a.response}`, time: a.time, queueId: a.queueId, rcpt: a.rcpt })),
