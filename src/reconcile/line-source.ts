@@ -41,9 +41,11 @@ function isTruncation(err: unknown): boolean {
 
 /** Yields batches of lines; `end.truncated` is set if a compressed input stopped early. */
 export async function* readLines(file: string, end: LineSourceEnd): AsyncGenerator<LineBatch> {
+  // Look at the file first: a stream opened on a missing file would emit an unhandled 'error'.
+  const gzip = await isGzipFile(file);
   const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
   let input: Readable = raw;
-  if (await isGzipFile(file)) {
+  if (gzip) {
     const gunzip = createGunzip();
     pipeline(raw, gunzip, () => {
       /* errors surface through iteration of gunzip */
