@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
 import { LOG_FORMATS } from './reconcile/types.js';
+import { WEBHOOK_EVENT_TYPES } from './webhooks/types.js';
 
 /** A user-fixable error with a stable code and a message that says what to fix. */
 export class ConfigError extends Error {
@@ -102,6 +103,8 @@ const returnPath = z.strictObject({
   maxMessageBytes: z.number().int().positive().default(10 * 1024 * 1024),
   socketTimeoutMs: z.number().int().positive().default(60_000),
   maxSessionMs: z.number().int().positive().default(10 * 60_000),
+  /** Recipients per report transaction (a report is addressed to one return path; a few is plenty). */
+  maxRecipients: z.number().int().positive().default(50),
   /** Raw reports are kept this long. */
   retentionDays: z.number().positive().default(30),
 });
@@ -109,8 +112,29 @@ const returnPath = z.strictObject({
 const http = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8025),
-  /** Bearer tokens, as hashes printed by `rebound hash-password`. */
+  /** Bearer tokens, as hashes printed by `rebound hash-password` (or `rebound new-token`). */
   tokens: z.array(scryptHash).default([]),
+  /** Serve /metrics without a token (a Prometheus scraper on a trusted network). */
+  metricsPublic: z.boolean().default(false),
+  /** Largest log accepted by POST /api/reconcile. */
+  maxUploadBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  /** false turns the HTTP server off. */
+  enabled: z.boolean().default(true),
+});
+
+const webhook = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  /** HMAC-SHA256 key for the X-Rebound-Signature header. */
+  secret: z.string().min(16, 'use at least 16 random characters'),
+  /** Event types to send; all when absent. */
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).optional(),
+});
+
+const webhookDelivery = z.strictObject({
+  firstDelayMs: z.number().int().positive().default(1_000),
+  maxDelayMs: z.number().int().positive().default(300_000),
+  maxAttempts: z.number().int().positive().default(12),
+  timeoutMs: z.number().int().positive().default(10_000),
 });
 
 const store = z.strictObject({
@@ -159,6 +183,8 @@ export const configSchema = z.strictObject({
   store: store.default(store.parse({})),
   spool: spool.default(spool.parse({})),
   reconcile: reconcile.default(reconcile.parse({})),
+  webhooks: z.array(webhook).default([]),
+  webhookDelivery: webhookDelivery.default(webhookDelivery.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -14,6 +14,10 @@ import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower, reconcile, type LogFormat } from './reconcile/index.js';
 import { diagnose } from './diagnose/index.js';
+import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/index.js';
+import { ReboundMetrics } from './metrics/index.js';
+import { WebhookDispatcher } from './webhooks/index.js';
+import { systemMxResolver } from './delivery/route.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -52,6 +56,8 @@ interface Services {
   acceptedListeners: Array<(e: Envelope) => void>;
   resend: (queueId: string, rcpts: string[]) => Promise<string>;
   follower: ReconcileFollower | null;
+  metrics: ReboundMetrics;
+  webhooks: WebhookDispatcher;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -62,8 +68,15 @@ export class Rebound {
     readonly config: Config,
     readonly logger: Logger,
     private readonly s: Services,
-    readonly ports: { submission: number; submissionSecure: number | null; returnPath: number | null },
+    readonly ports: { submission: number; submissionSecure: number | null; returnPath: number | null; http: number | null },
   ) {}
+
+  http: HttpServer | null = null;
+  stopping = false;
+
+  get webhooks(): WebhookDispatcher {
+    return this.s.webhooks;
+  }
 
   get store(): Store {
     return this.s.store;
@@ -113,6 +126,15 @@ export class Rebound {
       segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger,
     });
     const recovered = await spool.open();
+    // Listeners on the store's events start before anything can happen, so none is missed.
+    const queueView = { queued: () => delivery.queued() };
+    const metrics = new ReboundMetrics({ store, queue: queueView, clock });
+    metrics.start();
+    const { timeoutMs: webhookTimeoutMs, ...webhookRetry } = config.webhookDelivery;
+    const webhooks = new WebhookDispatcher({
+      dir: path.join(config.dataDir, 'webhooks'), endpoints: config.webhooks, store, logger, clock, retry: webhookRetry, timeoutMs: webhookTimeoutMs,
+    });
+    const webhooksStarted = webhooks.start();
     const hold = config.submission.suppressed === 'hold';
     const retained = new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays);
     const delivery = new DeliveryEngine({
@@ -139,7 +161,7 @@ export class Rebound {
       ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
       : null;
 
-    const acceptedListeners: Array<(e: Envelope) => void> = [];
+    const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];
     const submission = new SubmissionServer({
       config: config.submission, hostname: config.hostname, logger, clock,
       enqueue: async (envelope, raw) => {
@@ -173,6 +195,7 @@ export class Rebound {
       }
     }, logger);
 
+    await webhooksStarted;
     const ports = await submission.start();
     const rpPort = returnPath ? await returnPath.start() : null;
     await control.start();
@@ -202,14 +225,23 @@ export class Rebound {
       logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
       return id;
     };
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend, follower }, {
-      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort,
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend, follower, metrics, webhooks }, {
+      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     appRef = app;
+    if (config.http.enabled) {
+      app.http = await startHttp({
+        config: config.http, store, actions, delivery, logger, clock, resender: app,
+        resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
+        diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
+        readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),
+      });
+      app.ports.http = app.http.port;
+    }
     app.every(10_000, () => spool.reclaim().then(() => undefined));
     app.every(3_600_000, () => archive.prune(clock.now()).then(() => retained.prune(clock.now())).then(() => undefined));
     logger.info({
-      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, mode: config.delivery.mode,
+      submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: app.ports.http, mode: config.delivery.mode,
       dataDir: config.dataDir, queued: recovered.length,
     }, 'rebound started');
     return app;
@@ -223,8 +255,12 @@ export class Rebound {
 
   /** Stops accepting, lets deliveries in flight finish (bounded), flushes the store. */
   async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    await this.http?.close();
     await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
+    await this.s.webhooks.stop();
+    this.s.metrics.stop();
     await this.s.store.close();
     await this.s.spool.close();
     this.logger.info('rebound stopped');

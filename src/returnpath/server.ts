@@ -41,7 +41,10 @@ export class ReturnPathServer {
       socketTimeout: c.socketTimeoutMs,
       closeTimeout: 5_000,
       logger: false,
-      onRcptTo: (address, _session, cb) => {
+      onRcptTo: (address, session, cb) => {
+        if (session.envelope.rcptTo.length >= c.maxRecipients) {
+          return cb(smtpError(452, '4.5.3', `Too many recipients (at most ${c.maxRecipients} per report)`));
+        }
         const domain = address.address.slice(address.address.lastIndexOf('@') + 1).toLowerCase();
         if (!address.address.includes('@') || !domains.has(domain)) {
           return cb(smtpError(550, '5.1.1', `<${address.address}>: recipient not accepted here (this server only takes reports for its return-path domains)`));

@@ -27,6 +27,7 @@ export function testConfig(dataDir: string, upstreamPort: number, over: DeepPart
     },
     store: { flushIntervalMs: 20, shards: 4, ...(over.store ?? {}) },
     returnPath: { ...(over.returnPath ?? {}) },
+    http: { port: 0, ...(over.http ?? {}) },
   };
   if (over.delivery?.smarthost) base.delivery.smarthost = { host: '127.0.0.1', port: upstreamPort, rejectUnauthorized: false, ...over.delivery.smarthost };
   if (over.delivery?.retry) base.delivery.retry = { firstDelayMs: 200, maxDelayMs: 400, lifetimeMs: 60_000, ...over.delivery.retry };

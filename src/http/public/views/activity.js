@@ -1,0 +1,107 @@
+// Activity > Email: recent messages, newest first, with each recipient's outcome and the
+// invalid-email flag on flagged addresses. Filters live in the URL (#/activity?status=...).
+import { get } from '../lib/api.js';
+import { infoFor, learn } from '../lib/categories.js';
+import { h, replace } from '../lib/dom.js';
+import { count, plural } from '../lib/format.js';
+import { href, go, recipientHref } from '../lib/router.js';
+import { enums } from '../lib/schema.js';
+import { invalidFlag } from '../components/flag.js';
+import { errorBox, loading } from '../components/notice.js';
+import { outcomeIcon } from '../components/outcome.js';
+import { dataTable } from '../components/table.js';
+import { timeEl } from '../components/time.js';
+
+const PAGE = 50;
+const FILTERS = ['status', 'recipient', 'category', 'reason', 'since'];
+const SINCE = [['', 'any time'], ['1h', 'last hour'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']];
+
+function select(name, label, options, value) {
+  return h('label', {}, label,
+    h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+}
+
+async function filterForm(query) {
+  const e = await enums();
+  const v = (k) => query.get(k) ?? '';
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter messages' },
+    select('status', 'Status', [['', 'any'], ...e.status.map((s) => [s, s])], v('status')),
+    h('label', {}, 'Recipient', h('input', { type: 'search', name: 'recipient', value: v('recipient'), placeholder: 'name@example.com', autocomplete: 'off' })),
+    select('category', 'Category', [['', 'any'], ...e.category.map((s) => [s, s])], v('category')),
+    e.reason.length
+      ? select('reason', 'Reason', [['', 'any'], ...e.reason.map((s) => [s, s])], v('reason'))
+      : h('label', {}, 'Reason', h('input', { type: 'text', name: 'reason', value: v('reason') })),
+    select('since', 'Received', SINCE, v('since')),
+    h('div', { class: 'filter-actions' },
+      h('button', { type: 'submit' }, 'Apply'),
+      h('a', { href: href('activity'), class: 'button secondary' }, 'Reset')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    go(href('activity', [], Object.fromEntries(FILTERS.map((k) => [k, String(data.get(k) ?? '').trim()]))));
+  });
+  form.addEventListener('change', (ev) => {
+    if (ev.target instanceof HTMLSelectElement) form.requestSubmit();
+  });
+  return form;
+}
+
+/** Flagged recipients by address, and the why/todo for their categories. */
+async function flaggedByEmail() {
+  const { recipients } = await get('recipients', { flagged: true, limit: 1000 });
+  await learn(recipients);
+  return new Map(recipients.map((r) => [r.email.toLowerCase(), r]));
+}
+
+function recipientCell(m, flagged) {
+  return h('ul', { class: 'rcpts' }, m.rcpts.map((r) => {
+    const flag = flagged.get(r.rcpt.toLowerCase());
+    const failed = r.status !== 'delivered' && r.status !== 'queued' && r.lastResponse;
+    return h('li', { dataset: { rcpt: r.rcpt, status: r.status } },
+      outcomeIcon(r.status, r.lastResponse),
+      ' ',
+      h('a', { href: recipientHref(r.rcpt) }, r.rcpt),
+      flag ? [' ', invalidFlag(flag, infoFor(flag.category))] : null,
+      failed ? h('div', { class: 'reply' }, r.lastResponse) : null);
+  }));
+}
+
+function pager(total, offset, query) {
+  const at = (o) => href('activity', [], { ...Object.fromEntries(query), offset: o || '' });
+  const last = Math.min(offset + PAGE, total);
+  return h('nav', { class: 'pager', 'aria-label': 'Pages' },
+    h('span', {}, total ? `${count(offset + 1)}–${count(last)} of ${count(total)}` : ''),
+    offset > 0 ? h('a', { href: at(Math.max(0, offset - PAGE)), rel: 'prev' }, '← Newer') : null,
+    last < total ? h('a', { href: at(offset + PAGE), rel: 'next' }, 'Older →') : null);
+}
+
+export async function render(root, route) {
+  const q = route.query;
+  const offset = Math.max(0, Number(q.get('offset')) || 0);
+  const filters = Object.fromEntries(FILTERS.map((k) => [k, q.get(k) ?? '']));
+  // Data and the filter form's value lists load side by side.
+  const data = Promise.all([get('messages', { ...filters, limit: PAGE, offset }), flaggedByEmail().catch(() => new Map())]);
+  data.catch(() => undefined);
+  const results = h('div', {}, loading('Loading messages…'));
+  replace(root, h('h1', { tabindex: '-1' }, 'Activity › Email'), await filterForm(q), results);
+  try {
+    const [list, flagged] = await data;
+    replace(results,
+      h('p', { class: 'summary', role: 'status' }, plural(list.total, 'message'), ' match.'),
+      dataTable({
+        caption: 'Messages, newest first',
+        empty: 'No messages match these filters.',
+        columns: [
+          { label: 'Received', cell: (m) => timeEl(m.receivedAt), class: 'nowrap' },
+          { label: 'From', cell: (m) => m.from || '<> (null sender)' },
+          { label: 'Recipients and outcome', cell: (m) => recipientCell(m, flagged) },
+          { label: 'Message', cell: (m) => h('span', { class: 'ids' }, h('code', { title: 'queue id' }, m.queueId), m.messageId ? h('small', { title: 'Message-ID' }, m.messageId) : null) },
+          { label: 'State', cell: (m) => (m.status === 'queued' ? 'in queue' : 'done') },
+        ],
+        rows: list.messages,
+      }),
+      pager(list.total, offset, new URLSearchParams([...q].filter(([k]) => k !== 'offset'))));
+  } catch (err) {
+    replace(results, errorBox(err, 'Could not load messages'));
+  }
+}

@@ -1,0 +1,139 @@
+import type { FastifyInstance } from 'fastify';
+import { CATEGORIES, REASONS } from '../../classify/index.js';
+import type { MessageRecord, RecipientEvent } from '../../types.js';
+import { errorResponses, sendError } from '../errors.js';
+import { parseTime, TIME_HELP } from '../query.js';
+import { arrayOf, ref } from '../schemas.js';
+import type { HttpDeps } from '../types.js';
+import { eventView } from './view.js';
+
+const RCPT_STATUSES = ['delivered', 'bounced', 'deferred', 'expired'] as const;
+
+interface ListQuery {
+  status?: 'queued' | 'done' | (typeof RCPT_STATUSES)[number];
+  recipient?: string;
+  since?: string;
+  until?: string;
+  reason?: string;
+  category?: string;
+  limit: number;
+  offset: number;
+}
+
+const listSchema = {
+  tags: ['messages'],
+  summary: 'List messages, newest first',
+  querystring: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['queued', 'done', ...RCPT_STATUSES], description: 'queued/done: the message; delivered/bounced/deferred/expired: any of its recipients (with `recipient`: that one)' },
+      recipient: { type: 'string', description: 'only messages to this address' },
+      since: { type: 'string', description: `received at or after: ${TIME_HELP}` },
+      until: { type: 'string', description: `received before: ${TIME_HELP}` },
+      reason: { type: 'string', enum: [...REASONS], description: 'a recipient failed for this reason' },
+      category: { type: 'string', enum: [...CATEGORIES], description: 'a recipient failed in this category' },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+      offset: { type: 'integer', minimum: 0, default: 0 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, messages: arrayOf('Message') },
+    },
+    ...errorResponses(400, 401),
+  },
+} as const;
+
+const detailSchema = {
+  tags: ['messages'],
+  summary: 'One message: every recipient with its attempts, full upstream replies and the bounce reports tied to it',
+  params: { type: 'object', properties: { queueId: { type: 'string', description: 'queue id, or the Message-ID header' } }, required: ['queueId'] },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        message: ref('Message'),
+        /** Present while the spool still holds it. */
+        queue: { type: ['object', 'null'], properties: { nextAttemptAt: { type: 'integer' }, running: { type: 'boolean' } } },
+        recipients: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              rcpt: { type: 'string' }, status: { type: 'string' }, attempts: { type: 'integer' },
+              lastCode: { type: ['integer', 'null'] }, lastEnhanced: { type: ['string', 'null'] }, lastResponse: { type: ['string', 'null'] },
+              lastMx: { type: ['string', 'null'] }, updatedAt: { type: 'integer' },
+              attemptLog: { ...arrayOf('Event'), description: 'every attempt event, with the full upstream reply' },
+              reports: arrayOf('Event'),
+              reconciliations: arrayOf('Event'),
+            },
+          },
+        },
+        integrationErrors: arrayOf('Event'),
+        /** Every report tied to this message, including ones whose recipient is not one of its recipients. */
+        reports: arrayOf('Event'),
+        events: arrayOf('Event'),
+      },
+    },
+    ...errorResponses(401, 404),
+  },
+} as const;
+
+/** Whether a recipient of the message failed with this reason/category, judged from its events. */
+function failedWith(events: RecipientEvent[], rcpt: string | undefined, q: ListQuery): boolean {
+  return events.some((e) => {
+    if (e.type !== 'attempt' && e.type !== 'report') return false;
+    if (rcpt && e.rcpt !== rcpt) return false;
+    if (e.type === 'attempt' && e.status === 'delivered') return false;
+    return (!q.reason || e.reason === q.reason) && (!q.category || e.category === q.category);
+  });
+}
+
+export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { store } = deps;
+
+  app.get<{ Querystring: ListQuery }>('/api/messages', { schema: listSchema }, async (req, reply) => {
+    const q = req.query;
+    const now = deps.clock.now();
+    const since = q.since !== undefined ? parseTime(q.since, now) : null;
+    const until = q.until !== undefined ? parseTime(q.until, now) : null;
+    if (since === null && q.since !== undefined) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);
+    if (until === null && q.until !== undefined) return sendError(reply, 400, 'bad_until', `until: use ${TIME_HELP}`);
+    const rcpt = q.recipient?.trim();
+    const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
+    const rcptStatus = messageStatus ? undefined : q.status;
+    let list: MessageRecord[] = store.listMessages({
+      ...(messageStatus ? { status: messageStatus } : {}), ...(rcpt ? { rcpt } : {}), ...(since !== null ? { since } : {}),
+    });
+    if (until !== null) list = list.filter((m) => m.receivedAt < until);
+    if (rcptStatus) list = list.filter((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
+    if (q.reason || q.category) list = list.filter((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
+    return { total: list.length, limit: q.limit, offset: q.offset, messages: list.slice(q.offset, q.offset + q.limit) };
+  });
+
+  app.get<{ Params: { queueId: string } }>('/api/messages/:queueId', { schema: detailSchema }, async (req, reply) => {
+    const id = req.params.queueId;
+    const message = store.getMessage(id) ?? store.findByMessageId(id);
+    if (!message) return sendError(reply, 404, 'message_not_found', `no message with queue id or Message-ID ${id}`);
+    const events = store.eventsForMessage(message.queueId);
+    const inQueue = deps.delivery.queued().find((m) => m.envelope.queueId === message.queueId);
+    const reports = events.filter((e) => e.type === 'report');
+    return {
+      message,
+      queue: inQueue ? { nextAttemptAt: inQueue.nextAttemptAt, running: inQueue.running } : null,
+      recipients: message.rcpts.map((r) => {
+        const mine = events.filter((e) => 'rcpt' in e && e.rcpt === r.rcpt);
+        return {
+          ...r,
+          attemptLog: mine.filter((e) => e.type === 'attempt').map(eventView),
+          reports: mine.filter((e) => e.type === 'report').map(eventView),
+          reconciliations: mine.filter((e) => e.type === 'reconcile').map(eventView),
+        };
+      }),
+      integrationErrors: events.filter((e) => e.type === 'integration').map(eventView),
+      reports: reports.map(eventView),
+      events: events.map(eventView),
+    };
+  });
+}

@@ -1,0 +1,21 @@
+// Shapes the API returns that are derived from store records and events (shared by the routes).
+import { describeEvent } from '../../recipients/index.js';
+import type { Store } from '../../store/index.js';
+import type { RecipientEvent, RecipientRecord } from '../../types.js';
+
+/** An event as the API shows it: every field, plus one human line. */
+export function eventView(e: RecipientEvent): RecipientEvent & { description: string } {
+  return { ...e, description: describeEvent(e) };
+}
+
+/** Recipient addresses are stored as submitted; the API also finds them lower-cased. */
+export function findRecipient(store: Store, email: string): RecipientRecord | undefined {
+  return store.getRecipient(email) ?? store.getRecipient(email.toLowerCase());
+}
+
+/** The recipient (or recipients) an event is about. */
+export function rcptsOf(e: RecipientEvent): string[] {
+  if (e.type === 'integration') return e.rcpts;
+  if ('rcpt' in e && e.rcpt) return [e.rcpt];
+  return [];
+}
