@@ -57,6 +57,12 @@ export class LowdbStore implements Store {
   private readonly byRcpt = new Map<string, RecipientEvent[]>();
   private readonly byQueue = new Map<string, RecipientEvent[]>();
   private readonly byMessageId = new Map<string, string>();
+  /** Queue ids in receivedAt order, so lists are newest-first without sorting every time. */
+  private order: string[] = [];
+  /** Direct lookup (the shards are for writing); kept in step with them. */
+  private readonly messageById = new Map<string, MessageRecord>();
+  private readonly flagged = new Set<string>();
+  private readonly suppressedSet = new Set<string>();
   private recent: RecipientEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -103,7 +109,14 @@ export class LowdbStore implements Store {
     this.messages = await load<MessageRecord>('messages');
     this.recipients = await load<RecipientRecord>('recipients');
     await this.replayJournals();
-    for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
+    const all: MessageRecord[] = [];
+    for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) {
+      all.push(m);
+      this.messageById.set(m.queueId, m);
+      if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
+    }
+    this.order = all.sort((a, b) => a.receivedAt - b.receivedAt).map((m) => m.queueId);
+    for (const sh of this.recipients) for (const r of Object.values(sh.db.data.items)) this.indexRecipient(r);
     await this.loadEvents();
     if (this.readOnly) return;
     this.journalGen++;
@@ -187,7 +200,10 @@ export class LowdbStore implements Store {
 
   putMessage(m: MessageRecord): void {
     const s = this.shardOf(this.messages, m.queueId);
+    const isNew = !this.messageById.has(m.queueId);
     s.db.data.items[m.queueId] = m;
+    this.messageById.set(m.queueId, m);
+    if (isNew) this.addToOrder(m);
     s.dirty = true;
     this.journal?.add(JSON.stringify({ c: 'm', k: m.queueId, v: m }));
     if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
@@ -199,21 +215,64 @@ export class LowdbStore implements Store {
   }
 
   getMessage(queueId: string): MessageRecord | undefined {
-    return this.shardOf(this.messages, queueId).db.data.items[queueId];
+    return this.messageById.get(queueId);
+  }
+
+  private addToOrder(m: MessageRecord): void {
+    const o = this.order;
+    const last = o.length ? this.getMessage(o[o.length - 1]!) : undefined;
+    if (!last || last.receivedAt <= m.receivedAt) {
+      o.push(m.queueId);
+      return;
+    }
+    let lo = 0;
+    let hi = o.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.getMessage(o[mid]!)?.receivedAt ?? 0) <= m.receivedAt) lo = mid + 1;
+      else hi = mid;
+    }
+    o.splice(lo, 0, m.queueId);
+  }
+
+  private indexRecipient(r: RecipientRecord): void {
+    if (r.invalid) this.flagged.add(r.email);
+    else this.flagged.delete(r.email);
+    if (r.suppressed) this.suppressedSet.add(r.email);
+    else this.suppressedSet.delete(r.email);
+  }
+
+  pageMessages(filter: MessageFilter): { total: number; items: MessageRecord[] } {
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? Infinity;
+    const items: MessageRecord[] = [];
+    let total = 0;
+    const plain = !filter.status && !filter.rcpt && !filter.since && !filter.until && !filter.where;
+    if (plain) {
+      // Nothing to test: the page is a slice of the ordered index.
+      total = this.order.length;
+      for (let i = this.order.length - 1 - offset; i >= 0 && items.length < limit; i--) {
+        const m = this.getMessage(this.order[i]!);
+        if (m) items.push(m);
+      }
+      return { total, items };
+    }
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const m = this.getMessage(this.order[i]!);
+      if (!m) continue;
+      if (filter.since && m.receivedAt < filter.since) break; // older from here on
+      if (filter.until && m.receivedAt >= filter.until) continue;
+      if (filter.status && m.status !== filter.status) continue;
+      if (filter.rcpt && !m.rcpts.some((r) => r.rcpt === filter.rcpt)) continue;
+      if (filter.where && !filter.where(m)) continue;
+      if (total >= offset && items.length < limit) items.push(m);
+      total++;
+    }
+    return { total, items };
   }
 
   listMessages(filter: MessageFilter = {}): MessageRecord[] {
-    const out: MessageRecord[] = [];
-    for (const s of this.messages) {
-      for (const m of Object.values(s.db.data.items)) {
-        if (filter.status && m.status !== filter.status) continue;
-        if (filter.since && m.receivedAt < filter.since) continue;
-        if (filter.rcpt && !m.rcpts.some((r) => r.rcpt === filter.rcpt)) continue;
-        out.push(m);
-      }
-    }
-    out.sort((a, b) => b.receivedAt - a.receivedAt);
-    return filter.limit ? out.slice(0, filter.limit) : out;
+    return this.pageMessages(filter).items;
   }
 
   getRecipient(email: string): RecipientRecord | undefined {
@@ -224,14 +283,28 @@ export class LowdbStore implements Store {
     const s = this.shardOf(this.recipients, r.email);
     s.db.data.items[r.email] = r;
     s.dirty = true;
+    this.indexRecipient(r);
     this.journal?.add(JSON.stringify({ c: 'r', k: r.email, v: r }));
   }
 
-  listRecipients(filter: { invalid?: boolean; limit?: number } = {}): RecipientRecord[] {
+  listRecipients(filter: { invalid?: boolean; suppressed?: boolean; limit?: number } = {}): RecipientRecord[] {
     const out: RecipientRecord[] = [];
+    const indexed = filter.invalid === true ? this.flagged : filter.suppressed === true ? this.suppressedSet : null;
+    if (indexed) {
+      for (const email of indexed) {
+        const r = this.getRecipient(email);
+        if (!r) continue;
+        if (filter.invalid !== undefined && r.invalid !== filter.invalid) continue;
+        if (filter.suppressed !== undefined && r.suppressed !== filter.suppressed) continue;
+        out.push(r);
+      }
+      out.sort((a, b) => (b.lastEventAt ?? 0) - (a.lastEventAt ?? 0));
+      return filter.limit ? out.slice(0, filter.limit) : out;
+    }
     for (const s of this.recipients) {
       for (const r of Object.values(s.db.data.items)) {
         if (filter.invalid !== undefined && r.invalid !== filter.invalid) continue;
+        if (filter.suppressed !== undefined && r.suppressed !== filter.suppressed) continue;
         out.push(r);
       }
     }
@@ -407,6 +480,7 @@ export class LowdbStore implements Store {
       for (const [id, m] of Object.entries(s.db.data.items)) {
         if (m.status === 'done' && m.receivedAt < cutoffTime) {
           delete s.db.data.items[id];
+          this.messageById.delete(id);
           this.journal?.add(JSON.stringify({ c: 'm', k: id, d: 1 }));
           this.byQueue.delete(id);
           if (m.messageId && this.byMessageId.get(m.messageId) === id) this.byMessageId.delete(m.messageId);
@@ -415,6 +489,7 @@ export class LowdbStore implements Store {
       }
     }
     this.recent = this.recent.filter((e) => e.time >= cutoffTime);
+    this.order = this.order.filter((q) => this.getMessage(q) !== undefined);
   }
 
   async close(): Promise<void> {

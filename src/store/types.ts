@@ -4,7 +4,11 @@ export interface MessageFilter {
   status?: MessageRecord['status'];
   rcpt?: string;
   since?: number;
+  until?: number;
   limit?: number;
+  offset?: number;
+  /** Any further condition. */
+  where?: (m: MessageRecord) => boolean;
 }
 
 /**
@@ -20,11 +24,15 @@ export interface Store {
   getMessage(queueId: string): MessageRecord | undefined;
   /** Looks a message up by its Message-ID header (without angle brackets). */
   findByMessageId(messageId: string): MessageRecord | undefined;
+  /** Newest first. */
   listMessages(filter?: MessageFilter): MessageRecord[];
+  /** One page of `listMessages` and how many match in all. */
+  pageMessages(filter: MessageFilter): { total: number; items: MessageRecord[] };
 
   getRecipient(email: string): RecipientRecord | undefined;
   putRecipient(r: RecipientRecord): void;
-  listRecipients(filter?: { invalid?: boolean; limit?: number }): RecipientRecord[];
+  /** Most recently active first. Flagged and suppressed lists are indexed, so they stay cheap. */
+  listRecipients(filter?: { invalid?: boolean; suppressed?: boolean; limit?: number }): RecipientRecord[];
 
   appendEvent(e: RecipientEvent): void;
   /** Tells the listener about every event appended from now on (live views, webhooks, metrics). Returns an unsubscribe function. */

@@ -103,13 +103,15 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const rcpt = q.recipient?.trim();
     const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
     const rcptStatus = messageStatus ? undefined : q.status;
-    let list: MessageRecord[] = store.listMessages({
+    const conditions: Array<(m: MessageRecord) => boolean> = [];
+    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
+    if (q.reason || q.category) conditions.push((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
+    const page = store.pageMessages({
       ...(messageStatus ? { status: messageStatus } : {}), ...(rcpt ? { rcpt } : {}), ...(since !== null ? { since } : {}),
+      ...(until !== null ? { until } : {}), ...(conditions.length ? { where: (m: MessageRecord) => conditions.every((c) => c(m)) } : {}),
+      offset: q.offset, limit: q.limit,
     });
-    if (until !== null) list = list.filter((m) => m.receivedAt < until);
-    if (rcptStatus) list = list.filter((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
-    if (q.reason || q.category) list = list.filter((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
-    return { total: list.length, limit: q.limit, offset: q.offset, messages: list.slice(q.offset, q.offset + q.limit) };
+    return { total: page.total, limit: q.limit, offset: q.offset, messages: page.items };
   });
 
   app.get<{ Params: { queueId: string } }>('/api/messages/:queueId', { schema: detailSchema }, async (req, reply) => {

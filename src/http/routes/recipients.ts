@@ -78,8 +78,9 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   }, async (req) => {
     const q = req.query;
-    let list = store.listRecipients(q.flagged !== undefined ? { invalid: q.flagged } : {});
-    if (q.suppressed !== undefined) list = list.filter((r) => r.suppressed === q.suppressed);
+    const list = store.listRecipients({
+      ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}),
+    });
     return { total: list.length, recipients: list.slice(q.offset, q.offset + q.limit) };
   });
 
