@@ -20,6 +20,9 @@ export const messageRecipientSchema = {
     rcpt: str, status: { type: 'string', enum: ['queued', 'deferred', 'delivered', 'bounced', 'expired'] },
     attempts: int, lastCode: nullable(int), lastEnhanced: nullable(str), lastResponse: nullable(str), lastMx: nullable(str),
     updatedAt: time,
+    invalid: { type: 'boolean', description: 'the address is flagged invalid now (from its recipient record)' },
+    reason: { ...reason, description: 'the recipient record\'s reason now' },
+    category: { ...category, description: 'the recipient record\'s category now' },
   },
   required: ['rcpt', 'status', 'attempts'],
 } as const;

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { systemMxResolver } from '../delivery/route.js';
 import { bearerToken, TokenVerifier } from './auth.js';
 import { sendError } from './errors.js';
+import { categoryRoutes } from './routes/categories.js';
 import { checkAddressRoutes } from './routes/check-address.js';
 import { eventStreamRoutes } from './routes/events-stream.js';
 import { healthRoutes } from './routes/health.js';
@@ -85,6 +86,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   healthRoutes(app, deps.readiness ?? (() => ({ http: true })));
   messageRoutes(app, deps);
   recipientRoutes(app, deps);
+  categoryRoutes(app);
   checkAddressRoutes(app, deps, deps.resolver ?? systemMxResolver([]));
   insightRoutes(app, deps);
   reconcileRoutes(app, deps);

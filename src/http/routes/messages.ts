@@ -111,7 +111,15 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       ...(until !== null ? { until } : {}), ...(conditions.length ? { where: (m: MessageRecord) => conditions.every((c) => c(m)) } : {}),
       offset: q.offset, limit: q.limit,
     });
-    return { total: page.total, limit: q.limit, offset: q.offset, messages: page.items };
+    // Each recipient carries its address's flag now, so a list can show it without more requests.
+    const messages = page.items.map((m) => ({
+      ...m,
+      rcpts: m.rcpts.map((r) => {
+        const rec = store.getRecipient(r.rcpt.toLowerCase()) ?? store.getRecipient(r.rcpt);
+        return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null };
+      }),
+    }));
+    return { total: page.total, limit: q.limit, offset: q.offset, messages };
   });
 
   app.get<{ Params: { queueId: string } }>('/api/messages/:queueId', { schema: detailSchema }, async (req, reply) => {

@@ -30,7 +30,8 @@ export function staticRoutes(app: FastifyInstance, publicDir: string): void {
     if (!body) return sendError(reply, 404, 'not_found', `no file ${urlPath}`);
     return reply
       .type(TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
-      .header('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=3600')
+      // Revalidate every file: after an upgrade a browser must not mix old and new modules.
+      .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
       .send(body);
   });

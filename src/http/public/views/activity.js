@@ -46,16 +46,10 @@ async function filterForm(query) {
   return form;
 }
 
-/** Flagged recipients by address, and the why/todo for their categories. */
-async function flaggedByEmail() {
-  const { recipients } = await get('recipients', { flagged: true, limit: 1000 });
-  await learn(recipients);
-  return new Map(recipients.map((r) => [r.email.toLowerCase(), r]));
-}
-
-function recipientCell(m, flagged) {
+function recipientCell(m) {
   return h('ul', { class: 'rcpts' }, m.rcpts.map((r) => {
-    const flag = flagged.get(r.rcpt.toLowerCase());
+    // Each message recipient carries its address's flag (invalid, reason, category) from the API.
+    const flag = r.invalid ? { email: r.rcpt, invalid: true, reason: r.reason, category: r.category } : null;
     const failed = r.status !== 'delivered' && r.status !== 'queued' && r.lastResponse;
     return h('li', { dataset: { rcpt: r.rcpt, status: r.status } },
       outcomeIcon(r.status, r.lastResponse),
@@ -80,12 +74,12 @@ export async function render(root, route) {
   const offset = Math.max(0, Number(q.get('offset')) || 0);
   const filters = Object.fromEntries(FILTERS.map((k) => [k, q.get(k) ?? '']));
   // Data and the filter form's value lists load side by side.
-  const data = Promise.all([get('messages', { ...filters, limit: PAGE, offset }), flaggedByEmail().catch(() => new Map())]);
+  const data = Promise.all([get('messages', { ...filters, limit: PAGE, offset }), learn()]);
   data.catch(() => undefined);
   const results = h('div', {}, loading('Loading messages…'));
   replace(root, h('h1', { tabindex: '-1' }, 'Activity › Email'), await filterForm(q), results);
   try {
-    const [list, flagged] = await data;
+    const [list] = await data;
     replace(results,
       h('p', { class: 'summary', role: 'status' }, plural(list.total, 'message'), ' match.'),
       dataTable({
@@ -94,7 +88,7 @@ export async function render(root, route) {
         columns: [
           { label: 'Received', cell: (m) => timeEl(m.receivedAt), class: 'nowrap' },
           { label: 'From', cell: (m) => m.from || '<> (null sender)' },
-          { label: 'Recipients and outcome', cell: (m) => recipientCell(m, flagged) },
+          { label: 'Recipients and outcome', cell: (m) => recipientCell(m) },
           { label: 'Message', cell: (m) => h('span', { class: 'ids' }, h('code', { title: 'queue id' }, m.queueId), m.messageId ? h('small', { title: 'Message-ID' }, m.messageId) : null) },
           { label: 'State', cell: (m) => (m.status === 'queued' ? 'in queue' : 'done') },
         ],
