@@ -82,6 +82,17 @@ program
   });
 
 program
+  .command('new-token')
+  .description('make a random HTTP API token and print it with the hash to put in http.tokens')
+  .option('--json', 'JSON output')
+  .action(async (opts: { json?: boolean }) => {
+    const { randomBytes } = await import('node:crypto');
+    const token = randomBytes(32).toString('base64url');
+    const hash = await hashPassword(token);
+    print(!!opts.json, { token, hash }, () => `token (give to the API user, shown once): ${token}\nhash (add to http.tokens):             ${hash}`);
+  });
+
+program
   .command('status')
   .description('show a recipient: flag, reason, last outcome and recent attempts')
   .argument('<email>')
