@@ -56,9 +56,15 @@ program
   .action(async (opts: { config?: string }) => {
     const config = readConfig(opts.config);
     const logger = createLogger(config.log.level);
-    const app = await Rebound.start(config, { logger });
+    // Handlers go in before the ports open: a SIGTERM during start-up still shuts down cleanly.
+    let app: Rebound | null = null;
+    let requested: string | null = null;
     let stopping = false;
     const stop = (signal: string) => {
+      if (!app) {
+        requested = signal;
+        return;
+      }
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
@@ -69,6 +75,8 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    app = await Rebound.start(config, { logger });
+    if (requested) stop(requested);
   });
 
 program

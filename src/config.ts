@@ -103,6 +103,8 @@ const returnPath = z.strictObject({
   maxMessageBytes: z.number().int().positive().default(10 * 1024 * 1024),
   socketTimeoutMs: z.number().int().positive().default(60_000),
   maxSessionMs: z.number().int().positive().default(10 * 60_000),
+  /** Concurrent connections; more get 421 (this listener faces the internet as an MX). */
+  maxClients: z.number().int().positive().default(200),
   /** Recipients per report transaction (a report is addressed to one return path; a few is plenty). */
   maxRecipients: z.number().int().positive().default(50),
   /** Raw reports are kept this long. */

@@ -39,6 +39,7 @@ export class ReturnPathServer {
       disableReverseLookup: true,
       hideENHANCEDSTATUSCODES: false,
       socketTimeout: c.socketTimeoutMs,
+      maxClients: c.maxClients,
       closeTimeout: 5_000,
       logger: false,
       onRcptTo: (address, session, cb) => {

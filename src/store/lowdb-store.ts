@@ -5,7 +5,7 @@ import { Low } from 'lowdb';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
-import { DurableJSONFile } from './durable-json-file.js';
+import { DurableJSONFile, StoreCorruptError } from './durable-json-file.js';
 import { Journal } from './journal.js';
 import type { MessageFilter, Store } from './types.js';
 
@@ -95,14 +95,17 @@ export class LowdbStore implements Store {
         const file = path.join(this.opts.dir, `${prefix}-${String(i).padStart(width, '0')}.json`);
         const adapter = new DurableJSONFile<{ items: Record<string, T> }>(file);
         const db = new Low(adapter, { items: {} as Record<string, T> });
-        await db.read();
-        // A missing store is created (written on the first flush).
-        let dirty = !adapter.existed;
-        if (!db.data || typeof db.data.items !== 'object' || db.data.items === null) {
-          db.data = { items: {} };
-          dirty = true;
+        // Read through the adapter ourselves: Low.read() would keep the empty default for a file holding `null`.
+        const data = await adapter.read();
+        if (adapter.existed) {
+          const items = (data as { items?: unknown } | null)?.items;
+          if (!items || typeof items !== 'object' || Array.isArray(items)) {
+            throw new StoreCorruptError(file, 'valid JSON, but not a store document ({"items": {...}})');
+          }
+          db.data = data!;
         }
-        shards.push({ db, dirty });
+        // A missing store is created (written on the first flush).
+        shards.push({ db, dirty: !adapter.existed });
       }
       return shards;
     };
@@ -127,6 +130,21 @@ export class LowdbStore implements Store {
     this.compactTimer.unref();
   }
 
+  private async cutTornTail(file: string, line: number): Promise<void> {
+    const h = await fsp.open(file, 'r+');
+    try {
+      const { size } = await h.stat();
+      const tail = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
+      await h.read(tail, 0, tail.length, size - tail.length);
+      if (tail[tail.length - 1] === 0x0a) throw new StoreCorruptError(file, `journal line ${line} is damaged (a complete line, not a torn write)`);
+      const nl = tail.lastIndexOf(0x0a);
+      await h.truncate(nl === -1 ? size - tail.length : size - tail.length + nl + 1);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  }
+
   private journalFile(gen: number): string {
     return path.join(this.opts.dir, `journal-${String(gen).padStart(8, '0')}.jsonl`);
   }
@@ -139,16 +157,22 @@ export class LowdbStore implements Store {
   /** Applies the journals written since the last snapshot, oldest first (the last line for a key wins). */
   private async replayJournals(): Promise<void> {
     let skipped = 0;
-    for (const gen of await this.journalGens()) {
+    const gens = await this.journalGens();
+    for (const gen of gens) {
       this.journalGen = Math.max(this.journalGen, gen);
-      const rl = createInterface({ input: createReadStream(this.journalFile(gen)), crlfDelay: Infinity });
+      const file = this.journalFile(gen);
+      const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+      let bad: number | null = null;
+      let n = 0;
       for await (const line of rl) {
+        n++;
         if (!line) continue;
+        if (bad !== null) throw new StoreCorruptError(file, `journal line ${bad} is damaged and is not the last line`);
         let op: { c: 'm' | 'r'; k: string; v?: unknown; d?: 1 };
         try {
           op = JSON.parse(line) as typeof op;
         } catch {
-          skipped++; // the last line of a journal torn by a crash
+          bad = n;
           continue;
         }
         const shards = op.c === 'm' ? this.messages : this.recipients;
@@ -156,6 +180,13 @@ export class LowdbStore implements Store {
         if (op.d) delete sh.db.data.items[op.k];
         else sh.db.data.items[op.k] = op.v;
         sh.dirty = true;
+      }
+      if (bad !== null) {
+        // Only the newest journal can end in a write torn by a crash (no final newline); cut it off
+        // so the file is clean when a newer journal follows it. Anything else is damage.
+        if (gen !== gens[gens.length - 1]) throw new StoreCorruptError(file, `journal line ${bad} is damaged in a journal that was closed cleanly`);
+        if (!this.readOnly) await this.cutTornTail(file, bad);
+        skipped++;
       }
     }
     if (skipped) this.opts.logger.warn({ skipped }, 'store: skipped unreadable journal lines');

@@ -38,6 +38,9 @@ interface SessionUser {
 
 class StorageError extends Error {}
 
+/** A valid hash of a random secret nobody knows, checked for unknown users. */
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$HCBoafcFbxz0i3rwpXB5I3czwX0IibQaFsbB8qtXx1k=';
+
 /**
  * The SMTP server customer systems submit to: authentication, TLS, limits and envelope checks.
  * It says 250 only once the spool holds the message durably.
@@ -98,8 +101,12 @@ export class SubmissionServer {
     cb: (err: Error | null | undefined, res?: { user?: SessionUser }) => void,
   ): Promise<void> {
     const ip = session.remoteAddress;
+    // Connections opened before the limit was reached get no further tries either.
+    if (this.throttle.blocked(ip)) return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
     const u = username ? this.users.get(username) : undefined;
-    const ok = !!u && typeof password === 'string' && (await verifyPassword(password, u.passwordHash));
+    // An unknown user costs the same scrypt as a known one, so timing does not tell which users exist.
+    const checked = await verifyPassword(typeof password === 'string' ? password : '', u?.passwordHash ?? DUMMY_HASH);
+    const ok = !!u && typeof password === 'string' && checked;
     if (!ok) {
       const n = this.throttle.fail(ip);
       this.deps.logger.warn({ client: ip, user: username, method, failures: n }, 'submission: authentication failed');
