@@ -1,19 +1,19 @@
 import path from 'node:path';
 import type { Config } from './config.js';
 import { recipientActions, type RecipientActions } from './control/actions.js';
+import { controlCommands } from './control/commands.js';
+import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
 import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool } from './spool/index.js';
-import { newQueueId } from './util/ids.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
-import { ReconcileFollower, reconcile, type LogFormat } from './reconcile/index.js';
-import { diagnose } from './diagnose/index.js';
+import { ReconcileFollower } from './reconcile/index.js';
 import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
@@ -54,7 +54,7 @@ interface Services {
   control: ControlServer;
   actions: RecipientActions;
   acceptedListeners: Array<(e: Envelope) => void>;
-  resend: (queueId: string, rcpts: string[]) => Promise<string>;
+  resender: Resender;
   follower: ReconcileFollower | null;
   metrics: ReboundMetrics;
   webhooks: WebhookDispatcher;
@@ -96,18 +96,12 @@ export class Rebound {
 
   /** Queues a message again for the given recipients (after the cause of a failure was fixed). Returns the new queue id. */
   resend(queueId: string, rcpts: string[]): Promise<string> {
-    return this.s.resend(queueId, rcpts);
+    return this.s.resender.resend(queueId, rcpts);
   }
 
   /** Resends every message to this address that did not get through. */
-  async resendTo(email: string): Promise<Array<{ from: string; queueId: string }>> {
-    const out: Array<{ from: string; queueId: string }> = [];
-    for (const m of this.s.store.listMessages({ rcpt: email })) {
-      const r = m.rcpts.find((x) => x.rcpt === email);
-      if (!r || (r.status !== 'bounced' && r.status !== 'expired')) continue;
-      out.push({ from: m.queueId, queueId: await this.s.resend(m.queueId, [email]) });
-    }
-    return out;
+  resendTo(email: string): Promise<Array<{ from: string; queueId: string }>> {
+    return this.s.resender.resendTo(email);
   }
 
   /** Tells the listener about every message submission accepted (after it is durable). */
@@ -176,24 +170,10 @@ export class Rebound {
         return { code: 550, enhanced: '5.7.1', text: `<${rcpt}> is on the suppression list (${r.suppressedReason ?? 'suppressed'}); lift it with \`rebound unsuppress ${rcpt}\`` };
       },
     });
-    let appRef: Rebound | null = null;
-    const control = new ControlServer(controlSocketPath(config), (cmd, args) => {
-      const email = (args[0] ?? '').toLowerCase();
-      switch (cmd) {
-        case 'clear': return actions.clear(email);
-        case 'suppress': return actions.suppress(email, args[1] ?? 'suppressed by operator');
-        case 'unsuppress': return actions.unsuppress(email);
-        case 'retry': return { scheduled: delivery.retryNow(args[0]) };
-        case 'delete': return delivery.remove(args[0] ?? '').then((removed) => ({ removed }));
-        case 'resend': return appRef?.resendTo(email) ?? [];
-        case 'reconcile': {
-          const o = JSON.parse(args[0] ?? '{}') as { files: string[]; format?: LogFormat; since?: string; dryRun?: boolean };
-          return reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: !!o.dryRun, clock });
-        }
-        case 'diagnose': return diagnose(store, { now: clock.now(), windowMs: Number(args[0]) || 3_600_000 });
-        default: throw new Error(`unknown command ${cmd}`);
-      }
-    }, logger);
+    const resender = createResender({
+      store, spool, retained, delivery, clock, logger, accepted: (e) => acceptedListeners.forEach((l) => l(e)),
+    });
+    const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock }), logger);
 
     await webhooksStarted;
     const ports = await submission.start();
@@ -206,29 +186,9 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const resend = async (queueId: string, rcpts: string[]): Promise<string> => {
-      const msg = store.getMessage(queueId);
-      if (!msg) throw new Error(`no message ${queueId}`);
-      const raw = spool.has(queueId) ? await spool.readRaw(queueId) : await retained.get(queueId);
-      if (!raw) throw new Error(`the content of ${queueId} is no longer kept; ask the sender to send it again`);
-      const now = clock.now();
-      const id = newQueueId(now);
-      // Same message, new queue id: drop our old trace line and add the new one.
-      const body = Buffer.concat([Buffer.from(`X-Rebound-Queue-Id: ${id}\r\nX-Rebound-Resent-From: ${queueId}\r\n`), Buffer.from(raw.toString('latin1').replace(/^X-Rebound-Queue-Id:[^\r\n]*\r\n/im, ''), 'latin1')]);
-      const envelope: Envelope = {
-        queueId: id, from: msg.from, rcpts, messageId: msg.messageId, receivedAt: now, size: body.length, user: msg.user,
-        clientIp: msg.clientIp, smtpUtf8: false, bodyType: '8bitmime',
-      };
-      await spool.accept(envelope, body);
-      delivery.accepted(envelope, body);
-      for (const l of acceptedListeners) l(envelope);
-      logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
-      return id;
-    };
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resend, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
-    appRef = app;
     if (config.http.enabled) {
       app.http = await startHttp({
         config: config.http, store, actions, delivery, logger, clock, resender: app,

@@ -1,0 +1,63 @@
+import type { DeliveryEngine } from '../delivery/index.js';
+import type { RetainedMessages, Spool } from '../spool/index.js';
+import type { Store } from '../store/index.js';
+import type { Envelope } from '../types.js';
+import type { Clock } from '../util/clock.js';
+import { newQueueId } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+
+export interface ResendDeps {
+  store: Store;
+  spool: Spool;
+  retained: RetainedMessages;
+  delivery: DeliveryEngine;
+  clock: Clock;
+  logger: Logger;
+  /** Told about the new message, like any accepted one. */
+  accepted: (e: Envelope) => void;
+}
+
+export interface Resender {
+  /** Queues a message again for the given recipients; returns the new queue id. */
+  resend(queueId: string, rcpts: string[]): Promise<string>;
+  /** Resends every message to this address that did not get through. */
+  resendTo(email: string): Promise<Array<{ from: string; queueId: string }>>;
+}
+
+/** Sending again what did not get through, after its cause was fixed (CLI, API and dashboard). */
+export function createResender(d: ResendDeps): Resender {
+  const resend = async (queueId: string, rcpts: string[]): Promise<string> => {
+    const msg = d.store.getMessage(queueId);
+    if (!msg) throw new Error(`no message ${queueId}`);
+    const raw = d.spool.has(queueId) ? await d.spool.readRaw(queueId) : await d.retained.get(queueId);
+    if (!raw) throw new Error(`the content of ${queueId} is no longer kept; ask the sender to send it again`);
+    const now = d.clock.now();
+    const id = newQueueId(now);
+    // Same message, new queue id: drop our old trace line and add the new one.
+    const body = Buffer.concat([
+      Buffer.from(`X-Rebound-Queue-Id: ${id}\r\nX-Rebound-Resent-From: ${queueId}\r\n`),
+      Buffer.from(raw.toString('latin1').replace(/^X-Rebound-Queue-Id:[^\r\n]*\r\n/im, ''), 'latin1'),
+    ]);
+    const envelope: Envelope = {
+      queueId: id, from: msg.from, rcpts, messageId: msg.messageId, receivedAt: now, size: body.length, user: msg.user,
+      clientIp: msg.clientIp, smtpUtf8: false, bodyType: '8bitmime',
+    };
+    await d.spool.accept(envelope, body);
+    d.delivery.accepted(envelope, body);
+    d.accepted(envelope);
+    d.logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
+    return id;
+  };
+  return {
+    resend,
+    async resendTo(email) {
+      const out: Array<{ from: string; queueId: string }> = [];
+      for (const m of d.store.listMessages({ rcpt: email })) {
+        const r = m.rcpts.find((x) => x.rcpt === email);
+        if (!r || (r.status !== 'bounced' && r.status !== 'expired')) continue;
+        out.push({ from: m.queueId, queueId: await resend(m.queueId, [email]) });
+      }
+      return out;
+    },
+  };
+}
