@@ -3,8 +3,7 @@
 // "Completed" when the message leaves the queue. Lines forwarded through syslog
 // ("Jan  5 10:00:01 host exim[123]: ID => ...") are read too.
 import type { Emit, EvidenceStatus, LineOutcome, LineReader, LogEvidence, ReaderOptions } from '../types.js';
-import { SyslogPrefix } from '../parse/syslog-prefix.js';
-import { BoundedMap, DEFAULT_MAX_OPEN_MESSAGES } from '../parse/bounded-map.js';
+import { JoiningReader } from './joining-reader.js';
 import { findEnhancedCode, leadingReplyCode, matchReboundId, stripAngles } from '../parse/smtp-reply.js';
 import { fieldsStart, hostField, quotedField, simpleField, splitAddressPart } from '../parse/exim-fields.js';
 
@@ -33,35 +32,16 @@ function codeInError(text: string): number | undefined {
   return m ? Number(m[1]) : leadingReplyCode(text);
 }
 
-export class EximReader implements LineReader {
+export class EximReader extends JoiningReader<OpenMessage> implements LineReader {
   readonly format = 'exim' as const;
-  private file: string;
-  private readonly open: BoundedMap<OpenMessage>;
-  private readonly syslog: SyslogPrefix;
   private readonly utcOffsetMinutes: number | undefined;
-  private readonly reboundIdPattern: RegExp | undefined;
   private lastStamp = '';
   private lastMs = 0;
   private timeMs = 0;
 
   constructor(opts: ReaderOptions) {
-    this.file = opts.file;
-    this.open = new BoundedMap(opts.maxOpenMessages ?? DEFAULT_MAX_OPEN_MESSAGES);
-    this.syslog = new SyslogPrefix((opts.referenceDate ?? new Date()).getTime(), opts.utcOffsetMinutes);
+    super(opts);
     this.utcOffsetMinutes = opts.utcOffsetMinutes;
-    this.reboundIdPattern = opts.reboundIdPattern;
-  }
-
-  get openMessages(): number {
-    return this.open.size;
-  }
-
-  get peakOpenMessages(): number {
-    return this.open.peak;
-  }
-
-  setFile(file: string): void {
-    this.file = file;
   }
 
   readLine(line: string, lineNo: number, emit: Emit): LineOutcome {
@@ -71,8 +51,8 @@ export class EximReader implements LineReader {
     if (c0 >= 48 && c0 <= 57) {
       body = this.nativePrefix(line);
     } else {
-      body = this.syslog.parse(line) && this.syslog.program.startsWith('exim') ? this.syslog.bodyStart : -1;
-      this.timeMs = this.syslog.timeMs;
+      body = this.prefix.parse(line) && this.prefix.program.startsWith('exim') ? this.prefix.bodyStart : -1;
+      this.timeMs = this.prefix.timeMs;
     }
     if (body < 0) return 'malformed';
     const idEnd = line.indexOf(' ', body);

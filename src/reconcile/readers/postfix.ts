@@ -6,8 +6,7 @@
 //   qmgr:    QID: removed                           (end of life; the id may be reused later)
 // Hot path: indexOf/startsWith on the line, no regex per line.
 import type { Emit, LineOutcome, LineReader, LogEvidence, EvidenceStatus, ReaderOptions } from '../types.js';
-import { SyslogPrefix } from '../parse/syslog-prefix.js';
-import { BoundedMap, DEFAULT_MAX_OPEN_MESSAGES } from '../parse/bounded-map.js';
+import { JoiningReader } from './joining-reader.js';
 import { leadingReplyCode, matchReboundId } from '../parse/smtp-reply.js';
 
 interface OpenMessage {
@@ -53,31 +52,8 @@ function replyCode(reply: string): number | undefined {
   return leadingReplyCode(said >= 0 ? reply.slice(said + 7) : reply);
 }
 
-export class PostfixReader implements LineReader {
+export class PostfixReader extends JoiningReader<OpenMessage> implements LineReader {
   readonly format = 'postfix' as const;
-  private file: string;
-  private readonly prefix: SyslogPrefix;
-  private readonly open: BoundedMap<OpenMessage>;
-  private readonly reboundIdPattern: RegExp | undefined;
-
-  constructor(opts: ReaderOptions) {
-    this.file = opts.file;
-    this.prefix = new SyslogPrefix((opts.referenceDate ?? new Date()).getTime(), opts.utcOffsetMinutes);
-    this.open = new BoundedMap(opts.maxOpenMessages ?? DEFAULT_MAX_OPEN_MESSAGES);
-    this.reboundIdPattern = opts.reboundIdPattern;
-  }
-
-  get openMessages(): number {
-    return this.open.size;
-  }
-
-  get peakOpenMessages(): number {
-    return this.open.peak;
-  }
-
-  setFile(file: string): void {
-    this.file = file;
-  }
 
   readLine(line: string, lineNo: number, emit: Emit): LineOutcome {
     const p = this.prefix;

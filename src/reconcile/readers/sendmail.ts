@@ -4,8 +4,7 @@
 //        relay=mx.d. [1.2.3.4], dsn=2.0.0, stat=Sent (ok queued as X)
 //   QID: NDRQID: DSN: User unknown        (sendmail created a bounce, queue id NDRQID)
 import type { Emit, EvidenceStatus, LineOutcome, LineReader, LogEvidence, ReaderOptions } from '../types.js';
-import { SyslogPrefix } from '../parse/syslog-prefix.js';
-import { BoundedMap, DEFAULT_MAX_OPEN_MESSAGES } from '../parse/bounded-map.js';
+import { JoiningReader } from './joining-reader.js';
 import { leadingReplyCode, matchReboundId, stripAngles } from '../parse/smtp-reply.js';
 
 interface OpenMessage {
@@ -76,31 +75,8 @@ function splitRecipients(value: string): string[] {
   return out.map((r) => stripAngles(r.trim())).filter((r) => r.length > 0);
 }
 
-export class SendmailReader implements LineReader {
+export class SendmailReader extends JoiningReader<OpenMessage> implements LineReader {
   readonly format = 'sendmail' as const;
-  private file: string;
-  private readonly prefix: SyslogPrefix;
-  private readonly open: BoundedMap<OpenMessage>;
-  private readonly reboundIdPattern: RegExp | undefined;
-
-  constructor(opts: ReaderOptions) {
-    this.file = opts.file;
-    this.prefix = new SyslogPrefix((opts.referenceDate ?? new Date()).getTime(), opts.utcOffsetMinutes);
-    this.open = new BoundedMap(opts.maxOpenMessages ?? DEFAULT_MAX_OPEN_MESSAGES);
-    this.reboundIdPattern = opts.reboundIdPattern;
-  }
-
-  get openMessages(): number {
-    return this.open.size;
-  }
-
-  get peakOpenMessages(): number {
-    return this.open.peak;
-  }
-
-  setFile(file: string): void {
-    this.file = file;
-  }
 
   readLine(line: string, lineNo: number, emit: Emit): LineOutcome {
     const p = this.prefix;
