@@ -16,6 +16,7 @@ import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
 import { hashPassword } from './util/password.js';
 import { describeEvent } from './recipients/index.js';
+import { categoryInfo } from './classify/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_CONFIG = path.resolve(here, '..', 'config', 'default.json');
@@ -115,7 +116,8 @@ program
     print(!!opts.json, { email, record, events }, () => {
       if (!record) return `${email}: no record (nothing sent to it yet)`;
       const lines = [
-        `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
+        `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}${record.suppressed ? `  SUPPRESSED (${record.suppressedReason ?? ''})` : ''}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
+        ...(record.category ? [`  why: ${categoryInfo(record.category).why}`, `  what to do: ${categoryInfo(record.category).todo}`] : []),
         `  consecutive failures: ${record.consecutiveFailures}  delivered: ${record.deliveredCount}  failed: ${record.failedCount}`,
       ];
       for (const e of events) lines.push(`  ${describeEvent(e)}`);
