@@ -156,6 +156,40 @@ describe('delivery: integration errors never blame recipients', () => {
   }
 });
 
+describe('delivery: a destination that just failed is suspended', () => {
+  it('does not open new connections to a host that never greets until its suspension ends', async () => {
+    // A black hole: accepts TCP, never says 220.
+    let connections = 0;
+    const hole = net.createServer((sock) => {
+      connections++;
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', () => r()));
+    const port = (hole.address() as net.AddressInfo).port;
+    try {
+      app = await startRebound(testConfig(dir(), port, {
+        delivery: { greetingTimeoutMs: 300, retry: { firstDelayMs: 30_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } },
+      }));
+      const first = queueIdOf((await send(app.ports.submission, { to: 'a@example.org' })).response);
+      await waitFor(() => app!.store.getMessage(first)?.rcpts[0]!.status === 'deferred', 5_000);
+      expect(connections).toBe(1);
+      const later: string[] = [];
+      for (let i = 0; i < 4; i++) later.push(queueIdOf((await send(app.ports.submission, { to: `r${i}@example.org` })).response));
+      await waitFor(() => later.every((q) => app!.store.getMessage(q)?.rcpts[0]!.status === 'deferred'), 5_000);
+      expect(connections).toBe(1);
+      for (const q of later) {
+        const r = app.store.getMessage(q)!.rcpts[0]!;
+        expect(r.lastResponse).toMatch(/delivery temporarily suspended/);
+        expect(app.store.getRecipient(r.rcpt)?.invalid ?? false).toBe(false);
+      }
+    } finally {
+      await app?.stop(1_000);
+      app = null;
+      await new Promise<void>((r) => hole.close(() => r()));
+    }
+  });
+});
+
 describe('delivery: return path and trace header', () => {
   it('uses a signed per-recipient VERP MAIL FROM and adds the queue id trace header', async () => {
     const up = await upstream();

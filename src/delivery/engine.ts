@@ -42,6 +42,8 @@ export class DeliveryEngine {
   private readonly dueAt = new Map<string, number>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly rawCache = new Map<string, Buffer>();
+  /** Destinations that just failed at connection level, and until when no new connection is tried. */
+  private readonly suspended = new Map<string, { until: number; cause: IntegrationCause; err: SmtpClientError }>();
   private readonly pool: ConnectionPool;
   private readonly resolver: MxResolver;
   private readonly maxInflight: number;
@@ -294,6 +296,16 @@ export class DeliveryEngine {
     }
     let lastErr: { cause: IntegrationCause; dest: Destination; err: SmtpClientError } | null = null;
     for (const dest of route.destinations) {
+      const down = this.suspended.get(dest.key);
+      if (down && down.until > this.deps.clock.now()) {
+        // Like Postfix's "delivery temporarily suspended": no new connection to a host that just
+        // failed; each message still gets its own attempt and schedule.
+        const e: SmtpClientError = { ...down.err, name: 'Error', message: `delivery temporarily suspended: ${describeError(down.err).response}` };
+        delete e.response;
+        lastErr = { cause: down.cause, dest, err: e };
+        this.reportIntegration(env, dest, down.cause, e, rcpts);
+        continue;
+      }
       let session: UpstreamSession;
       try {
         session = await this.pool.acquire(dest);
@@ -302,9 +314,13 @@ export class DeliveryEngine {
         lastErr = { cause: integrationCause(e), dest, err: e };
         this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
         // Next MX only for connection-level trouble; an AUTH or TLS refusal would repeat.
-        if (lastErr.cause === 'connection' || lastErr.cause === 'timeout' || lastErr.cause === 'greeting' || lastErr.cause === 'dns') continue;
+        if (lastErr.cause === 'connection' || lastErr.cause === 'timeout' || lastErr.cause === 'greeting' || lastErr.cause === 'dns') {
+          this.suspended.set(dest.key, { until: this.deps.clock.now() + Math.min(this.deps.config.retry.firstDelayMs, 60_000), cause: lastErr.cause, err: e });
+          continue;
+        }
         break;
       }
+      this.suspended.delete(dest.key);
       try {
         return await this.transact(env, session, rcpts, raw);
       } finally {
