@@ -2,9 +2,9 @@
 // => delivery, -> additional address in the same delivery, >> cutthrough, ** failure, == deferral,
 // "Completed" when the message leaves the queue. Lines forwarded through syslog
 // ("Jan  5 10:00:01 host exim[123]: ID => ...") are read too.
-import type { Emit, EvidenceStatus, LineOutcome, LineReader, LogEvidence, ReaderOptions } from '../types.js';
+import type { Emit, EvidenceStatus, LineOutcome, LineReader, ReaderOptions } from '../types.js';
 import { JoiningReader } from './joining-reader.js';
-import { findEnhancedCode, leadingReplyCode, matchReboundId, stripAngles } from '../parse/smtp-reply.js';
+import { findEnhancedCode, leadingReplyCode, stripAngles } from '../parse/smtp-reply.js';
 import { fieldsStart, hostField, quotedField, simpleField, splitAddressPart } from '../parse/exim-fields.js';
 
 interface OpenMessage {
@@ -131,7 +131,7 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
       if (mid) msg.messageId = mid;
     }
     this.open.set(id, msg);
-    emit(this.evidence(line, lineNo, id, 'received'));
+    emit(this.evidence(line, lineNo, id, 'received', this.timeMs));
     return 'ok';
   }
 
@@ -150,7 +150,7 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     if (!rcpt) return 'malformed';
     const reply = failure ? (errorAt >= 0 ? line.slice(errorAt + 2) : undefined) : quotedField(line, ' C="', addrEnd);
     if (status === 'bounced' && reply && reply.includes('retry timeout exceeded')) status = 'expired';
-    const ev = this.evidence(line, lineNo, id, status);
+    const ev = this.evidence(line, lineNo, id, status, this.timeMs);
     ev.rcpt = rcpt;
     if (orig) ev.origRcpt = orig;
     if (fields >= 0) {
@@ -170,26 +170,6 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     }
     emit(ev);
     return 'ok';
-  }
-
-  private evidence(line: string, lineNo: number, id: string, status: EvidenceStatus): LogEvidence {
-    const ev: LogEvidence = {
-      format: 'exim',
-      file: this.file,
-      line: lineNo,
-      raw: line,
-      time: new Date(this.timeMs),
-      queueId: id,
-      status,
-    };
-    const msg = this.open.get(id);
-    if (msg) {
-      ev.from = msg.from;
-      if (msg.messageId !== undefined) ev.messageId = msg.messageId;
-    }
-    const rid = matchReboundId(this.reboundIdPattern, ev.from, ev.messageId);
-    if (rid) ev.reboundQueueId = rid;
-    return ev;
   }
 }
 

@@ -5,9 +5,9 @@
 //   bounce:  QID: sender non-delivery notification: NDRQID
 //   qmgr:    QID: removed                           (end of life; the id may be reused later)
 // Hot path: indexOf/startsWith on the line, no regex per line.
-import type { Emit, LineOutcome, LineReader, LogEvidence, EvidenceStatus, ReaderOptions } from '../types.js';
+import type { Emit, LineOutcome, LineReader, EvidenceStatus, ReaderOptions } from '../types.js';
 import { JoiningReader } from './joining-reader.js';
-import { leadingReplyCode, matchReboundId } from '../parse/smtp-reply.js';
+import { leadingReplyCode } from '../parse/smtp-reply.js';
 
 interface OpenMessage {
   messageId?: string;
@@ -138,26 +138,6 @@ export class PostfixReader extends JoiningReader<OpenMessage> implements LineRea
     }
     emit(ev);
     return 'ok';
-  }
-
-  private evidence(line: string, lineNo: number, qid: string, status: EvidenceStatus): LogEvidence {
-    const ev: LogEvidence = {
-      format: 'postfix',
-      file: this.file,
-      line: lineNo,
-      raw: line,
-      time: new Date(this.prefix.timeMs),
-      queueId: qid,
-      status,
-    };
-    const msg = this.open.get(qid);
-    if (msg) {
-      if (msg.messageId !== undefined) ev.messageId = msg.messageId;
-      if (msg.from !== undefined) ev.from = msg.from;
-    }
-    const rid = matchReboundId(this.reboundIdPattern, ev.from, ev.messageId);
-    if (rid) ev.reboundQueueId = rid;
-    return ev;
   }
 }
 

@@ -3,9 +3,9 @@
 //   QID: to=<c@d>,<e@f>, ctladdr=<a@b> (1/1), delay=00:00:01, xdelay=..., mailer=esmtp, pri=30091,
 //        relay=mx.d. [1.2.3.4], dsn=2.0.0, stat=Sent (ok queued as X)
 //   QID: NDRQID: DSN: User unknown        (sendmail created a bounce, queue id NDRQID)
-import type { Emit, EvidenceStatus, LineOutcome, LineReader, LogEvidence, ReaderOptions } from '../types.js';
+import type { Emit, EvidenceStatus, LineOutcome, LineReader, ReaderOptions } from '../types.js';
 import { JoiningReader } from './joining-reader.js';
-import { leadingReplyCode, matchReboundId, stripAngles } from '../parse/smtp-reply.js';
+import { leadingReplyCode, stripAngles } from '../parse/smtp-reply.js';
 
 interface OpenMessage {
   from: string;
@@ -143,26 +143,6 @@ export class SendmailReader extends JoiningReader<OpenMessage> implements LineRe
       emit(ev);
     }
     return 'ok';
-  }
-
-  private evidence(line: string, lineNo: number, qid: string, status: EvidenceStatus): LogEvidence {
-    const ev: LogEvidence = {
-      format: 'sendmail',
-      file: this.file,
-      line: lineNo,
-      raw: line,
-      time: new Date(this.prefix.timeMs),
-      queueId: qid,
-      status,
-    };
-    const msg = this.open.get(qid);
-    if (msg) {
-      ev.from = msg.from;
-      if (msg.messageId !== undefined) ev.messageId = msg.messageId;
-    }
-    const rid = matchReboundId(this.reboundIdPattern, ev.from, ev.messageId);
-    if (rid) ev.reboundQueueId = rid;
-    return ev;
   }
 }
 
