@@ -11,6 +11,24 @@ export function emptyRecipient(email: string): RecipientRecord {
 
 export type FlagChange = 'flag' | 'clear' | null;
 
+/** Sets the invalid flag on a record being built; true when it was not set before. */
+export function raiseFlag(r: RecipientRecord, at: number): boolean {
+  if (r.invalid) return false;
+  r.invalid = true;
+  r.flaggedAt = at;
+  r.attemptsSinceFlag = 0;
+  return true;
+}
+
+/** Clears the invalid flag on a record being built; true when it was set. */
+export function dropFlag(r: RecipientRecord): boolean {
+  if (!r.invalid) return false;
+  r.invalid = false;
+  r.flaggedAt = null;
+  r.attemptsSinceFlag = 0;
+  return true;
+}
+
 /**
  * The recipient state machine: folds one delivery attempt into the recipient's record.
  * Only a hard verdict (the address itself is bad) sets the invalid flag; any success clears it.
@@ -30,31 +48,23 @@ export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { r
     r.consecutiveFailures = 0;
     r.reason = null;
     r.category = null;
-    if (r.invalid) {
-      r.invalid = false;
-      r.flaggedAt = null;
-      r.attemptsSinceFlag = 0;
-      change = 'clear';
-    }
+    if (dropFlag(r)) change = 'clear';
     return { record: r, change };
   }
   r.consecutiveFailures++;
   if (a.status !== 'deferred') r.failedCount++;
   r.reason = a.reason ?? null;
   r.category = a.category ?? null;
-  if (a.hard && a.status === 'bounced' && !r.invalid) {
-    r.invalid = true;
-    r.flaggedAt = a.finishedAt;
-    r.attemptsSinceFlag = 0;
-    change = 'flag';
-  }
+  if (a.hard && a.status === 'bounced' && raiseFlag(r, a.finishedAt)) change = 'flag';
   return { record: r, change };
 }
 
 /** Clears a flag by hand (operator action). */
 export function clearFlag(prev: RecipientRecord, at: number): { record: RecipientRecord; change: FlagChange } {
   if (!prev.invalid) return { record: prev, change: null };
-  return { record: { ...prev, invalid: false, flaggedAt: null, attemptsSinceFlag: 0, lastEventAt: at }, change: 'clear' };
+  const r = { ...prev, lastEventAt: at };
+  dropFlag(r);
+  return { record: r, change: 'clear' };
 }
 
 /**
@@ -79,12 +89,6 @@ export function applyReconcile(
     r.reason = null;
     r.category = null;
   }
-  let change: FlagChange = null;
-  if (r.invalid && (latest || m.flaggedBy === m.queueId)) {
-    r.invalid = false;
-    r.flaggedAt = null;
-    r.attemptsSinceFlag = 0;
-    change = 'clear';
-  }
+  const change: FlagChange = (latest || m.flaggedBy === m.queueId) && dropFlag(r) ? 'clear' : null;
   return { record: r, change };
 }

@@ -1,5 +1,5 @@
 import type { RecipientRecord, ReportOutcome } from '../types.js';
-import { emptyRecipient } from './reduce.js';
+import { dropFlag, emptyRecipient, raiseFlag } from './reduce.js';
 
 export type ReportChange = 'flag' | 'clear' | 'suppress';
 
@@ -31,12 +31,7 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       r.consecutiveFailures = 0;
       r.reason = null;
       r.category = null;
-      if (r.invalid) {
-        r.invalid = false;
-        r.flaggedAt = null;
-        r.attemptsSinceFlag = 0;
-        changes.push('clear');
-      }
+      if (dropFlag(r)) changes.push('clear');
       return { record: r, changes };
     default: {
       const permanent = o.status.startsWith('5') || (!o.status && o.replycode.startsWith('5'));
@@ -48,12 +43,7 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
         r.failedCount++;
         r.lastStatus = 'bounced';
       }
-      if (o.hard && permanent && !r.invalid) {
-        r.invalid = true;
-        r.flaggedAt = at;
-        r.attemptsSinceFlag = 0;
-        changes.push('flag');
-      }
+      if (o.hard && permanent && raiseFlag(r, at)) changes.push('flag');
       return { record: r, changes };
     }
   }
