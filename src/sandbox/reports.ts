@@ -13,32 +13,55 @@ export interface Original {
 const crlf = (lines: string[]) => lines.join('\r\n');
 const date = () => new Date().toUTCString().replace('GMT', '+0000');
 
-export function dsn(o: Original, host: string): string {
-  const b = `dsn-${randomUUID()}`;
-  const diag = `550 5.1.1 <${o.rcpt}>: Recipient address rejected: User unknown in local recipient table`;
+/**
+ * A multipart/report (RFC 6522): the top headers, a human-readable part, the machine-readable part
+ * of `reportType`, and the original message's headers.
+ */
+function multipartReport(reportType: 'delivery-status' | 'feedback-report', top: string[], human: string[], machine: string[], originalHeaders: string): string {
+  const b = `${reportType}-${randomUUID()}`;
+  const machineType = reportType === 'delivery-status' ? 'message/delivery-status' : 'message/feedback-report';
   return crlf([
+    ...top,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/report; report-type=${reportType}; boundary="${b}"`,
+    '',
+    `--${b}`,
+    'Content-Type: text/plain; charset=us-ascii',
+    '',
+    ...human,
+    '',
+    `--${b}`,
+    `Content-Type: ${machineType}`,
+    '',
+    ...machine,
+    '',
+    `--${b}`,
+    'Content-Type: text/rfc822-headers',
+    '',
+    originalHeaders.trimEnd(),
+    '',
+    `--${b}--`,
+    '',
+  ]);
+}
+
+export function dsn(o: Original, host: string): string {
+  const diag = `550 5.1.1 <${o.rcpt}>: Recipient address rejected: User unknown in local recipient table`;
+  return multipartReport('delivery-status', [
     `From: Mail Delivery System <MAILER-DAEMON@${host}>`,
     `To: <${o.envelopeFrom}>`,
     'Subject: Undelivered Mail Returned to Sender',
     `Date: ${date()}`,
     `Message-ID: <${randomUUID()}@${host}>`,
     'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
+  ], [
     `This is the mail system at host ${host}.`,
     '',
     "I'm sorry to have to inform you that your message could not be delivered to one or more",
     'recipients. It is attached below.',
     '',
     `<${o.rcpt}>: host mx.${host} said: ${diag} (in reply to RCPT TO command)`,
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
+  ], [
     `Reporting-MTA: dns; ${host}`,
     `Arrival-Date: ${date()}`,
     '',
@@ -48,37 +71,20 @@ export function dsn(o: Original, host: string): string {
     'Status: 5.1.1',
     `Remote-MTA: dns; mx.${host}`,
     `Diagnostic-Code: smtp; ${diag}`,
-    '',
-    `--${b}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    o.headers.trimEnd(),
-    '',
-    `--${b}--`,
-    '',
-  ]);
+  ], o.headers);
 }
 
 export function arf(o: Original, host: string, sourceIp: string): string {
-  const b = `arf-${randomUUID()}`;
-  return crlf([
+  return multipartReport('feedback-report', [
     `From: Feedback Loop <fbl@${host}>`,
     `To: <${o.envelopeFrom}>`,
     `Subject: FW: ${o.subject}`,
     `Date: ${date()}`,
     `Message-ID: <${randomUUID()}@${host}>`,
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
+  ], [
     `This is an email abuse report for an email message received from IP ${sourceIp}.`,
     'A recipient marked it as spam.',
-    '',
-    `--${b}`,
-    'Content-Type: message/feedback-report',
-    '',
+  ], [
     'Feedback-Type: abuse',
     'User-Agent: ReboundSandbox/1.0',
     'Version: 1',
@@ -87,15 +93,7 @@ export function arf(o: Original, host: string, sourceIp: string): string {
     `Arrival-Date: ${date()}`,
     `Source-IP: ${sourceIp}`,
     `Reported-Domain: ${o.envelopeFrom.split('@')[1] ?? host}`,
-    '',
-    `--${b}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    o.headers.trimEnd(),
-    '',
-    `--${b}--`,
-    '',
-  ]);
+  ], o.headers);
 }
 
 export function autoReply(o: Original): string {
