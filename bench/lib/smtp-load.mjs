@@ -124,6 +124,6 @@ export async function runLoad({ port, n, c = 20, size = 2_048, rcpt = (seq) => `
   return {
     outcome, accepted, refused, firstRefusals, t0, seconds: round(seconds, 2), messageBytes: header(0).length + BODY.length,
     acceptedPerSec: round(accepted / seconds, 0),
-    latencyMs: { p50: round(percentile(lat, 50), 2), p99: round(percentile(lat, 99), 2), max: round(lat.at(-1), 2) },
+    latencyMs: { p50: round(percentile(lat, 50), 2), p90: round(percentile(lat, 90), 2), p99: round(percentile(lat, 99), 2), max: round(lat.at(-1), 2) },
   };
 }
