@@ -12,6 +12,7 @@ export { M365Reader, createM365Reader } from './readers/m365.js';
 export { ReboundReader, createReboundReader } from './readers/rebound.js';
 export { reconcile, parseSince, REBOUND_ID_PATTERN } from './run.js';
 export type { ReconcileResult } from './run.js';
-export { scanLog } from './scan-log.js';
+export { scanLog } from './read-log.js';
+export type { ScanResult } from './read-log.js';
 export { ReconcileFollower } from './follow.js';
 export { formatReconcileReport } from './report.js';

@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import { FailureIndex } from './failure-index.js';
 import { Matcher, type ReconcileMatch } from './match.js';
 import { ReconcileError } from './read-log.js';
-import { scanLog, type ScanResult } from './scan-log.js';
+import { scanLog, type ScanResult } from './read-log.js';
 import type { LogFormat, MalformedSample } from './types.js';
 
 /**
