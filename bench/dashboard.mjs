@@ -4,7 +4,7 @@
 // store of N messages (10% bounced and flagged).
 // usage: npm run build && node bench/dashboard.mjs [--messages N] [--runs R] [--timeline]  (--timeline: every request of each load)
 // Needs /usr/bin/chromium (apt-get install -y chromium) or CHROMIUM_PATH. Prints a table, then one JSON line.
-import { randomUUID } from 'node:crypto';
+import { seedStore } from './lib/seed-store.mjs';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,32 +32,6 @@ const { startHttp } = await import(path.join(dist, 'http', 'server.js'));
 const { silentLogger } = await import(path.join(dist, 'util', 'logger.js'));
 const { hashPassword } = await import(path.join(dist, 'util', 'password.js'));
 
-function seed(store) {
-  const now = Date.now();
-  for (let i = 0; i < N; i++) {
-    const email = `user${i}@example${i % 200}.org`;
-    const queueId = `Q${String(i).padStart(15, '0')}`;
-    const bad = i % 10 === 0;
-    const at = now - (N - i) * 1000;
-    const status = bad ? 'bounced' : 'delivered';
-    const response = bad ? `550 5.1.1 <${email}>: Recipient address rejected: User unknown` : '250 2.0.0 Ok: queued as ABC';
-    store.putMessage({
-      queueId, messageId: `${queueId}@bench`, from: 'shop@example.com', user: null, clientIp: '127.0.0.1', size: 2048, receivedAt: at, nextAttemptAt: null,
-      status: 'done', rcpts: [{ rcpt: email, status, attempts: 1, lastCode: bad ? 550 : 250, lastEnhanced: bad ? '5.1.1' : '2.0.0', lastResponse: response, lastMx: 'mx.example', updatedAt: at + 500 }],
-    });
-    store.appendEvent({
-      type: 'attempt', id: randomUUID(), time: at + 500, queueId, messageId: `${queueId}@bench`, rcpt: email, attempt: 1, status, stage: bad ? 'rcpt' : 'data',
-      code: bad ? 550 : 250, enhanced: bad ? '5.1.1' : '2.0.0', response, mx: 'mx.example', ip: '192.0.2.1', tls: true, startedAt: at, finishedAt: at + 500,
-      ...(bad ? { reason: 'userunknown', category: 'Invalid Email', hard: true } : {}),
-    });
-    store.putRecipient({
-      email, invalid: bad, reason: bad ? 'userunknown' : null, category: bad ? 'Invalid Email' : null, lastStatus: status, lastEventAt: at + 500, lastQueueId: queueId,
-      lastResponse: response, consecutiveFailures: bad ? 1 : 0, attemptsSinceFlag: 0, flaggedAt: bad ? at + 500 : null, deliveredCount: bad ? 0 : 1, failedCount: bad ? 1 : 0,
-      suppressed: false, suppressedAt: null, suppressedReason: null, reconciledCount: 0,
-    });
-  }
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
@@ -71,7 +45,7 @@ const clock = { now: () => Date.now() };
 const store = new LowdbStore({ dir, shards: 16, flushIntervalMs: 200, eventRetentionDays: 30, logger, clock });
 await store.open();
 const t0 = performance.now();
-seed(store);
+seedStore(store, N, { domains: 200 });
 await store.flush();
 const seedMs = performance.now() - t0;
 
@@ -98,7 +72,7 @@ try {
       return {
         firstPaint: paint['first-paint'] ?? null, firstContentfulPaint: paint['first-contentful-paint'] ?? null,
         messagesShown: performance.getEntriesByName('rebound:activity:ready')[0].startTime, domContentLoaded: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? null,
-        apiMessages: api('messages?'), apiFlagged: api('recipients?'), modules: res.filter((r) => r.name.endsWith('.js')).length,
+        apiMessages: api('messages?'), apiCategories: api('categories'), modules: res.filter((r) => r.name.endsWith('.js')).length,
         timeline: res.map((r) => `${r.startTime.toFixed(0)}+${r.duration.toFixed(0)} ${r.name.replace(location.origin, '')}`),
         rows: document.querySelectorAll('li[data-rcpt]').length, flags: document.querySelectorAll('.flag-icon').length,
       };
@@ -115,7 +89,7 @@ try {
 }
 
 if (args.includes('--timeline')) for (const r of runs) console.log(r.timeline.join('\n'), '\n');
-const keys = ['firstPaint', 'firstContentfulPaint', 'domContentLoaded', 'messagesShown', 'apiMessages', 'apiFlagged'];
+const keys = ['firstPaint', 'firstContentfulPaint', 'domContentLoaded', 'messagesShown', 'apiMessages', 'apiCategories'];
 console.log(`dashboard bench: ${N.toLocaleString('en')} messages (${(N / 10).toLocaleString('en')} flagged), store seeded in ${seedMs.toFixed(0)} ms, ${RUNS} page loads, ${runs[0].modules} JS modules, ${runs[0].rows} rows / ${runs[0].flags} flags on the first page`);
 console.log(['', 'cold (run 1)', `median of ${RUNS}`].join('\t'.padEnd(2)));
 for (const k of keys) console.log(`${k.padEnd(22)}${ms(runs[0][k]).padStart(10)}${ms(median(runs.map((r) => r[k]))).padStart(14)}`);

@@ -3,7 +3,7 @@
 // usage: node bench/http.mjs [--recipients N] [--seconds S] [--connections C]   (needs `npx tsc -p .` first)
 // The server runs in a child process so the load generator (autocannon) does not share its event loop.
 import { fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { seedStore } from './lib/seed-store.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,29 +33,7 @@ async function serve() {
   const store = new LowdbStore({ dir, shards: 64, flushIntervalMs: 200, eventRetentionDays: 30, logger, clock });
   await store.open();
   const t0 = performance.now();
-  const now = Date.now();
-  for (let i = 0; i < N; i++) {
-    const email = `user${i}@example${i % 500}.org`;
-    const queueId = `Q${String(i).padStart(15, '0')}`;
-    const bad = i % 10 === 0;
-    const at = now - (N - i) * 1000;
-    const status = bad ? 'bounced' : 'delivered';
-    const response = bad ? '550 5.1.1 <' + email + '>: Recipient address rejected: User unknown' : '250 2.0.0 Ok: queued as ABC';
-    store.putMessage({
-      queueId, messageId: `${queueId}@bench`, from: 'shop@example.com', user: null, clientIp: '127.0.0.1', size: 2048, receivedAt: at, nextAttemptAt: null,
-      status: 'done', rcpts: [{ rcpt: email, status, attempts: 1, lastCode: bad ? 550 : 250, lastEnhanced: bad ? '5.1.1' : '2.0.0', lastResponse: response, lastMx: 'mx.example', updatedAt: at + 500 }],
-    });
-    store.appendEvent({
-      type: 'attempt', id: randomUUID(), time: at + 500, queueId, messageId: `${queueId}@bench`, rcpt: email, attempt: 1, status, stage: bad ? 'rcpt' : 'data',
-      code: bad ? 550 : 250, enhanced: bad ? '5.1.1' : '2.0.0', response, mx: 'mx.example', ip: '192.0.2.1', tls: true, startedAt: at, finishedAt: at + 500,
-      ...(bad ? { reason: 'userunknown', category: 'Invalid Email', hard: true } : {}),
-    });
-    store.putRecipient({
-      email, invalid: bad, reason: bad ? 'userunknown' : null, category: bad ? 'Invalid Email' : null, lastStatus: status, lastEventAt: at + 500, lastQueueId: queueId,
-      lastResponse: response, consecutiveFailures: bad ? 1 : 0, attemptsSinceFlag: 0, flaggedAt: bad ? at + 500 : null, deliveredCount: bad ? 0 : 1, failedCount: bad ? 1 : 0,
-      suppressed: false, suppressedAt: null, suppressedReason: null, reconciledCount: 0,
-    });
-  }
+  seedStore(store, N, { domains: 500 });
   const fillMs = performance.now() - t0;
   await store.flush();
   // The store's own cost per call, to tell it apart from the HTTP layer's.
