@@ -1,4 +1,3 @@
-import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../src/sandbox/index.js';
@@ -6,15 +5,8 @@ import { makeReturnPath } from '../src/delivery/index.js';
 import { silentLogger } from '../src/util/logger.js';
 import type { Rebound } from '../src/main.js';
 import type { RecipientEvent } from '../src/types.js';
+import { freePort } from './helpers/child.js';
 import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 /** Sends raw mail to the return-path port, like a remote MTA would. */
 function deliverReport(port: number, from: string, to: string, body: string): Promise<string> {

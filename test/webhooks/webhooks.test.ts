@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { Rebound } from '../../src/main.js';
 import type { RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { signPayload, toWebhookEvent, verifySignature, WebhookDispatcher, type WebhookEndpointConfig } from '../../src/webhooks/index.js';
+import { freePort } from '../helpers/child.js';
 import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import { Upstream } from '../helpers/upstream.js';
 import { Receiver } from './receiver.js';
@@ -13,14 +13,6 @@ import { apiFor, auth } from '../http/harness.js';
 
 const SECRET = 'webhook-secret-for-tests';
 const UNKNOWN = '550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in virtual mailbox table';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 describe('webhooks', () => {
   const stops: Array<() => Promise<unknown> | void> = [];
