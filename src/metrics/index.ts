@@ -1,2 +1,2 @@
-export { ReboundMetrics, isBounceReport } from './metrics.js';
+export { ReboundMetrics } from './metrics.js';
 export type { MetricsDeps, QueueSource } from './metrics.js';

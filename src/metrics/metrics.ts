@@ -1,6 +1,7 @@
 // Prometheus metrics, derived from the store's live events (the same events every view uses)
 // plus two things events do not carry: accepted messages and the queue as it is now.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isBounceReport } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
 import type { Envelope, RecipientEvent } from '../types.js';
 import type { Clock } from '../util/clock.js';
@@ -117,8 +118,3 @@ export class ReboundMetrics {
   }
 }
 
-/** A permanent failure report (not a complaint, auto-reply, success DSN or delay notice). */
-export function isBounceReport(e: Extract<RecipientEvent, { type: 'report' }>): boolean {
-  if (e.reason === 'vacation' || e.reason === 'feedback' || e.reason === 'delivered') return false;
-  return e.status.startsWith('5') || (!e.status && e.replycode.startsWith('5'));
-}

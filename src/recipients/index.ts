@@ -2,5 +2,5 @@ export { applyAttempt, clearFlag, emptyRecipient } from './reduce.js';
 export type { FlagChange } from './reduce.js';
 export { OutcomeRecorder } from './recorder.js';
 export { describeEvent } from './describe.js';
-export { applyReport, suppress, unsuppress } from './report.js';
+export { applyReport, isBounceReport, suppress, unsuppress } from './report.js';
 export type { ReportChange } from './report.js';

@@ -3,6 +3,12 @@ import { dropFlag, emptyRecipient, raiseFlag } from './reduce.js';
 
 export type ReportChange = 'flag' | 'clear' | 'suppress';
 
+/** A report that says the message was permanently refused (not an auto-reply, complaint or success notice). */
+export function isBounceReport(o: Pick<ReportOutcome, 'reason' | 'status' | 'replycode'>): boolean {
+  if (o.reason === 'vacation' || o.reason === 'feedback' || o.reason === 'delivered') return false;
+  return o.status.startsWith('5') || (!o.status && o.replycode.startsWith('5'));
+}
+
 /**
  * Folds a report that came back to the return path into the recipient's record. Unverified
  * reports (no trustworthy tie to a message we sent) change nothing: a forged bounce cannot flag
@@ -34,7 +40,7 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       if (dropFlag(r)) changes.push('clear');
       return { record: r, changes };
     default: {
-      const permanent = o.status.startsWith('5') || (!o.status && o.replycode.startsWith('5'));
+      const permanent = isBounceReport(o);
       r.consecutiveFailures++;
       r.reason = o.reason;
       r.category = o.category;

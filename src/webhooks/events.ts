@@ -1,4 +1,4 @@
-import { isBounceReport } from '../metrics/metrics.js';
+import { isBounceReport } from '../recipients/index.js';
 import type { RecipientEvent } from '../types.js';
 import type { WebhookEvent } from './types.js';
 
