@@ -156,13 +156,14 @@ export class Rebound {
       : null;
 
     const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];
+    // Durable first, then delivery and the listeners: what submission and resend both do.
+    const enqueue = async (envelope: Envelope, raw: Buffer): Promise<void> => {
+      await spool.accept(envelope, raw);
+      delivery.accepted(envelope, raw);
+      for (const l of acceptedListeners) l(envelope);
+    };
     const submission = new SubmissionServer({
-      config: config.submission, hostname: config.hostname, logger, clock,
-      enqueue: async (envelope, raw) => {
-        await spool.accept(envelope, raw);
-        delivery.accepted(envelope, raw);
-        for (const l of acceptedListeners) l(envelope);
-      },
+      config: config.submission, hostname: config.hostname, logger, clock, enqueue,
       checkRecipient: (rcpt) => {
         if (hold) return null;
         const r = store.getRecipient(rcpt);
@@ -170,9 +171,7 @@ export class Rebound {
         return { code: 550, enhanced: '5.7.1', text: `<${rcpt}> is on the suppression list (${r.suppressedReason ?? 'suppressed'}); lift it with \`rebound unsuppress ${rcpt}\`` };
       },
     });
-    const resender = createResender({
-      store, spool, retained, delivery, clock, logger, accepted: (e) => acceptedListeners.forEach((l) => l(e)),
-    });
+    const resender = createResender({ store, spool, retained, clock, logger, enqueue });
     const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock }), logger);
 
     await webhooksStarted;
@@ -191,7 +190,7 @@ export class Rebound {
     });
     if (config.http.enabled) {
       app.http = await startHttp({
-        config: config.http, store, actions, delivery, logger, clock, resender: app,
+        config: config.http, store, actions, delivery, logger, clock, resender,
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
         diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
         readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),

@@ -1,4 +1,3 @@
-import type { DeliveryEngine } from '../delivery/index.js';
 import type { RetainedMessages, Spool } from '../spool/index.js';
 import type { Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
@@ -10,11 +9,10 @@ export interface ResendDeps {
   store: Store;
   spool: Spool;
   retained: RetainedMessages;
-  delivery: DeliveryEngine;
   clock: Clock;
   logger: Logger;
-  /** Told about the new message, like any accepted one. */
-  accepted: (e: Envelope) => void;
+  /** Queues a new message the way submission does (spool, delivery, listeners). */
+  enqueue: (envelope: Envelope, raw: Buffer) => Promise<void>;
 }
 
 export interface Resender {
@@ -42,9 +40,7 @@ export function createResender(d: ResendDeps): Resender {
       queueId: id, from: msg.from, rcpts, messageId: msg.messageId, receivedAt: now, size: body.length, user: msg.user,
       clientIp: msg.clientIp, smtpUtf8: false, bodyType: '8bitmime',
     };
-    await d.spool.accept(envelope, body);
-    d.delivery.accepted(envelope, body);
-    d.accepted(envelope);
+    await d.enqueue(envelope, body);
     d.logger.info({ queueId: id, resentFrom: queueId, rcpts }, 'resent');
     return id;
   };
