@@ -71,9 +71,14 @@ export type RecipientEvent =
       rcpt: string;
       /** mismatch: we recorded a failure but the log shows delivery; confirmed: the log agrees with the failure. */
       verdict: 'mismatch' | 'confirmed';
-      /** The upstream host that sent the status the log contradicts (or confirms). */
+      /** The server whose report the log contradicts (or confirms): the hop that answered, the DSN's MTA, or our upstream. */
       upstreamHost: string | null;
       evidence: LogEvidenceRef;
+      /**
+       * What decided it: 'final' a hop's own final outcome (a mailbox, the recipient's MX, a bounce
+       * it decided), 'relayed' a hop logging its next hop's refusal, 'own-log' Rebound's own log.
+       */
+      basis?: 'final' | 'relayed' | 'own-log';
     }
   | {
       type: 'flag' | 'clear' | 'suppress' | 'unsuppress';
@@ -114,6 +119,8 @@ export interface ReportOutcome {
   decodedby: string;
   feedbacktype?: string;
   remoteMta?: string;
+  /** The DSN's Reporting-MTA (the server that wrote the report). */
+  reportingMta?: string;
 }
 
 /** The per-recipient view derived from events. */

@@ -52,6 +52,7 @@ export class ReportProcessor {
       decodedby: c.record?.decodedby ?? '',
       ...(c.record?.feedbacktype ? { feedbacktype: c.record.feedbacktype } : {}),
       ...(c.record?.remoteMta ? { remoteMta: c.record.remoteMta } : {}),
+      ...(c.record?.reportingMta ? { reportingMta: c.record.reportingMta } : {}),
     }));
     // Kept raw beside what we made of it, before anything changes.
     await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes });

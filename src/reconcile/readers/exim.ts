@@ -153,20 +153,28 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     const ev = this.evidence(line, lineNo, id, status, this.timeMs);
     ev.rcpt = rcpt;
     if (orig) ev.origRcpt = orig;
+    let remote = false;
+    let transport: string | undefined;
     if (fields >= 0) {
       const relay = hostField(line, fields, fieldsEnd);
-      if (relay) ev.relay = relay;
-      else {
-        const transport = simpleField(line, ' T=', fields, fieldsEnd);
-        if (transport) ev.relay = transport.endsWith(':') ? transport.slice(0, -1) : transport;
-      }
+      transport = simpleField(line, ' T=', fields, fieldsEnd);
+      if (transport?.endsWith(':')) transport = transport.slice(0, -1);
+      if (relay) {
+        ev.relay = relay;
+        remote = true;
+      } else if (transport) ev.relay = transport;
     }
+    // With H= the smtp transport handed the message to that host; without it a local transport
+    // (appendfile, pipe, lmtp over a socket, autoreply) delivered it here. An smtp transport in
+    // LMTP mode names its host but still delivers into a mailbox.
+    if (status === 'sent') ev.via = remote && !(transport !== undefined && transport.includes('lmtp')) ? 'smtp' : 'mailbox';
     if (reply !== undefined) {
       ev.reply = reply;
       const dsn = findEnhancedCode(reply);
       if (dsn) ev.dsn = dsn;
       const code = failure ? codeInError(reply) : leadingReplyCode(reply);
       if (code !== undefined) ev.code = code;
+      JoiningReader.nextHop(ev);
     }
     emit(ev);
     return 'ok';

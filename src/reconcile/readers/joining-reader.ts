@@ -1,5 +1,5 @@
 import { BoundedMap, DEFAULT_MAX_OPEN_MESSAGES } from '../parse/bounded-map.js';
-import { matchReboundId } from '../parse/smtp-reply.js';
+import { matchReboundId, nextHopIds } from '../parse/smtp-reply.js';
 import { SyslogPrefix } from '../parse/syslog-prefix.js';
 import type { EvidenceStatus, LogEvidence, LogFormat, ReaderOptions } from '../types.js';
 
@@ -36,6 +36,7 @@ export abstract class JoiningReader<M extends { from?: string; messageId?: strin
   /** Evidence for one line of a message being joined, with its sender and Message-ID as far as seen. */
   protected evidence(line: string, lineNo: number, qid: string, status: EvidenceStatus, timeMs = this.prefix.timeMs): LogEvidence {
     const ev: LogEvidence = { format: this.format, file: this.file, line: lineNo, raw: line, time: new Date(timeMs), queueId: qid, status };
+    if (this.prefix.hostEnd > this.prefix.hostStart && line.length >= this.prefix.hostEnd) ev.host = line.slice(this.prefix.hostStart, this.prefix.hostEnd);
     const msg = this.open.get(qid);
     if (msg) {
       if (msg.messageId !== undefined) ev.messageId = msg.messageId;
@@ -44,5 +45,12 @@ export abstract class JoiningReader<M extends { from?: string; messageId?: strin
     const rid = matchReboundId(this.reboundIdPattern, ev.from, ev.messageId);
     if (rid) ev.reboundQueueId = rid;
     return ev;
+  }
+
+  /** A successful hand-off reply names the next hop's id for the message. */
+  protected static nextHop(ev: LogEvidence): void {
+    if (ev.status !== 'sent' || ev.reply === undefined) return;
+    const id = nextHopIds(ev.reply)[0];
+    if (id !== undefined) ev.nextHopId = id;
   }
 }

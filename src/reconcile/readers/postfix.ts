@@ -21,6 +21,9 @@ const DELIVERY_STATUS: Record<string, EvidenceStatus> = {
   expired: 'expired',
 };
 
+/** Delivery agents that put the message into a mailbox on this host (or a program that does). */
+const MAILBOX_AGENTS = new Set(['local', 'virtual', 'lmtp', 'pipe']);
+
 /** Short ids are upper-case hex; long ids (enable_long_queue_ids) are alphanumeric with digits. */
 export function isPostfixQueueId(line: string, start: number, end: number): boolean {
   const len = end - start;
@@ -118,6 +121,10 @@ export class PostfixReader extends JoiningReader<OpenMessage> implements LineRea
     const word = line.slice(statusStart, statusEnd);
     const ev = this.evidence(line, lineNo, qid, DELIVERY_STATUS[word] ?? 'other');
     ev.rcpt = line.slice(rest + 4, toEnd);
+    // "postfix/smtp" or, with multiple instances, "postfix-out/smtp": the agent after the slash.
+    const agent = this.prefix.program.slice(this.prefix.program.lastIndexOf('/') + 1);
+    if (agent === 'smtp') ev.via = 'smtp';
+    else if (MAILBOX_AGENTS.has(agent)) ev.via = 'mailbox';
     let pos = toEnd + 1;
     if (line.startsWith(', orig_to=<', pos)) {
       const origEnd = line.indexOf('>', pos + 11);
@@ -135,6 +142,7 @@ export class PostfixReader extends JoiningReader<OpenMessage> implements LineRea
       ev.reply = line.slice(statusEnd + 2, close);
       const code = replyCode(ev.reply);
       if (code !== undefined) ev.code = code;
+      JoiningReader.nextHop(ev);
     }
     emit(ev);
     return 'ok';
