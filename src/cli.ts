@@ -309,7 +309,10 @@ program.command('reconcile')
       const store = openStore(config, silentLogger(), systemClock);
       await store.open({ readOnly: o.dryRun });
       try {
-        result = await reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun });
+        result = await reconcile(store, o.files, {
+          ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun,
+          relays: config.reconcile.relays, skewMs: config.reconcile.skewMs,
+        });
       } finally {
         await store.close();
       }

@@ -97,10 +97,17 @@ export interface TransactionResult {
   sessionError: SmtpClientError | null;
 }
 
+/** RFC 3461 parameters; nodemailer adds them only when the server advertises DSN. */
+export interface DsnRequest {
+  notify: Array<'SUCCESS' | 'FAILURE' | 'DELAY'>;
+  ret: 'HDRS' | 'FULL';
+  envid: string;
+}
+
 /** One MAIL/RCPT/DATA transaction; never rejects, the outcome says what happened to whom. */
-export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer): Promise<TransactionResult> {
+export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer, dsn?: DsnRequest): Promise<TransactionResult> {
   return new Promise((resolve) => {
-    s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true }, raw, (err, info) => {
+    s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true, ...(dsn ? { dsn } : {}) }, raw, (err, info) => {
       s.sent++;
       if (!err && info) {
         const rejected = (info.rejectedErrors ?? []).map((e) => ({

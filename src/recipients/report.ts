@@ -32,12 +32,14 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       r.category = 'Spam';
       return { record: r, changes };
     case 'delivered':
+      // "relayed" / "expanded" only say the next server took it on (one that does not report back).
+      if (o.action === 'relayed' || o.action === 'expanded') return { record: r, changes };
       r.lastStatus = 'delivered';
       r.deliveredCount++;
       r.consecutiveFailures = 0;
       r.reason = null;
       r.category = null;
-      if (dropFlag(r)) changes.push('clear');
+      if (dropFlag(r, 'success-dsn', at)) changes.push('clear');
       return { record: r, changes };
     default: {
       const permanent = isBounceReport(o);
@@ -48,6 +50,8 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       if (permanent) {
         r.failedCount++;
         r.lastStatus = 'bounced';
+        // The message a smarthost accepted bounced after all: the flag keeps standing.
+        if (r.awaiting && r.awaiting.queueId === o.queueId) r.awaiting = null;
       }
       if (o.hard && permanent && raiseFlag(r, at)) changes.push('flag');
       return { record: r, changes };

@@ -53,6 +53,7 @@ export class ReportProcessor {
       ...(c.record?.feedbacktype ? { feedbacktype: c.record.feedbacktype } : {}),
       ...(c.record?.remoteMta ? { remoteMta: c.record.remoteMta } : {}),
       ...(c.record?.reportingMta ? { reportingMta: c.record.reportingMta } : {}),
+      ...(c.record?.action ? { action: c.record.action } : {}),
     }));
     // Kept raw beside what we made of it, before anything changes.
     await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes });
