@@ -85,6 +85,7 @@ export class FailureIndex {
   private readonly byMessageId: Positions = new Map();
   private readonly byQueueId: Positions = new Map();
   private readonly byUpstreamId: Positions = new Map();
+  private readonly byRcpt: Positions = new Map();
   private readonly indexedMessages = new Set<string>();
   private readonly candidates = new Map<string, boolean>();
 
@@ -117,6 +118,7 @@ export class FailureIndex {
       const at = this.entries.push(entry) - 1;
       if (m.messageId) add(this.byMessageId, m.messageId, at);
       add(this.byQueueId, m.queueId, at);
+      add(this.byRcpt, r.rcpt.toLowerCase(), at);
       // Recipients accepted in the same transaction carry the upstream's queue id for the message.
       upstream ??= [...new Set(m.rcpts.flatMap((x) => upstreamQueueIds(x.lastResponse)))];
       for (const id of upstream) add(this.byUpstreamId, id, at);
@@ -178,6 +180,16 @@ export class FailureIndex {
       else if (timeMs !== undefined && e.sentAt - skewMs <= timeMs && (best.sentAt - skewMs > timeMs || e.sentAt > best.sentAt)) best = e;
     }
     return best;
+  }
+
+  /** Whether a later copy to the same recipient failed too and stands (not contradicted): then its flag is its own. */
+  laterFailureStands(entry: FailureEntry): boolean {
+    const at = this.byRcpt.get(entry.rcpt.toLowerCase());
+    if (at === undefined || typeof at === 'number') return false;
+    return at.some((i) => {
+      const e = this.entries[i]!;
+      return e !== entry && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
+    });
   }
 
   /** Drops a cached candidate verdict after the recipient's record changed. */

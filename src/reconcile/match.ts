@@ -321,7 +321,7 @@ export class Matcher {
       this.store.putMessage(msg);
     }
     const prev = this.store.getRecipient(entry.rcpt);
-    const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: prev?.invalid ? this.flaggedBy(entry.rcpt) : null });
+    const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: this.flagOwner(entry, prev?.invalid) });
     this.store.putRecipient(record);
     this.index.forgetRecipient(entry.rcpt);
     if (change === 'clear') {
@@ -334,7 +334,13 @@ export class Matcher {
   private wouldClearFlag(entry: FailureEntry): boolean {
     const prev = this.store.getRecipient(entry.rcpt);
     if (!prev?.invalid) return false;
-    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: this.flaggedBy(entry.rcpt) }).change === 'clear';
+    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: this.flagOwner(entry, true) }).change === 'clear';
+  }
+
+  /** The message that set the flag, unless a later failed copy to the address stands (then the flag is that copy's). */
+  private flagOwner(entry: FailureEntry, invalid: boolean | undefined): string | null {
+    if (!invalid || this.index.laterFailureStands(entry)) return null;
+    return this.flaggedBy(entry.rcpt);
   }
 
   /** The message whose failure set the recipient's current flag. */
