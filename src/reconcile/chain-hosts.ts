@@ -24,6 +24,7 @@ export function splitRelay(relay: string): { name: string; ip: string | null } {
 export class ChainHosts {
   private readonly names = new Set<string>();
   private readonly cache = new Map<string, boolean>();
+  private lastAdded = '';
 
   /** `relays`: the reconcile.relays setting (names or IPs of hosts that pass mail on for us). */
   constructor(relays: readonly string[] = []) {
@@ -32,6 +33,9 @@ export class ChainHosts {
 
   /** A host whose own log is being reconciled is part of the chain. */
   add(host: string): void {
+    // Called for every record: most records of a log name the same host.
+    if (host === this.lastAdded) return;
+    this.lastAdded = host;
     const h = host.trim().toLowerCase();
     if (!h || this.names.has(h)) return;
     this.names.add(h);

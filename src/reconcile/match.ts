@@ -20,6 +20,7 @@ import type { Clock } from '../util/clock.js';
 import { applyReconcile } from '../recipients/reduce.js';
 import { ChainHosts, splitRelay } from './chain-hosts.js';
 import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
+import { nextHopIds } from './parse/smtp-reply.js';
 import type { LogEvidence } from './types.js';
 
 export type Verdict = 'mismatch' | 'confirmed';
@@ -139,9 +140,11 @@ export class Matcher {
     entry.matched = true;
     this.dirty.add(entry);
     if (ev.queueId !== undefined) this.pendingLinks.delete(ev.queueId);
-    if (ev.nextHopId !== undefined && s === 'sent' && this.index.linkNextHop(ev.nextHopId, entry)) {
+    // A hand-off's reply names the next hop's id for the copy ("queued as X", "250 OK id=X").
+    const next = s === 'sent' ? nextHopIds(ev.reply)[0] : undefined;
+    if (next !== undefined && this.index.linkNextHop(next, entry)) {
       if (this.pendingLinks.size >= MAX_PENDING_LINKS) this.pendingLinks.delete(this.pendingLinks.keys().next().value!);
-      this.pendingLinks.set(ev.nextHopId, this.fileIndex);
+      this.pendingLinks.set(next, this.fileIndex);
     }
   }
 

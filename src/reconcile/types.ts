@@ -48,8 +48,6 @@ export interface LogEvidence {
    * final delivery to the recipient's MX is the chain's call (see chain-hosts.ts), not the reader's.
    */
   via?: 'mailbox' | 'smtp';
-  /** The next hop's own id for the message, from the reply ("queued as X", "250 OK id=X"). */
-  nextHopId?: string;
   /** The host that wrote the line (the syslog host field), when the log names it. */
   host?: string;
 }

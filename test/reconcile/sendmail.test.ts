@@ -1,3 +1,4 @@
+import { nextHopIds } from '../../src/reconcile/parse/smtp-reply.js';
 import { describe, expect, it } from 'vitest';
 import { brief, collect, fixture, tempDir, writeTemp } from './helpers.js';
 
@@ -29,7 +30,7 @@ describe('sendmail reader', () => {
     expect(records[3]).toMatchObject({ ndrQueueId: 'l9M5VMqT005293', reply: 'User unknown' });
     expect(records[1]!.reply).toBe('l9M5VIqT005291 Message accepted for delivery');
     // The submission agent's hand-off names the MTA's queue id for the message.
-    expect(records[1]!.nextHopId).toBe('l9M5VIqT005291');
+    expect(nextHopIds(records[1]!.reply)).toEqual(['l9M5VIqT005291']);
   });
 
   it('reads unpadded days ("Feb 9") and relays with spaces', async () => {

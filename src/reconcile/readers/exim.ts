@@ -174,7 +174,6 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
       if (dsn) ev.dsn = dsn;
       const code = failure ? codeInError(reply) : leadingReplyCode(reply);
       if (code !== undefined) ev.code = code;
-      JoiningReader.nextHop(ev);
     }
     emit(ev);
     return 'ok';

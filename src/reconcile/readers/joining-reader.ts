@@ -1,5 +1,5 @@
 import { BoundedMap, DEFAULT_MAX_OPEN_MESSAGES } from '../parse/bounded-map.js';
-import { matchReboundId, nextHopIds } from '../parse/smtp-reply.js';
+import { matchReboundId } from '../parse/smtp-reply.js';
 import { SyslogPrefix } from '../parse/syslog-prefix.js';
 import type { EvidenceStatus, LogEvidence, LogFormat, ReaderOptions } from '../types.js';
 
@@ -45,12 +45,5 @@ export abstract class JoiningReader<M extends { from?: string; messageId?: strin
     const rid = matchReboundId(this.reboundIdPattern, ev.from, ev.messageId);
     if (rid) ev.reboundQueueId = rid;
     return ev;
-  }
-
-  /** A successful hand-off reply names the next hop's id for the message. */
-  protected static nextHop(ev: LogEvidence): void {
-    if (ev.status !== 'sent' || ev.reply === undefined) return;
-    const id = nextHopIds(ev.reply)[0];
-    if (id !== undefined) ev.nextHopId = id;
   }
 }

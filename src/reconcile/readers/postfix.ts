@@ -142,7 +142,6 @@ export class PostfixReader extends JoiningReader<OpenMessage> implements LineRea
       ev.reply = line.slice(statusEnd + 2, close);
       const code = replyCode(ev.reply);
       if (code !== undefined) ev.code = code;
-      JoiningReader.nextHop(ev);
     }
     emit(ev);
     return 'ok';

@@ -146,7 +146,6 @@ export class SendmailReader extends JoiningReader<OpenMessage> implements LineRe
       ev.reply = reply;
       const code = leadingReplyCode(reply);
       if (code !== undefined) ev.code = code;
-      JoiningReader.nextHop(ev);
       emit(ev);
     }
     return 'ok';
