@@ -3,5 +3,5 @@ export type { Acceptance, FlagChange } from './reduce.js';
 export { OutcomeRecorder } from './recorder.js';
 export type { RecorderOptions } from './recorder.js';
 export { describeEvent } from './describe.js';
-export { applyReport, isBounceReport, suppress, unsuppress } from './report.js';
+export { applyReport, isBounceReport, provesDelivery, suppress, unsuppress } from './report.js';
 export type { ReportChange } from './report.js';

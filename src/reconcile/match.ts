@@ -18,7 +18,7 @@ import type { Store } from '../store/index.js';
 import type { LogEvidenceRef, RecipientEvent } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import { applyReconcile } from '../recipients/reduce.js';
-import { ChainHosts, splitRelay } from './chain-hosts.js';
+import { ChainHosts } from './chain-hosts.js';
 import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
 import { nextHopIds } from './parse/smtp-reply.js';
 import type { LogEvidence } from './types.js';
@@ -254,10 +254,8 @@ export class Matcher {
    * (a relayed bounce), else the MTA named in the DSN we got, else the upstream that answered us.
    */
   private blame(entry: FailureEntry, relayed: LogEvidence | undefined): string | null {
-    if (relayed?.relay !== undefined) {
-      const { name, ip } = splitRelay(relayed.relay);
-      return name || ip || relayed.relay;
-    }
+    // As the log names it (host[ip]:port): on one machine the port tells the hops apart.
+    if (relayed?.relay !== undefined) return relayed.relay;
     const events = this.store.eventsForRecipient(entry.rcpt);
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;

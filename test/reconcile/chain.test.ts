@@ -153,10 +153,10 @@ describe('delivery across hops', () => {
     expect(store.getRecipient('kept@x.example')!.invalid).toBe(true);
     // With the next hop's own log, the end of the chain decides.
     const r = await reconcile(store, [smart, liar], OPTS);
-    expect(r).toMatchObject({ mismatches: 1, byUpstream: { '127.0.0.1': 1 } });
+    expect(r).toMatchObject({ mismatches: 1, byUpstream: { '127.0.0.1[127.0.0.1]:4028': 1 } });
     expect(r.matches[0]).toMatchObject({ verdict: 'mismatch', flagCleared: true, evidence: { file: liar, line: 2 } });
     expect(store.getRecipient('kept@x.example')).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
-    expect(store.eventsForRecipient('kept@x.example').find((e) => e.type === 'reconcile' && e.verdict === 'mismatch')).toMatchObject({ upstreamHost: '127.0.0.1' });
+    expect(store.eventsForRecipient('kept@x.example').find((e) => e.type === 'reconcile' && e.verdict === 'mismatch')).toMatchObject({ upstreamHost: '127.0.0.1[127.0.0.1]:4028' });
   });
 
   it('a delivery to a host outside the chain is final; one to a relay named in reconcile.relays is a hand-off', async () => {

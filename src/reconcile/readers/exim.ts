@@ -1,4 +1,5 @@
-// Exim mainlog: "2024-01-05 10:00:01[.123] [+0100] [[pid]] ID FLAG ...". Flags: <= arrival,
+// Exim mainlog: "2024-01-05 10:00:01[.123] [+0100] [[pid]] ID FLAG ...". Flags: <= arrival, (= arrival
+// of a message the client was told was refused (fakereject),
 // => delivery, -> additional address in the same delivery, >> cutthrough, ** failure, == deferral,
 // "Completed" when the message leaves the queue. Lines forwarded through syslog
 // ("Jan  5 10:00:01 host exim[123]: ID => ...") are read too.
@@ -62,6 +63,7 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     const flag = line.slice(flagAt, flagAt + 3);
     switch (flag) {
       case '<= ':
+      case '(= ': // accepted while the client was told it was rejected (control = fakereject)
         return this.arrival(line, lineNo, id, flagAt + 3, emit);
       case '=> ':
       case '-> ':
