@@ -98,7 +98,8 @@ describe('spool: a body holding a well-formed record, torn by a crash', () => {
     await sleep(1_500); // anything else queued would have gone out by now
     const injected = up.received.filter((r) => r.from === 'ceo@bank.example' || r.to.some((a) => VICTIMS.includes(a)));
     expect(injected.map((r) => `${r.from} -> ${r.to.join(',')}`), second.diagnostics()).toEqual([]);
-    expect(second.logs().find((l) => l.msg === 'rebound started')?.queued).toBe(1);
+    const started = await waitFor(() => second.logs().find((l) => l.msg === 'rebound started'), 10_000, 25);
+    expect(started.queued).toBe(1);
     expect(await second.terminate()).toEqual({ code: 0, signal: null });
   });
 });
