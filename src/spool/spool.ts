@@ -39,6 +39,8 @@ interface Segment {
   id: number;
   file: string;
   bytes: number;
+  /** No more writes will land in it (its writer is closed, or it was recovered). */
+  sealed: boolean;
   /** Messages whose current Message record is here, and their record bytes. */
   live: Set<string>;
   liveBytes: number;
@@ -98,13 +100,6 @@ export class Spool {
     return this.index.size;
   }
 
-  /** Bytes of all segment files. */
-  get diskBytes(): number {
-    let n = 0;
-    for (const s of this.segments.values()) n += s.bytes;
-    return n;
-  }
-
   /** Scans the spool directory and returns every unfinished message. */
   async open(): Promise<SpooledMessage[]> {
     await privateDir(this.opts.dir);
@@ -115,8 +110,8 @@ export class Spool {
     return this.list();
   }
 
-  private newSegment(id: number, file: string, bytes: number): Segment {
-    const seg: Segment = { id, file, bytes, live: new Set(), liveBytes: 0, states: new Set(), copies: [], tombstones: [] };
+  private newSegment(id: number, file: string, bytes: number, sealed: boolean): Segment {
+    const seg: Segment = { id, file, bytes, sealed, live: new Set(), liveBytes: 0, states: new Set(), copies: [], tombstones: [] };
     this.segments.set(id, seg);
     return seg;
   }
@@ -125,9 +120,10 @@ export class Spool {
     const id = Number(SEGMENT_RE.exec(name)![1]);
     this.nextSegId = Math.max(this.nextSegId, id + 1);
     const file = path.join(this.opts.dir, name);
-    await fsp.chmod(file, 0o600); // files from before the mode was set
+    // Files from before the mode was set; a file we may not chmod is still worth reading.
+    await fsp.chmod(file, 0o600).catch((err: Error) => this.opts.logger.warn({ segment: name, err: err.message }, 'spool: cannot make segment private (0600)'));
     const buf = await fsp.readFile(file);
-    const seg = this.newSegment(id, file, buf.length);
+    const seg = this.newSegment(id, file, buf.length, true);
     const scan = scanSegment(buf);
     for (const c of scan.corrupt) await this.quarantine(name, buf.subarray(c.start, c.end), c.start, c.why);
     if (scan.tornTailAt !== null) {
@@ -238,10 +234,13 @@ export class Spool {
     }
     // A new file's directory entry must be durable too, or a crash could lose the whole segment.
     if (this.opts.fsync) this.syncDir();
-    const seg = this.newSegment(id, file, FILE_HEADER_BYTES);
+    const seg = this.newSegment(id, file, FILE_HEADER_BYTES, false);
     const previous = this.active;
     this.active = { seg, marker, writer: new GroupWriter(handle, FILE_HEADER_BYTES, this.opts.fsync) };
-    if (previous) await previous.writer.close();
+    if (previous) {
+      await previous.writer.close();
+      previous.seg.sealed = true;
+    }
   }
 
   private syncDir(): void {
@@ -338,7 +337,7 @@ export class Spool {
     const gone: Segment[] = [];
     let relocated = 0;
     for (const seg of [...this.segments.values()].sort((a, b) => a.id - b.id)) {
-      if (!this.active || seg === this.active.seg || seg.liveBytes > (seg.bytes - FILE_HEADER_BYTES) / 2) continue;
+      if (!this.active || !seg.sealed || seg.liveBytes > (seg.bytes - FILE_HEADER_BYTES) / 2) continue;
       relocated += await this.relocateAll([...seg.live]);
       // Latest states of messages stored elsewhere, and Done records still cancelling a copy in
       // another segment: small records, copied as they are.
