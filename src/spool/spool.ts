@@ -70,6 +70,15 @@ function isEnvelope(v: unknown): v is Envelope {
     && e.rcpts.every((r) => typeof r === 'string') && typeof e.receivedAt === 'number';
 }
 
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Creates a private directory, and makes an existing one private. */
 async function privateDir(dir: string): Promise<void> {
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -103,6 +112,8 @@ export class Spool {
   /** Scans the spool directory and returns every unfinished message. */
   async open(): Promise<SpooledMessage[]> {
     await privateDir(this.opts.dir);
+    // On a first start the spool directory itself is new: its entry must survive a power cut too.
+    if (this.opts.fsync) syncDir(path.dirname(this.opts.dir));
     const names = (await fsp.readdir(this.opts.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     for (const name of names) await this.recoverSegment(name);
     await this.startSegment();
@@ -233,22 +244,13 @@ export class Spool {
       throw err;
     }
     // A new file's directory entry must be durable too, or a crash could lose the whole segment.
-    if (this.opts.fsync) this.syncDir();
+    if (this.opts.fsync) syncDir(this.opts.dir);
     const seg = this.newSegment(id, file, FILE_HEADER_BYTES, false);
     const previous = this.active;
     this.active = { seg, marker, writer: new GroupWriter(handle, FILE_HEADER_BYTES, this.opts.fsync) };
     if (previous) {
       await previous.writer.close();
       previous.seg.sealed = true;
-    }
-  }
-
-  private syncDir(): void {
-    const fd = openSync(this.opts.dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
     }
   }
 
@@ -357,7 +359,7 @@ export class Spool {
       gone.push(seg);
     }
     if (gone.length === 0) return { deleted: 0, relocated };
-    if (this.opts.fsync) this.syncDir();
+    if (this.opts.fsync) syncDir(this.opts.dir);
     // Only once the deletions are durable may Done records cancelling those copies be dropped.
     for (const seg of gone) {
       for (const q of seg.copies) {
