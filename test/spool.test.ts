@@ -1,4 +1,5 @@
-import { promises as fsp, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { promises as fsp, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spool } from '../src/spool/index.js';
@@ -229,6 +230,41 @@ describe('spool recovery never reads message data as records', () => {
     const rec = await again.open();
     expect(rec.map((m) => m.envelope.queueId)).toEqual(['TWO']);
     expect(readdirSync(path.join(dir, 'quarantine'))).toHaveLength(1);
+    await again.close();
+  });
+});
+
+describe('spool: segments of the previous format (RBQ1)', () => {
+  const v1 = (type: number, payload: Buffer) => {
+    const h = Buffer.alloc(13);
+    h.write('RBQ1', 0, 'latin1');
+    h.writeUInt8(type, 4);
+    h.writeUInt32BE(payload.length, 5);
+    h.writeUInt32BE(crc32(payload), 9);
+    return Buffer.concat([h, payload]);
+  };
+
+  it('are read after an upgrade, and their live messages move into the new format when cleaned', async () => {
+    const dir = newDir();
+    mkdirSync(path.join(dir, 'spool'), { recursive: true });
+    const body = Buffer.from('Subject: old\r\n\r\nfrom before the upgrade\r\n');
+    const seg = path.join(dir, 'spool', 'seg-00000001.log');
+    writeFileSync(seg, Buffer.concat([
+      v1(1, encodeMessagePayload({ envelope: env('OLD1') }, body)),
+      v1(1, encodeMessagePayload({ envelope: env('OLD2') }, body)),
+      v1(3, Buffer.from(JSON.stringify({ queueId: 'OLD2' }))),
+      v1(1, encodeMessagePayload({ envelope: env('OLD3') }, body)),
+      v1(3, Buffer.from(JSON.stringify({ queueId: 'OLD3' }))),
+    ]));
+    const s = spoolAt(dir);
+    const rec = await s.open(); // a third live: cleaned at once
+    expect(rec.map((m) => m.envelope.queueId)).toEqual(['OLD1']);
+    expect((await s.readRaw('OLD1')).equals(body)).toBe(true);
+    expect(readdirSync(path.join(dir, 'spool'))).not.toContain('seg-00000001.log');
+    await s.close();
+    const again = spoolAt(dir);
+    expect((await again.open()).map((m) => m.envelope.queueId)).toEqual(['OLD1']);
+    expect((await again.readRaw('OLD1')).equals(body)).toBe(true);
     await again.close();
   });
 });

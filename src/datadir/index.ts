@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { syncDir } from '../util/sync-dir.js';
 import { DataDirLock } from './lock.js';
 
 export { DataDirInUseError, DataDirLock, lockPath, type LockHolder } from './lock.js';
@@ -12,12 +13,7 @@ export async function holdDataDir(dir: string): Promise<DataDirLock> {
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   await fsp.chmod(dir, 0o700);
   try {
-    const fd = openSync(path.dirname(path.resolve(dir)), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    syncDir(path.dirname(path.resolve(dir)));
   } catch {
     // a parent we may not open: its entry is as durable as the file system makes it
   }

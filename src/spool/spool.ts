@@ -1,6 +1,7 @@
-import { promises as fsp, openSync, fsyncSync, closeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { syncDir } from '../util/sync-dir.js';
 import type { Envelope } from '../types.js';
 import { GroupWriter } from './group-writer.js';
 import {
@@ -68,15 +69,6 @@ function isEnvelope(v: unknown): v is Envelope {
   const e = v as Envelope;
   return !!e && typeof e.queueId === 'string' && typeof e.from === 'string' && Array.isArray(e.rcpts)
     && e.rcpts.every((r) => typeof r === 'string') && typeof e.receivedAt === 'number';
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Creates a private directory, and makes an existing one private. */
