@@ -1,11 +1,11 @@
 // One data directory, one server; and what is on disk is private whatever the umask.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, tempDir } from './helpers/rebound.js';
+import { cleanup, tempDir, waitFor } from './helpers/rebound.js';
 import { CLI, ReboundChild, childConfig, freePort, requireBuild, writeConfig } from './helpers/child.js';
 import { DataDirInUseError, holdDataDir } from '../src/datadir/index.js';
 
@@ -15,7 +15,7 @@ const children: ReboundChild[] = [];
 
 beforeAll(async () => {
   requireBuild();
-  up = await new Upstream({ rcpt: { defer: '451 4.3.0 try again later' } }).start();
+  up = await new Upstream({ rcpt: { defer: '451 4.3.0 try again later', bounce: '550 5.1.1 no such user' } }).start();
   dir = tempDir('rebound-datadir-');
 });
 
@@ -96,7 +96,10 @@ describe('file modes', () => {
     children.push(first);
     const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
     for (let i = 0; i < 5; i++) await t.sendMail({ from: 'app@example.com', to: 'defer@example.org', subject: `m${i}`, text: 'x'.repeat(3000) });
+    await t.sendMail({ from: 'app@example.com', to: 'bounce@example.org', subject: 'kept for a resend', text: 'b' });
     t.close();
+    const retainedDir = path.join(dataDir, 'retained');
+    await waitFor(() => existsSync(retainedDir) && readdirSync(retainedDir).length > 0, 10_000, 50);
     first.kill('SIGKILL');
     await first.exited;
     // Damage one record so the restart has something to quarantine.
@@ -120,6 +123,8 @@ describe('file modes', () => {
     expect(q.length).toBeGreaterThan(0);
     for (const f of q) expect(`${f} ${mode(path.join(qDir, f))}`).toBe(`${f} 600`);
     expect(mode(path.join(dataDir, 'rebound.lock'))).toBe('600');
+    expect(mode(retainedDir)).toBe('700');
+    for (const f of readdirSync(retainedDir)) expect(`${f} ${mode(path.join(retainedDir, f))}`).toBe(`${f} 600`);
     expect(await second.terminate()).toEqual({ code: 0, signal: null });
   });
 });

@@ -257,9 +257,10 @@ describe('spool: segments of the previous format (RBQ1)', () => {
       v1(3, Buffer.from(JSON.stringify({ queueId: 'OLD3' }))),
     ]));
     const s = spoolAt(dir);
-    const rec = await s.open(); // a third live: cleaned at once
+    const rec = await s.open();
     expect(rec.map((m) => m.envelope.queueId)).toEqual(['OLD1']);
     expect((await s.readRaw('OLD1')).equals(body)).toBe(true);
+    expect(await s.reclaim()).toEqual({ deleted: 1, relocated: 1 }); // a third live: cleaned
     expect(readdirSync(path.join(dir, 'spool'))).not.toContain('seg-00000001.log');
     await s.close();
     const again = spoolAt(dir);

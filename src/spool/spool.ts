@@ -108,8 +108,8 @@ export class Spool {
     if (this.opts.fsync) syncDir(path.dirname(this.opts.dir));
     const names = (await fsp.readdir(this.opts.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     for (const name of names) await this.recoverSegment(name);
+    // No cleaning here: copying forward would delay start-up; the periodic reclaim() does it.
     await this.startSegment();
-    await this.reclaim();
     return this.list();
   }
 
