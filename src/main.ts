@@ -18,6 +18,7 @@ import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/i
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
+import { holdDataDir, type DataDirLock } from './datadir/index.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -58,6 +59,7 @@ interface Services {
   follower: ReconcileFollower | null;
   metrics: ReboundMetrics;
   webhooks: WebhookDispatcher;
+  dataDirLock: DataDirLock;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -110,6 +112,15 @@ export class Rebound {
   }
 
   static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
+    // Before anything touches the data directory: one server per directory.
+    const lock = await holdDataDir(input.dataDir);
+    return Rebound.startHolding(input, opts, lock).catch(async (err: unknown) => {
+      await lock.release();
+      throw err;
+    });
+  }
+
+  private static async startHolding(input: Config, opts: StartOptions, dataDirLock: DataDirLock): Promise<Rebound> {
     const config: Config = { ...input, returnPath: { ...input.returnPath, secret: resolveSecret(input) } };
     const logger = opts.logger ?? createLogger(config.log.level);
     const clock = opts.clock ?? systemClock;
@@ -185,7 +196,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -222,6 +233,7 @@ export class Rebound {
     this.s.metrics.stop();
     await this.s.store.close();
     await this.s.spool.close();
+    await this.s.dataDirLock.release();
     this.logger.info('rebound stopped');
   }
 }
