@@ -328,7 +328,7 @@ program.command('diagnose')
     const now = Date.now();
     const windowMs = now - parseSince(opts.window, now).getTime();
     const remote = await sendControl(controlSocketPath(config), 'diagnose', [String(windowMs)]);
-    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : diagnose(await openReadOnlyStore(config), { now, windowMs });
+    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : await diagnose(await openReadOnlyStore(config), { now, windowMs });
     print(!!opts.json, findings, () => formatFindings(findings));
   });
 

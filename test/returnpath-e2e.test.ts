@@ -6,7 +6,7 @@ import { silentLogger } from '../src/util/logger.js';
 import type { Rebound } from '../src/main.js';
 import type { RecipientEvent } from '../src/types.js';
 import { freePort } from './helpers/child.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { allEvents, cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
 /** Sends raw mail to the return-path port, like a remote MTA would. */
 function deliverReport(port: number, from: string, to: string, body: string): Promise<string> {
@@ -149,9 +149,9 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
     const forgedToken = `b+${q}-0-0123456789abcdef@bounces.rebound.test`;
     expect(await deliverReport(app.ports.returnPath!, '', forgedToken, dsnFor(forgedToken))).toMatch(/^250/);
     expect(await deliverReport(app.ports.returnPath!, '', 'bounces@bounces.rebound.test', dsnFor('bounces@bounces.rebound.test'))).toMatch(/^250/);
-    await waitFor(() => reports(app, rcpt).length >= 0 && app.store.recentEvents(0).filter((e) => e.type === 'report' && !e.verified).length >= 2);
+    await waitFor(async () => reports(app, rcpt).length >= 0 && (await allEvents(app.store)).filter((e) => e.type === 'report' && !e.verified).length >= 2);
     expect(JSON.stringify(app.store.getRecipient(rcpt))).toBe(before);
-    const unmatched = app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
+    const unmatched = (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
     expect(unmatched.map((u) => u.unmatchedWhy).join(' | ')).toMatch(/signature does not match.*\|.*no valid signature/);
   });
 

@@ -2,7 +2,7 @@ import { promises as fsp, openSync, fsyncSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import type { Envelope } from '../types.js';
-import { GroupWriter } from './group-writer.js';
+import { GroupWriter } from '../durable/group-writer.js';
 import {
   HEADER_BYTES, RecordType, decodeMessagePayload, encodeMessagePayload, encodeRecord, scanSegment,
 } from './record-format.js';
