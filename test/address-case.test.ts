@@ -5,36 +5,24 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../src/sandbox/index.js';
 import { LowdbStore } from '../src/store/index.js';
 import { emptyRecipient } from '../src/recipients/reduce.js';
 import { silentLogger } from '../src/util/logger.js';
 import type { Rebound } from '../src/main.js';
 import { apiFor, auth } from './http/harness.js';
-import { freePort } from './helpers/child.js';
+import { startSandboxWorld, type SandboxWorld } from './helpers/sandbox-world.js';
 import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
 describe('mixed-case addresses end to end', () => {
+  let world: SandboxWorld;
   let app: Rebound;
-  let sandbox: Sandbox;
-  let dir: string;
   const D = 'Sandbox.Test';
 
   beforeAll(async () => {
-    dir = tempDir();
-    const rpPort = await freePort();
-    sandbox = new Sandbox({ host: '127.0.0.1', port: 0, name: 'sandbox.test', reportDelayMs: 50, logger: silentLogger(), returnPath: { host: '127.0.0.1', port: rpPort } });
-    const port = await sandbox.start();
-    app = await startRebound(testConfig(dir, port, {
-      returnPath: { domain: 'bounces.rebound.test', port: rpPort },
-      delivery: { retry: { firstDelayMs: 60_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } },
-    }));
+    world = await startSandboxWorld();
+    app = world.app;
   });
-  afterAll(async () => {
-    await app.stop(2_000);
-    await sandbox.stop();
-    cleanup(dir);
-  });
+  afterAll(() => world.stop());
 
   it('a complaint for Complaint@Sandbox.Test refuses RCPT to both spellings with 550 5.7.1', async () => {
     await send(app.ports.submission, { from: 'news@shop.example', to: `Complaint@${D}` });
@@ -78,7 +66,7 @@ describe('mixed-case addresses end to end', () => {
 
   it('hold mode holds every spelling of a suppressed address', async () => {
     const d = tempDir();
-    const hold = await startRebound(testConfig(d, sandbox.port, { submission: { suppressed: 'hold' } }));
+    const hold = await startRebound(testConfig(d, world.sandbox.port, { submission: { suppressed: 'hold' } }));
     try {
       hold.actions.suppress(`Held@${D}`, 'test');
       const res = await send(hold.ports.submission, { to: ['held@sandbox.test', 'success@sandbox.test'] });
