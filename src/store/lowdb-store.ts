@@ -32,6 +32,8 @@ export interface LowdbStoreOptions {
 const PER_RECIPIENT_EVENTS = 100;
 const RECENT_EVENTS = 50_000;
 const DAY_MS = 86_400_000;
+/** After a failed snapshot, how soon a working write triggers the next try. */
+const SNAPSHOT_RETRY_MS = 5_000;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -73,6 +75,7 @@ export class LowdbStore implements Store {
   private flushing: Promise<void> | null = null;
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private lastPrune = 0;
+  private lastSnapshotTry = 0;
   private journal: Journal | null = null;
   /** The journal being closed by a compaction: its lines must be on disk before durable() resolves. */
   private retiring: Promise<void> | null = null;
@@ -137,7 +140,7 @@ export class LowdbStore implements Store {
     this.journal = await Journal.open(this.journalFile(this.journalGen));
     this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs);
     this.timer.unref();
-    this.compactTimer = setInterval(() => void this.compact(), this.opts.compactIntervalMs ?? 60_000);
+    this.compactTimer = setInterval(() => this.compactInBackground(), this.opts.compactIntervalMs ?? 60_000);
     this.compactTimer.unref();
   }
 
@@ -275,8 +278,10 @@ export class LowdbStore implements Store {
     this.recent.push(e);
     if (this.recent.length > RECENT_EVENTS * 1.2) {
       const drop = Math.min(this.recent.length - RECENT_EVENTS, this.recent.length - unwritten);
-      for (let i = 0; i < drop; i++) this.droppedUpTo = Math.max(this.droppedUpTo, this.recent[i]!.time);
-      this.recent = this.recent.slice(drop);
+      if (drop > 0) {
+        for (let i = 0; i < drop; i++) this.droppedUpTo = Math.max(this.droppedUpTo, this.recent[i]!.time);
+        this.recent = this.recent.slice(drop);
+      }
     }
   }
 
@@ -490,6 +495,9 @@ export class LowdbStore implements Store {
       await Promise.all([this.journal?.commit(), this.events.write(syncEvents)]);
       this.failures.delete('write');
       await this.pruneIfDue();
+      // Writes work again after a failed snapshot (space came back): try the snapshot soon, not
+      // only at the next compaction interval, so readiness and the journal size recover.
+      if (this.failures.has('snapshot') && this.opts.clock.now() - this.lastSnapshotTry >= SNAPSHOT_RETRY_MS) this.compactInBackground();
       return true;
     } catch (err) {
       this.failed('write', err);
@@ -507,7 +515,16 @@ export class LowdbStore implements Store {
     if (this.compacting) return this.compacting;
     this.compacting = (async () => {
       if (!this.journal!.bytes && !this.journal!.hasPending && ![...this.messages, ...this.recipients].some((s) => s.dirty)) return;
-      const next = await Journal.open(this.journalFile(this.journalGen + 1));
+      this.lastSnapshotTry = this.opts.clock.now();
+      let next: Journal;
+      try {
+        next = await Journal.open(this.journalFile(this.journalGen + 1));
+      } catch (err) {
+        // A full or read-only disk: keep the current journal and try again later.
+        this.failed('snapshot', err);
+        this.opts.logger.error({ err: (err as Error).message }, 'store: cannot start a new journal; snapshot postponed');
+        return;
+      }
       // Swap journals and take the dirty set in one synchronous step: every change before it is in
       // the old journal and in a dirty shard (so in the snapshot); every change after it is in the new journal.
       const old = this.journal!;
@@ -541,6 +558,13 @@ export class LowdbStore implements Store {
       this.compacting = null;
     });
     return this.compacting;
+  }
+
+  private compactInBackground(): void {
+    this.compact().catch((err: Error) => {
+      this.failed('snapshot', err);
+      this.opts.logger.error({ err: err.message }, 'store: compaction failed; the journals are kept');
+    });
   }
 
   /** Drops event days and finished messages older than the retention, at most once an hour. */
