@@ -95,18 +95,18 @@ describe('stores written with mixed-case keys', () => {
       const open = () => new LowdbStore({ dir: storeDir, shards: 1, flushIntervalMs: 3_600_000, eventRetentionDays: 30, logger: silentLogger(), clock: { now: () => Date.now() } });
       const s = open();
       await s.open();
+      // Written back under the keys during open, before any new change is journalled under them.
+      const keysOnDisk = () => Object.keys((JSON.parse(readFileSync(path.join(storeDir, 'recipients-0.json'), 'utf8')) as { items: Record<string, unknown> }).items).sort();
+      expect(keysOnDisk()).toEqual(['flagged@example.org', 'old@example.org']);
       const r = s.getRecipient('OLD@example.org')!;
       expect(r).toMatchObject({ email: 'Old@Example.ORG', suppressed: true, suppressedReason: 'spam complaint', lastStatus: 'delivered', deliveredCount: 2, failedCount: 1 });
       expect(s.listRecipients()).toHaveLength(2);
       expect(s.listRecipients({ suppressed: true }).map((x) => x.email)).toEqual(['Old@Example.ORG']);
       expect(s.getRecipient('flagged@example.org')?.invalid).toBe(true);
       await s.close();
-      // Written back under the key.
       const again = open();
       await again.open({ readOnly: true });
-      expect(again.getRecipient('old@EXAMPLE.org')?.suppressed).toBe(true);
-      const shard = JSON.parse(readFileSync(path.join(storeDir, 'recipients-0.json'), 'utf8')) as { items: Record<string, unknown> };
-      expect(Object.keys(shard.items).sort()).toEqual(['flagged@example.org', 'old@example.org']);
+      expect(again.getRecipient('old@EXAMPLE.org')).toMatchObject({ suppressed: true, deliveredCount: 2, failedCount: 1 });
     } finally {
       cleanup(dir);
     }

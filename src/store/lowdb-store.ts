@@ -125,7 +125,7 @@ export class LowdbStore implements Store {
     this.messages = await load<MessageRecord>('messages');
     this.recipients = await load<RecipientRecord>('recipients');
     await this.replayJournals();
-    this.rekeyRecipients();
+    const rekeyed = this.rekeyRecipients();
     const all: MessageRecord[] = [];
     for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) {
       all.push(m);
@@ -138,6 +138,9 @@ export class LowdbStore implements Store {
     if (this.readOnly) return;
     this.journalGen++;
     this.journal = await Journal.open(this.journalFile(this.journalGen));
+    // Records moved to their keys are written out now, before any new journal line is keyed by
+    // them, so the old spellings are gone from the files when the first change comes in.
+    if (rekeyed) await this.compact();
     this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs);
     this.timer.unref();
     this.compactTimer = setInterval(() => this.compactInBackground(), this.opts.compactIntervalMs ?? 60_000);
@@ -157,10 +160,10 @@ export class LowdbStore implements Store {
 
   /**
    * Stores written before addresses were normalised keep records under the address as submitted:
-   * move each under its key, merging spellings of the same address (the shard is then rewritten by
-   * the next snapshot).
+   * move each under its key, merging spellings of the same address. True when anything moved.
    */
-  private rekeyRecipients(): void {
+  private rekeyRecipients(): boolean {
+    let moved = false;
     for (const sh of this.recipients) {
       for (const [k, r] of Object.entries(sh.db.data.items)) {
         const key = addressKey(k);
@@ -170,8 +173,10 @@ export class LowdbStore implements Store {
         const target = this.shardOf(this.recipients, key);
         target.db.data.items[key] = mergeRecipients(target.db.data.items[key], r);
         target.dirty = true;
+        moved = true;
       }
     }
+    return moved;
   }
 
   private async cutTornTail(file: string, line: number): Promise<void> {
@@ -229,19 +234,12 @@ export class LowdbStore implements Store {
           bad = { line: n, at };
           continue;
         }
-        if (op.c === 'm') {
-          const sh = this.shardOf(this.messages, op.k);
-          if (op.d) delete sh.db.data.items[op.k];
-          else sh.db.data.items[op.k] = op.v as MessageRecord;
-          sh.dirty = true;
-        } else {
-          // Older journals hold the address as submitted: replay under the key (the last line wins).
-          const key = addressKey(op.k);
-          const sh = this.shardOf(this.recipients, key);
-          if (op.d) delete sh.db.data.items[key];
-          else sh.db.data.items[key] = key === op.k ? op.v as RecipientRecord : mergeRecipients(sh.db.data.items[key], op.v as RecipientRecord);
-          sh.dirty = true;
-        }
+        // Under the key as written (older versions wrote addresses as submitted); rekeyRecipients() follows.
+        const shards = op.c === 'm' ? this.messages : this.recipients;
+        const sh = this.shardOf<unknown>(shards as Shard<unknown>[], op.k);
+        if (op.d) delete sh.db.data.items[op.k];
+        else sh.db.data.items[op.k] = op.v;
+        sh.dirty = true;
       }
       if (bad !== null) {
         // Only the newest journal can end in a write torn by a crash (no final newline); cut it off
