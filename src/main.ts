@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
@@ -204,7 +204,7 @@ export class Rebound {
         config: config.http, store, actions, delivery, logger, clock, resender,
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
         diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
-        readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),
+        readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { syncDir } from '../util/sync-dir.js';
 import type { Envelope } from '../types.js';
-import { GroupWriter } from './group-writer.js';
+import { GroupWriter } from '../durable/group-writer.js';
 import {
   FILE_HEADER_BYTES, HEADER_BYTES, RecordType, decodeMessagePayload, encodeFileHeader, encodeMessagePayload, encodeRecord,
   newMarker, scanSegment,
