@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
 import { limitSessionLength } from '../smtp/session-deadline.js';
+import { SERVE_HALF_CLOSED } from '../smtp/half-close.js';
+import '../smtp/pipelined-transactions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../util/logger.js';
 import type { ReportProcessor } from './process.js';
@@ -31,6 +33,7 @@ export class ReturnPathServer {
     const domains = new Set(this.deps.domains.map((d) => d.toLowerCase()));
     const server = new SMTPServer({
       ...tls,
+      ...SERVE_HALF_CLOSED,
       name: this.deps.hostname,
       banner: 'Rebound return path',
       size: c.maxMessageBytes,

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
 import { limitSessionLength } from '../smtp/session-deadline.js';
+import { SERVE_HALF_CLOSED } from '../smtp/half-close.js';
+import '../smtp/pipelined-transactions.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -62,6 +64,7 @@ export class SubmissionServer {
     const tls = c.tls ? { key: readFileSync(c.tls.key), cert: readFileSync(c.tls.cert) } : {};
     return {
       ...tls,
+      ...SERVE_HALF_CLOSED,
       secure,
       name: this.deps.hostname,
       banner: 'Rebound ESMTP',
