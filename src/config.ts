@@ -109,6 +109,10 @@ const returnPath = z.strictObject({
   maxRecipients: z.number().int().positive().default(50),
   /** Raw reports are kept this long. */
   retentionDays: z.number().positive().default(30),
+  /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
+  clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
+  /** Most bytes the raw report archive may hold; beyond it new reports get 452 4.3.1 until retention frees space. */
+  archiveMaxBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
 });
 
 const http = z.strictObject({

@@ -141,7 +141,8 @@ export class Rebound {
     const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
-    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays);
+    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);
+    await archive.open();
     const verpDomain = config.returnPath.domain;
     const reports = new ReportProcessor({
       store, archive, logger, clock,
@@ -152,7 +153,7 @@ export class Rebound {
       },
     });
     const returnPath = domains.length
-      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
+      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger, clock })
       : null;
 
     const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];

@@ -13,7 +13,7 @@ import { verifyPassword } from '../util/password.js';
 import type { Envelope } from '../types.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { NetworkList } from './trusted-networks.js';
-import { findMessageId, hasBareLineEnding, normalizeLineEndings } from './message-headers.js';
+import { findMessageId, hasBareLineEnding, normalizeLineEndings } from '../smtp/message-headers.js';
 
 /** A refusal decided outside submission (for example, a suppressed recipient). */
 export interface Refusal {
