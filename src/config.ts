@@ -49,7 +49,7 @@ const submission = z.strictObject({
   bareLineFeeds: z.enum(['reject', 'normalize']).default('reject'),
   /** Mail to a suppressed recipient: "refuse" answers 550 5.7.1 at RCPT; "hold" accepts it and keeps it queued until the suppression is lifted. */
   suppressed: z.enum(['refuse', 'hold']).default('refuse'),
-  /** AUTH failures per client address before it is disconnected, within `authFailureWindowMs`. */
+  /** Failed logins per client address, and per user name, within `authFailureWindowMs` before further attempts are refused. */
   maxAuthFailures: z.number().int().positive().default(5),
   authFailureWindowMs: z.number().int().positive().default(15 * 60_000),
 });

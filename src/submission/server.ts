@@ -104,19 +104,23 @@ export class SubmissionServer {
     cb: (err: Error | null | undefined, res?: { user?: SessionUser }) => void,
   ): Promise<void> {
     const ip = session.remoteAddress;
-    // Connections opened before the limit was reached get no further tries either.
-    if (this.throttle.blocked(ip)) return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
+    // Counted before the password is checked, so parallel guesses cannot all slip under the limit.
+    const attempt = this.throttle.begin(ip, username ?? '');
+    if (!attempt) {
+      this.deps.logger.warn({ client: ip, user: username, method }, 'submission: login refused, too many attempts for this address or user');
+      return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
+    }
     const u = username ? this.users.get(username) : undefined;
     // An unknown user costs the same scrypt as a known one, so timing does not tell which users exist.
     const checked = await verifyPassword(typeof password === 'string' ? password : '', u?.passwordHash ?? DUMMY_HASH);
     const ok = !!u && typeof password === 'string' && checked;
     if (!ok) {
-      const n = this.throttle.fail(ip);
+      const n = this.throttle.count(attempt);
       this.deps.logger.warn({ client: ip, user: username, method, failures: n }, 'submission: authentication failed');
       if (n >= this.deps.config.maxAuthFailures) return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
       return cb(smtpError(535, '5.7.8', 'Authentication credentials invalid'));
     }
-    this.throttle.succeed(ip);
+    this.throttle.succeeded(attempt);
     cb(null, { user: { name: u.user, allowedSenderDomains: u.allowedSenderDomains.map((d) => d.toLowerCase()) } });
   }
 
