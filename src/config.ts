@@ -38,6 +38,8 @@ const submission = z.strictObject({
   tls: tlsFiles.nullable().default(null),
   users: z.array(user).default([]),
   trustedNetworks: z.array(cidr).default([]),
+  /** Lets `trustedNetworks` cover every address (0.0.0.0/0, ::/0): an open relay. Only behind a firewall that does the job. */
+  allowOpenRelay: z.boolean().default(false),
   maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
   maxRecipients: z.number().int().positive().default(100),
   maxClients: z.number().int().positive().default(500),
@@ -208,6 +210,13 @@ function describeIssues(error: z.ZodError, source: string): string {
   return `invalid configuration in ${source}:\n${lines.join('\n')}`;
 }
 
+/** A trusted range that covers every IPv4 or every IPv6 address (prefix 0, or all IPv4-mapped). */
+function coversEveryone(range: string): boolean {
+  const [ip, bits] = ipaddr.parseCIDR(range.includes('/') ? range : `${range}/${range.includes(':') ? 128 : 32}`);
+  if (bits === 0) return true;
+  return ip.kind() === 'ipv6' && bits <= 96 && (ip as ipaddr.IPv6).isIPv4MappedAddress();
+}
+
 /** Validates and defaults a configuration object; relative paths resolve against `baseDir`. */
 export function parseConfig(input: unknown, source = 'configuration', baseDir = process.cwd()): Config {
   const result = configSchema.safeParse(input ?? {});
@@ -219,6 +228,13 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
     config.submission.tls.cert = path.resolve(baseDir, config.submission.tls.cert);
   }
   config.reconcile.follow = config.reconcile.follow.map((f) => path.resolve(baseDir, f));
+  const open = config.submission.trustedNetworks.filter(coversEveryone);
+  if (open.length && !config.submission.allowOpenRelay) {
+    throw new ConfigError(
+      `invalid configuration in ${source}:\n  submission.trustedNetworks: ${open.join(', ')} trusts every address: anyone on the internet could relay mail through this server. ` +
+      'List the networks of your own systems, or set submission.allowOpenRelay: true if a firewall in front already restricts who can connect',
+    );
+  }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
   }
