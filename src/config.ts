@@ -113,6 +113,10 @@ const returnPath = z.strictObject({
   retentionDays: z.number().positive().default(30),
   /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
   clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
+  /** Worker threads that parse reports, off the event loop the listeners run on. */
+  parseWorkers: z.number().int().min(1).max(64).default(2),
+  /** Longest one report may take to parse; a report over it is kept raw and recorded as unparsed. */
+  parseTimeoutMs: z.number().int().positive().default(3_000),
   /** Most bytes the raw report archive may hold; beyond it new reports get 452 4.3.1 until retention frees space. */
   archiveMaxBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
 });

@@ -6,7 +6,7 @@ import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
-import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
+import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
@@ -50,6 +50,7 @@ interface Services {
   delivery: DeliveryEngine;
   submission: SubmissionServer;
   returnPath: ReturnPathServer | null;
+  parsePool: ParsePool | null;
   reports: ReportProcessor;
   control: ControlServer;
   actions: RecipientActions;
@@ -144,8 +145,11 @@ export class Rebound {
     const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);
     await archive.open();
     const verpDomain = config.returnPath.domain;
+    // Only the running return path needs parser threads (they are started here, ended in stop()).
+    const parsePool = domains.length ? new ParsePool(config.returnPath.parseWorkers, config.returnPath.parseTimeoutMs, logger) : null;
     const reports = new ReportProcessor({
       store, archive, logger, clock,
+      ...(parsePool ? { parse: (raw: Buffer) => parsePool.parse(raw) } : {}),
       correlation: {
         store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),
         // With VERP on, every message with a sender was sent with a signed return path.
@@ -186,7 +190,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -219,6 +223,7 @@ export class Rebound {
     for (const t of this.timers) clearInterval(t);
     await this.http?.close();
     await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
+    await this.s.parsePool?.close();
     await this.s.webhooks.stop();
     this.s.metrics.stop();
     await this.s.store.close();
