@@ -6,7 +6,7 @@ import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
-import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
+import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
@@ -51,6 +51,7 @@ interface Services {
   delivery: DeliveryEngine;
   submission: SubmissionServer;
   returnPath: ReturnPathServer | null;
+  parsePool: ParsePool | null;
   reports: ReportProcessor;
   control: ControlServer;
   actions: RecipientActions;
@@ -152,10 +153,14 @@ export class Rebound {
     const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
-    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays);
+    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);
+    await archive.open();
     const verpDomain = config.returnPath.domain;
+    // Only the running return path needs parser threads (they are started here, ended in stop()).
+    const parsePool = domains.length ? new ParsePool(config.returnPath.parseWorkers, config.returnPath.parseTimeoutMs, logger) : null;
     const reports = new ReportProcessor({
       store, archive, logger, clock,
+      ...(parsePool ? { parse: (raw: Buffer) => parsePool.parse(raw) } : {}),
       correlation: {
         store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),
         // With VERP on, every message with a sender was sent with a signed return path.
@@ -163,7 +168,7 @@ export class Rebound {
       },
     });
     const returnPath = domains.length
-      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
+      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger, clock })
       : null;
 
     const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];
@@ -196,7 +201,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -229,6 +234,7 @@ export class Rebound {
     for (const t of this.timers) clearInterval(t);
     await this.http?.close();
     await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
+    await this.s.parsePool?.close();
     await this.s.webhooks.stop();
     this.s.metrics.stop();
     await this.s.store.close();
