@@ -4,6 +4,7 @@
 // each with the recipient: the Message-ID, Rebound's queue id, the upstream's queue id ("queued as X").
 import type { Store } from '../store/index.js';
 import type { MessageRecord, RecipientRecord, RecipientStatus } from '../types.js';
+import { addressKey, sameAddress } from '../util/address-key.js';
 import { nextHopIds } from './parse/smtp-reply.js';
 import type { LogEvidence } from './types.js';
 
@@ -73,10 +74,6 @@ export function isCandidate(rec: RecipientRecord | undefined): boolean {
   return !rec || rec.invalid || (rec.lastStatus !== null && FAILING_LAST.has(rec.lastStatus));
 }
 
-/** Addresses compare case-insensitively (strictly only the domain is, but MTAs log either form). */
-function sameAddress(a: string, b: string): boolean {
-  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
-}
 
 export class FailureIndex {
   readonly entries: FailureEntry[] = [];
@@ -118,7 +115,7 @@ export class FailureIndex {
       const at = this.entries.push(entry) - 1;
       if (m.messageId) add(this.byMessageId, m.messageId, at);
       add(this.byQueueId, m.queueId, at);
-      add(this.byRcpt, r.rcpt.toLowerCase(), at);
+      add(this.byRcpt, addressKey(r.rcpt), at);
       // Recipients accepted in the same transaction carry the upstream's queue id for the message.
       upstream ??= [...new Set(m.rcpts.flatMap((x) => upstreamQueueIds(x.lastResponse)))];
       for (const id of upstream) add(this.byUpstreamId, id, at);
@@ -184,7 +181,7 @@ export class FailureIndex {
 
   /** Whether a later copy to the same recipient failed too and stands (not contradicted): then its flag is its own. */
   laterFailureStands(entry: FailureEntry): boolean {
-    const at = this.byRcpt.get(entry.rcpt.toLowerCase());
+    const at = this.byRcpt.get(addressKey(entry.rcpt));
     if (at === undefined || typeof at === 'number') return false;
     return at.some((i) => {
       const e = this.entries[i]!;
@@ -194,12 +191,13 @@ export class FailureIndex {
 
   /** Drops a cached candidate verdict after the recipient's record changed. */
   forgetRecipient(rcpt: string): void {
-    this.candidates.delete(rcpt);
+    this.candidates.delete(addressKey(rcpt));
   }
 
   private isCandidate(rcpt: string): boolean {
-    let c = this.candidates.get(rcpt);
-    if (c === undefined) this.candidates.set(rcpt, (c = isCandidate(this.store.getRecipient(rcpt))));
+    const key = addressKey(rcpt);
+    let c = this.candidates.get(key);
+    if (c === undefined) this.candidates.set(key, (c = isCandidate(this.store.getRecipient(rcpt))));
     return c;
   }
 

@@ -22,6 +22,7 @@ import { ChainHosts } from './chain-hosts.js';
 import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
 import { nextHopIds } from './parse/smtp-reply.js';
 import type { LogEvidence } from './types.js';
+import { sameAddress } from '../util/address-key.js';
 
 export type Verdict = 'mismatch' | 'confirmed';
 
@@ -315,7 +316,7 @@ export class Matcher {
     const now = this.clock.now();
     this.store.appendEvent(this.reconcileEvent(match));
     const msg = this.store.getMessage(entry.queueId);
-    const r = msg?.rcpts.find((x) => x.rcpt === entry.rcpt);
+    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, entry.rcpt));
     if (msg && r && r.status === entry.status) {
       r.status = 'delivered';
       r.updatedAt = now;
