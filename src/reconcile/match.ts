@@ -159,7 +159,7 @@ export class Matcher {
     return Array.from({ length: last + 1 }, (_, i) => i);
   }
 
-  /** Starts a pass that only looks at records of the pending next-hop ids (null ends it). */
+  /** Starts (true) a pass that only looks at records of the pending next-hop ids, or ends it (false). */
   followPending(on: boolean): void {
     if (!on) {
       this.only = null;
@@ -217,9 +217,10 @@ export class Matcher {
       if (handoffs > 0) this.counters.handedOffOnly++;
       return undefined;
     }
-    if (entry.verdict === 'mismatch' || (entry.verdict === 'confirmed' && (verdict === 'confirmed' || RANK[entry.basis ?? 'final'] >= RANK[basis]))) {
-      // A mismatch is never taken back; a confirmation yields only to a final delivery that outranks it.
-      if (entry.verdict === 'confirmed' && verdict === 'confirmed' && entry.basis !== null && RANK[basis] > RANK[entry.basis]) entry.basis = basis;
+    // A mismatch is never taken back. A confirmation yields only to evidence that outranks it: a
+    // final delivery overturns a relayed or own-log confirmation; a final bounce makes it final.
+    const outranks = entry.verdict === 'confirmed' && RANK[basis] > RANK[entry.basis ?? 'final'];
+    if (entry.verdict === 'mismatch' || (entry.verdict === 'confirmed' && !outranks)) {
       this.counters.repeated++;
       return undefined;
     }

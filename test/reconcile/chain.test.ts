@@ -159,6 +159,26 @@ describe('delivery across hops', () => {
     expect(store.eventsForRecipient('kept@x.example').find((e) => e.type === 'reconcile' && e.verdict === 'mismatch')).toMatchObject({ upstreamHost: '127.0.0.1[127.0.0.1]:4028' });
   });
 
+  it('a relayed confirmation is made final by the next hop bounce, and then no later log undoes it', async () => {
+    accepted('QBAAAAAAAAAAAAAA', 'rel@app.example', 'rel@x.example', '4C4C4C4C4C');
+    dsn('QBAAAAAAAAAAAAAA', 'rel@x.example', T0 + 60_000);
+    const smart = await log('rel-smart.log', smarthostLines('4C4C4C4C4C', 'rel@app.example', 'rel@x.example', T0,
+      'dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))'));
+    expect((await reconcile(store, [smart], OPTS)).matches.map((m) => m.basis)).toEqual(['relayed']);
+    const hop = await log('rel-hop.log', [
+      pf(T0 + 900, 'mx2', 'cleanup', 'E1E1E1E1E1: message-id=<rel@app.example>'),
+      pf(T0 + 950, 'mx2', 'local', 'E1E1E1E1E1: to=<rel@x.example>, relay=local, delay=0, delays=0/0/0/0, dsn=5.1.1, status=bounced (unknown user: "rel")'),
+    ]);
+    expect((await reconcile(store, [hop], OPTS)).matches.map((m) => [m.verdict, m.basis])).toEqual([['confirmed', 'final']]);
+    // A (wrong) delivery line turning up later cannot undo a bounce a hop decided itself.
+    const stray = await log('rel-stray.log', [
+      pf(T0 + 2_000, 'mx3', 'cleanup', 'F1F1F1F1F1: message-id=<rel@app.example>'),
+      pf(T0 + 2_100, 'mx3', 'virtual', 'F1F1F1F1F1: to=<rel@x.example>, relay=virtual, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)'),
+    ]);
+    expect(await reconcile(store, [stray, smart, hop], OPTS)).toMatchObject({ changed: 0, mismatches: 0 });
+    expect(store.getRecipient('rel@x.example')!.invalid).toBe(true);
+  });
+
   it('a delivery to a host outside the chain is final; one to a relay named in reconcile.relays is a hand-off', async () => {
     accepted('Q5AAAAAAAAAAAAAA', 'out@app.example', 'out@x.example', '1D2E3F4A5B');
     dsn('Q5AAAAAAAAAAAAAA', 'out@x.example', T0 + 60_000, { reportingMta: 'smarthost.example.net' });
