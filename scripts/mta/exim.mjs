@@ -53,15 +53,16 @@ export function eximConfig(o) {
   const mainText = [
     `domainlist local_domains = ${listOf(o.localDomains)}`,
     `domainlist route_domains = ${listOf(routeDomains)}`,
-    'hostlist relay_from_hosts = <; 127.0.0.1',
+    `hostlist relay_from_hosts = <; ${(o.relayFromHosts ?? ['127.0.0.1']).join(' ; ')}`,
     ...Object.entries(main).map(([k, v]) => `${k} = ${v}`),
   ].join('\n');
   const acl = o.acl ?? `
 acl_check_rcpt:
   accept  hosts = :
 ${o.rcptAcl ?? ''}
+  deny    domains = +local_domains
+          !verify = recipient
   accept  domains = +local_domains
-          verify = recipient
   accept  hosts = +relay_from_hosts
   deny    message = relay not permitted
 
@@ -113,6 +114,7 @@ ${o.quota ? `  quota = ${o.quota}\n` : ''}`;
  *   port          SMTP port on 127.0.0.1 (default: a free one)
  *   localDomains  domains delivered here; `users` lists the local parts that exist
  *   routes        { domain: 'IP:PORT' } sent by SMTP to that host (bounces to a sink, a next hop)
+ *   relayFromHosts  clients that may relay (default ['127.0.0.1']; [] makes a final hop that refuses to relay)
  *   main          main-section options over the defaults (message_size_limit, ...)
  *   rcptAcl, dataAcl  ACL statements placed before the default accept/deny
  *   quota         appendfile quota for local mailboxes ('1K')
