@@ -93,6 +93,13 @@ const CASES = [
   { id: 'postfix-spamdetected-exim-data', says: 'This message scored 15.3 spam points', via: 'pf-out', rcpt: 'known@e.test', lhost: 'Postfix', remote: 'Exim', body: `Claim your ${SPAM_MARKER} now!`,
     expect: { reason: 'spamdetected', status: '5.0.0', replycode: '550' },
     construction: `ex-mx DATA ACL denies bodies containing ${SPAM_MARKER} with the SpamAssassin message of Exim's spec ("This message scored 15.3 spam points.")` },
+  // Success DSNs (NOTIFY=SUCCESS): not bounces; nothing may be flagged.
+  { id: 'postfix-delivered-dsn', says: 'delivered to mailbox', via: 'pf-out', rcpt: 'known@b.test', lhost: 'Postfix', remote: null, notify: 'success', action: 'delivered',
+    expect: { reason: 'delivered', status: '2.0.0', replycode: '' },
+    construction: 'submitted with NOTIFY=SUCCESS; pf-out passes it on to pf-mx (which offers DSN), pf-mx delivers into the virtual mailbox of known@b.test and reports success' },
+  { id: 'exim-delivered-dsn', says: 'had successful delivery notifications', via: 'pf-out', rcpt: 'known@e.test', lhost: 'Exim', remote: null, notify: 'success', action: 'delivered',
+    expect: { reason: 'delivered', status: '2.0.0', replycode: '' },
+    construction: 'submitted with NOTIFY=SUCCESS; pf-out passes it on to ex-mx (dsn_advertise_hosts = *), which delivers into the mailbox of known@e.test and reports success' },
   // --- Exim writes the DSN ----------------------------------------------------------------------
   { id: 'exim-userunknown-rcpt', says: 'User unknown in virtual mailbox table', via: 'ex-out', rcpt: 'ghost@b.test', lhost: 'Exim', remote: 'Postfix',
     expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
@@ -143,10 +150,10 @@ function rawMessage(c, from) {
   ].join('\r\n');
 }
 
-async function submit(port, from, to, raw) {
+async function submit(port, from, to, raw, notify) {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, connectionTimeout: 10_000 });
   try {
-    return await t.sendMail({ envelope: { from, to: [to] }, raw });
+    return await t.sendMail({ envelope: { from, to: [to] }, raw, ...(notify ? { dsn: { notify: [notify], ret: 'HDRS' } } : {}) });
   } finally {
     t.close();
   }
@@ -202,6 +209,7 @@ async function main() {
     const exMx = await startExim({
       exim, dir: path.join(tmp, 'ex-mx'), name: 'ex-mx',
       localDomains: ['e.test'], users: ['known', 'full'], quota: '1K', relayFromHosts: [],
+      main: { dsn_advertise_hosts: '*' },
       routes: { 'rp.test': `127.0.0.1:${sink.port}` },
       rcptAcl: [
         '  deny    domains = rbl2.test',
@@ -247,7 +255,7 @@ async function main() {
     const results = await Promise.all(cases.map(async (c) => {
       const from = `${c.id}@rp.test`;
       try {
-        await submit(entry[c.via], from, c.rcpt, rawMessage(c, from));
+        await submit(entry[c.via], from, c.rcpt, rawMessage(c, from), c.notify);
         const dsn = await sink.waitFor((m) => m.to.includes(from), c.slow ? 120_000 : 45_000);
         return { c, dsn };
       } catch (err) {
@@ -294,14 +302,15 @@ async function main() {
 }
 
 /**
- * What the DSN must show if the case did what it claims: Action failed, the recipient, the text
+ * What the DSN must show if the case did what it claims: its Action (failed), the recipient, the text
  * of the mechanism (`says`), the status (in Status: or, as Exim reports 5.0.0 for remote failures,
  * in the quoted reply) and the reply code.
  */
 function checkConstruction(c, text) {
   const flat = text.replace(/\s+/g, ' ');
   const p = [];
-  if (!/^Action: failed$/im.test(text)) p.push('no "Action: failed"');
+  const action = c.action ?? 'failed';
+  if (!new RegExp(`^Action: ${action}$`, 'im').test(text)) p.push(`no "Action: ${action}"`);
   if (!text.includes(c.rcpt)) p.push(`recipient ${c.rcpt} not named`);
   if (!flat.includes(c.says)) p.push(`does not say "${c.says}"`);
   const st = c.expect.status.replace(/\./g, '\\.');
