@@ -70,7 +70,7 @@ acl_check_data:
 ${o.dataAcl ?? ''}
   accept
 `;
-  const routers = o.routers ?? `
+  const routers = o.routers ?? `${o.extraRouters ?? ''}
 fixed_routes:
   driver = manualroute
   domains = +route_domains
@@ -102,7 +102,7 @@ local_mailbox:
   user = Debian-exim
   group = Debian-exim
   mode = 0600
-${o.quota ? `  quota = ${o.quota}\n` : ''}`;
+${o.quota ? `  quota = ${o.quota}\n` : ''}${o.extraTransports ?? ''}`;
   const retry = o.retry ?? '*  *  F,1h,5s';
   return `# private test instance ${o.name} (written by scripts/mta/exim.mjs)\n${mainText}\n\nbegin acl\n${acl}\nbegin routers\n${routers}\nbegin transports\n${transports}\nbegin retry\n${retry}\n\nbegin rewrite\n\nbegin authenticators\n`;
 }
@@ -118,6 +118,7 @@ ${o.quota ? `  quota = ${o.quota}\n` : ''}`;
  *   main          main-section options over the defaults (message_size_limit, ...)
  *   rcptAcl, dataAcl  ACL statements placed before the default accept/deny
  *   quota         appendfile quota for local mailboxes ('1K')
+ *   extraRouters  routers placed before the default ones (an autoreply router, ...); extraTransports: appended
  *   acl/routers/transports/retry  replace a whole section
  *   queueInterval -q interval of the daemon (default 2s)
  * Returns { name, dir, configPath, ports: { smtp }, logPath, rejectLogPath, pid, log(), exim(args), stop() }.

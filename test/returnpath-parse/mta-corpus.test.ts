@@ -96,9 +96,10 @@ describe('real-MTA bounce corpus (fixtures/mta-corpus)', () => {
       expect(e.construction.length, e.file).toBeGreaterThan(20);
     }
     // Both dialects and the failure kinds the generator promises.
-    expect(new Set(manifest.map((e) => e.lhost))).toEqual(new Set(['Postfix', 'Exim']));
+    const lhosts = new Set(manifest.map((e) => e.lhost));
+    for (const l of ['Postfix', 'Exim']) expect(lhosts, l).toContain(l);
     const reasons = new Set(manifest.flatMap((e) => e.expected.map((x) => x.reason)));
-    for (const r of ['userunknown', 'mailboxfull', 'mesgtoobig', 'hostunknown', 'norelaying', 'blocked', 'spamdetected', 'expired']) expect(reasons, r).toContain(r);
+    for (const r of ['userunknown', 'mailboxfull', 'mesgtoobig', 'hostunknown', 'norelaying', 'blocked', 'spamdetected', 'expired', 'delivered', 'vacation']) expect(reasons, r).toContain(r);
     for (const f of Object.keys(KNOWN_FAILURES)) expect(manifest.map((e) => e.file), `KNOWN_FAILURES lists ${f}`).toContain(f);
   });
 

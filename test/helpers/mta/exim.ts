@@ -28,6 +28,9 @@ export interface EximOptions {
   dataAcl?: string;
   /** appendfile quota for local mailboxes, e.g. '1K'. */
   quota?: string;
+  /** Routers placed before the default ones (e.g. an autoreply router), and transports appended to the defaults. */
+  extraRouters?: string;
+  extraTransports?: string;
   /** Replace a whole configuration section. */
   acl?: string;
   routers?: string;
