@@ -80,6 +80,18 @@ const CASES = [
   { id: 'postfix-expired-greylist', says: 'Greylisted', via: 'pf-out', rcpt: 'known@grey.test', lhost: 'Postfix', remote: 'Postfix', slow: true,
     expect: { reason: 'expired', status: '4.7.1', replycode: '450' },
     construction: 'pf-mx listener "grey" answers every RCPT with DEFER_IF_PERMIT "Greylisted" (450 4.7.1) forever; pf-out retries until maximal_queue_lifetime 20s and returns it' },
+  { id: 'postfix-hasmoved-relocated', says: 'User has moved to new-address@elsewhere.test', via: 'pf-out', rcpt: 'moved@b.test', lhost: 'Postfix', remote: 'Postfix',
+    expect: { reason: 'hasmoved', status: '5.1.6', replycode: '550' },
+    construction: 'pf-mx relocated_maps says moved@b.test moved to new-address@elsewhere.test; smtpd refuses it at RCPT (relocated_maps, 5.1.6)' },
+  { id: 'postfix-rejected-sender', says: 'Sender address rejected: Domain not found', via: 'pf-out', rcpt: 'known@strict.test', lhost: 'Postfix', remote: 'Postfix',
+    expect: { reason: 'rejected', status: '5.1.8', replycode: '550' },
+    construction: 'pf-mx listener "strict" has smtpd_sender_restrictions = reject_unknown_sender_domain with unknown_address_reject_code 550; the sender domain rp.test is not in DNS' },
+  { id: 'postfix-requireptr', says: 'cannot find your hostname', via: 'pf-out', rcpt: 'known@ptr.test', lhost: 'Postfix', remote: 'Postfix',
+    expect: { reason: 'requireptr', status: '5.7.25', replycode: '550' },
+    construction: 'pf-mx listener "ptr" has smtpd_client_restrictions = reject_unknown_client_hostname with unknown_client_reject_code 550; the client 127.0.0.1 has no hostname (smtpd_peername_lookup = no)' },
+  { id: 'postfix-mailererror-pipe', says: 'Command died with status 1', via: 'pf-out', rcpt: 'someone@pipe.test', lhost: 'Postfix', remote: null,
+    expect: { reason: 'mailererror', status: '5.3.0', replycode: '' },
+    construction: 'pf-mx delivers pipe.test with the pipe(8) transport to /bin/false, which exits 1: pf-mx bounces with the command\'s exit status' },
   // Postfix writes the DSN, Exim's reply is quoted
   { id: 'postfix-userunknown-exim-rcpt', says: 'Unrouteable address', via: 'pf-out', rcpt: 'ghost@e.test', lhost: 'Postfix', remote: 'Exim',
     expect: { reason: 'userunknown', status: '5.0.0', replycode: '550' },
@@ -129,6 +141,12 @@ const CASES = [
   { id: 'exim-spamdetected-body', says: 'Message rejected as spam', via: 'ex-out', rcpt: 'known@b.test', lhost: 'Exim', remote: 'Postfix', body: `Claim your ${SPAM_MARKER} now!`,
     expect: { reason: 'spamdetected', status: '5.7.1', replycode: '550' },
     construction: `ex-out relays to pf-mx, whose body_checks REJECT the ${SPAM_MARKER} line as spam at end of DATA` },
+  { id: 'exim-hasmoved-relocated', says: 'User has moved to new-address@elsewhere.test', via: 'ex-out', rcpt: 'moved@b.test', lhost: 'Exim', remote: 'Postfix',
+    expect: { reason: 'hasmoved', status: '5.1.6', replycode: '550' },
+    construction: 'ex-out relays b.test to pf-mx, whose relocated_maps refuses moved@b.test at RCPT (5.1.6 User has moved)' },
+  { id: 'exim-requireptr', says: 'cannot find your hostname', via: 'ex-out', rcpt: 'known@ptr.test', lhost: 'Exim', remote: 'Postfix',
+    expect: { reason: 'requireptr', status: '5.7.25', replycode: '550' },
+    construction: 'ex-out relays ptr.test to the pf-mx listener with reject_unknown_client_hostname (unknown_client_reject_code 550)' },
   { id: 'exim-expired-refused', says: 'retry timeout exceeded', via: 'ex-out', rcpt: 'someone@down.test', lhost: 'Exim', remote: null, slow: true,
     expect: { reason: 'expired', status: '5.0.0', replycode: '' },
     construction: 'ex-out routes down.test to a loopback port nobody listens on; retry rule F,15s,3s: after 15 s of connection refused the retry time is exceeded and Exim bounces' },
@@ -182,27 +200,38 @@ async function main() {
     const mxEtc = path.join(mxDir, 'etc');
     const pfMx = await startPostfix({
       dir: mxDir, name: 'pf-mx',
-      virtual: { domains: ['b.test', 'big.test', 'rbl.test', 'grey.test'], mailboxes: ['known@b.test', 'full@b.test', 'known@big.test', 'known@rbl.test', 'known@grey.test'], format: 'mbox', limit: 20_000 },
+      virtual: {
+        domains: ['b.test', 'big.test', 'rbl.test', 'grey.test', 'strict.test', 'ptr.test'],
+        mailboxes: ['known@b.test', 'full@b.test', 'moved@b.test', 'known@big.test', 'known@rbl.test', 'known@grey.test', 'known@strict.test', 'known@ptr.test'],
+        format: 'mbox', limit: 20_000,
+      },
       main: {
         mydestination: 'd.test',
+        relay_domains: 'pipe.test',
         message_size_limit: '20000',
         // pf-out connects from 127.0.0.1: no permit_mynetworks, so c.test is refused as a relay attempt.
         smtpd_relay_restrictions: 'reject_unauth_destination',
         header_checks: `regexp:${path.join(mxEtc, 'header_checks')}`,
         body_checks: `regexp:${path.join(mxEtc, 'body_checks')}`,
+        relocated_maps: `texthash:${path.join(mxEtc, 'relocated')}`,
       },
+      services: 'badpipe unix - n n - - pipe\n  flags=q user=nobody argv=/bin/false\n',
       maps: {
         header_checks: '/^Content-Type:.*charset=\\s*$/ REJECT 5.6.0 Malformed MIME header: empty charset parameter\n',
         body_checks: `/${SPAM_MARKER}/ REJECT 5.7.1 Message rejected as spam\n`,
         rbl_clients: `127.0.0.1 554 5.7.1 ${RBL_TEXT('127.0.0.1')}\n`,
         grey_rcpts: 'grey.test DEFER_IF_PERMIT Greylisted, see http://postgrey.schweikert.ch/help/grey.test.html\n',
+        relocated: 'moved@b.test new-address@elsewhere.test\n',
       },
       listeners: {
         big: { message_size_limit: '2000' },
         rbl: { smtpd_client_restrictions: `check_client_access texthash:${path.join(mxEtc, 'rbl_clients')}` },
         grey: { smtpd_recipient_restrictions: `check_recipient_access texthash:${path.join(mxEtc, 'grey_rcpts')}` },
+        strict: { smtpd_sender_restrictions: 'reject_unknown_sender_domain', unknown_address_reject_code: '550' },
+        ptr: { smtpd_client_restrictions: 'reject_unknown_client_hostname', unknown_client_reject_code: '550' },
       },
-      transport: { 'rp.test': `smtp:[127.0.0.1]:${sink.port}` },
+      // pipe.test is a "local" domain of the pipe transport (so no relay check), delivered to /bin/false.
+      transport: { 'rp.test': `smtp:[127.0.0.1]:${sink.port}`, 'pipe.test': 'badpipe:' },
     });
     live.push(pfMx);
     // The mailbox that is nearly full: 19000 of the 20000 bytes virtual_mailbox_limit allows.
@@ -255,6 +284,7 @@ For urgent matters please contact support@e.test.
       transport: {
         'b.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`, 'c.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`, 'd.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
         'big.test': `smtp:[127.0.0.1]:${pfMx.ports.big}`, 'rbl.test': `smtp:[127.0.0.1]:${pfMx.ports.rbl}`, 'grey.test': `smtp:[127.0.0.1]:${pfMx.ports.grey}`,
+        'strict.test': `smtp:[127.0.0.1]:${pfMx.ports.strict}`, 'ptr.test': `smtp:[127.0.0.1]:${pfMx.ports.ptr}`, 'pipe.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
         'down.test': `smtp:[${DOWN}]:${closedPort}`,
         'e.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'c2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'rbl2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`,
         'rp.test': `smtp:[127.0.0.1]:${sink.port}`,
@@ -269,6 +299,7 @@ For urgent matters please contact support@e.test.
       routes: {
         'b.test': `127.0.0.1:${pfMx.ports.smtp}`, 'c.test': `127.0.0.1:${pfMx.ports.smtp}`,
         'big.test': `127.0.0.1:${pfMx.ports.big}`, 'rbl.test': `127.0.0.1:${pfMx.ports.rbl}`,
+        'ptr.test': `127.0.0.1:${pfMx.ports.ptr}`,
         'down.test': `${DOWN}:${closedPort}`, 'rp.test': `127.0.0.1:${sink.port}`,
       },
       retry: '*  quota\n*  *  F,15s,3s',

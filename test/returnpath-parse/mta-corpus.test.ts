@@ -30,6 +30,10 @@ const KNOWN_FAILURES: Record<string, string> = {
   // "Greylisted" reply. A final failure with a 4.x.x status is an expiry; the parser classifies the
   // last reply's 4.7.1 as securityerror instead.
   'eml/postfix-expired-greylist.eml': 'securityerror (soft) for Action: failed + Status: 4.7.1 after the queue lifetime',
+  // pipe(8) to a command that exits 1: Postfix writes 'Command died with status 1: "/bin/false"' and
+  // Diagnostic-Code: x-unix; unknown mail system error 1 (Status 5.3.0). The delivery program failed:
+  // Sisimai's mailererror. The parser says systemerror.
+  'eml/postfix-mailererror-pipe.eml': 'systemerror (soft) for a pipe command that died with status 1',
 };
 
 // Sisimai's rule, which the corpus labels follow: only these reasons are hard bounces.
