@@ -1,7 +1,7 @@
 // The dashboard's entry: sign-in gate, navigation and the hash router that mounts one view at a time.
 import { setUnauthorizedHandler } from './lib/api.js';
 import { h, replace } from './lib/dom.js';
-import { clearToken, getToken } from './lib/session.js';
+import { clearToken, getToken, setToken } from './lib/session.js';
 import { currentRoute, href } from './lib/router.js';
 import { errorBox } from './components/notice.js';
 import * as activity from './views/activity.js';
@@ -84,6 +84,13 @@ document.querySelector('.skip')?.addEventListener('click', (e) => {
   e.preventDefault();
   main.focus();
 });
+// The start-up sign-in link (`rebound start` with no http.tokens): #signin=TOKEN. The token moves
+// to this tab's sessionStorage and leaves the address bar and the history at once.
+const link = /^#signin=([\w-]{16,})$/.exec(location.hash);
+if (link) {
+  setToken(link[1]);
+  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+}
 setUnauthorizedHandler(() => showSignIn('The token is no longer accepted. Sign in again.'));
 window.addEventListener('hashchange', route);
 route();
