@@ -14,6 +14,7 @@ import { messageRoutes } from './routes/messages.js';
 import { recipientRoutes } from './routes/recipients.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { staticRoutes } from './routes/static.js';
+import { statsRoutes } from './routes/stats.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { HttpDeps } from './types.js';
@@ -108,6 +109,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   categoryRoutes(app);
   checkAddressRoutes(app, deps, deps.resolver ?? systemMxResolver([]));
   insightRoutes(app, deps);
+  statsRoutes(app, deps);
   reconcileRoutes(app, deps);
   webhookRoutes(app, deps);
   const endStreams = eventStreamRoutes(app, deps);

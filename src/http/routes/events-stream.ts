@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CATEGORIES } from '../../classify/index.js';
 import type { RecipientEvent } from '../../types.js';
 import { errorResponses } from '../errors.js';
 import type { HttpDeps } from '../types.js';
@@ -8,6 +9,7 @@ interface StreamQuery {
   types?: string;
   rcpt?: string;
   queueId?: string;
+  category?: string;
 }
 
 /** How far back a reconnecting client (Last-Event-ID) is caught up. */
@@ -33,6 +35,7 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
           types: { type: 'string', description: 'comma-separated event types (attempt, report, flag, ...); default all' },
           rcpt: { type: 'string', description: 'only events about this address' },
           queueId: { type: 'string', description: 'only events about this message' },
+          category: { type: 'string', enum: [...CATEGORIES], description: 'only attempts and reports in this category' },
         },
       },
       response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses(401) },
@@ -44,7 +47,8 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
     const wanted = (e: RecipientEvent): boolean =>
       (!types || types.has(e.type)) &&
       (!rcpt || rcptsOf(e).some((r) => r.toLowerCase() === rcpt)) &&
-      (!q.queueId || ('queueId' in e && e.queueId === q.queueId));
+      (!q.queueId || ('queueId' in e && e.queueId === q.queueId)) &&
+      (!q.category || ('category' in e && e.category === q.category));
 
     reply.hijack();
     const res = reply.raw;
