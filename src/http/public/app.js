@@ -8,13 +8,17 @@ import * as activity from './views/activity.js';
 import * as diagnose from './views/diagnose.js';
 import * as integration from './views/integration.js';
 import * as live from './views/live.js';
+import * as overview from './views/overview.js';
 import * as recipient from './views/recipient.js';
+import * as recipients from './views/recipients.js';
 import * as reconcile from './views/reconcile.js';
 import * as reports from './views/reports.js';
 import * as signin from './views/signin.js';
 
 const VIEWS = {
+  overview: { view: overview, label: 'Overview', title: 'Overview' },
   activity: { view: activity, label: 'Activity › Email', title: 'Email activity' },
+  recipients: { view: recipients, label: 'Recipients', title: 'Recipients' },
   recipient: { view: recipient, label: 'Recipient', title: 'Recipient' },
   integration: { view: integration, label: 'Integration errors', title: 'Integration errors' },
   diagnose: { view: diagnose, label: 'Diagnosis', title: 'Diagnosis' },
@@ -58,8 +62,8 @@ async function route() {
   if (!getToken()) return showSignIn();
   unmount();
   const r = currentRoute();
-  const entry = VIEWS[r.name] ?? VIEWS.activity;
-  const name = VIEWS[r.name] ? r.name : 'activity';
+  const entry = VIEWS[r.name] ?? VIEWS.overview;
+  const name = VIEWS[r.name] ? r.name : 'overview';
   drawNav(name);
   document.title = `${entry.title}${r.params[0] ? `: ${r.params[0]}` : ''} · Rebound`;
   const mine = ++generation;

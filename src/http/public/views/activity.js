@@ -6,6 +6,8 @@ import { h, replace } from '../lib/dom.js';
 import { count, plural } from '../lib/format.js';
 import { href, go, recipientHref } from '../lib/router.js';
 import { enums } from '../lib/schema.js';
+import { categoryBadge } from '../components/category.js';
+import { csvButton } from '../components/csv.js';
 import { invalidFlag } from '../components/flag.js';
 import { errorBox, loading } from '../components/notice.js';
 import { outcomeIcon } from '../components/outcome.js';
@@ -55,6 +57,8 @@ function recipientCell(m) {
       outcomeIcon(r.status, r.lastResponse),
       ' ',
       h('a', { href: recipientHref(r.rcpt) }, r.rcpt),
+      // What happened in this message: a complaint or an auto-reply after a delivery shows here too.
+      r.outcomeCategory ? [' ', categoryBadge(r.outcomeCategory, r.outcomeReason)] : null,
       flag ? [' ', invalidFlag(flag, infoFor(flag.category))] : null,
       failed ? h('div', { class: 'reply' }, r.lastResponse) : null);
   }));
@@ -81,7 +85,7 @@ export async function render(root, route) {
   try {
     const [list] = await data;
     replace(results,
-      h('p', { class: 'summary', role: 'status' }, plural(list.total, 'message'), ' match.'),
+      h('div', { class: 'list-bar' }, h('p', { class: 'summary', role: 'status' }, plural(list.total, 'message'), ' match.'), csvButton('messages', filters, 'messages')),
       dataTable({
         caption: 'Messages, newest first',
         empty: 'No messages match these filters.',
