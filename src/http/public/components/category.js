@@ -26,7 +26,7 @@ export function categoryBadge(category, detail) {
   const info = infoFor(category);
   const id = `cat-tip-${++seq}`;
   const tip = h('span', { class: 'cat-tip', role: 'tooltip', id, hidden: true },
-    h('strong', {}, category), detail ? ` (${detail})` : null,
+    h('span', {}, h('strong', {}, category), detail ? ` (${detail})` : null),
     info ? h('span', { class: 'why' }, h('b', {}, 'Why: '), info.why) : null,
     info ? h('span', { class: 'todo' }, h('b', {}, 'What to do: '), info.todo) : null);
   const badge = h('span', {
