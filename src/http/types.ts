@@ -34,6 +34,8 @@ export interface HttpConfig {
   /** Wrong tokens a client may send per window before it gets 429 (default 10 per 60 s). */
   maxTokenFailures?: number;
   tokenFailureWindowMs?: number;
+  /** How long a blocked client waits for its 429 (default 1 s). */
+  blockedDelayMs?: number;
   /** Serve /metrics without a token (for a scraper on a trusted network). Default false. */
   metricsPublic?: boolean;
   /** Largest accepted upload for POST /api/reconcile, in bytes. Default 256 MiB. */
