@@ -5,8 +5,8 @@ import { h, svg } from '../lib/dom.js';
 import { count } from '../lib/format.js';
 import { dataTable } from './table.js';
 
-const W = 760;
-const H = 250;
+const WIDE = { W: 760, H: 250 };
+const NARROW = { W: 440, H: 220 };
 const M = { l: 44, r: 12, t: 18, b: 36 };
 let seq = 0;
 
@@ -33,14 +33,14 @@ function pattern(id, kind, colour) {
   }
 }
 
-function axes(scale, labels, band) {
+function axes({ W, H }, scale, labels, band) {
   const y = (v) => M.t + (H - M.t - M.b) * (1 - v / scale.max);
   const ticks = [];
   for (let v = 0; v <= scale.max; v += scale.step) {
     ticks.push(svg('line', { x1: M.l, x2: W - M.r, y1: y(v), y2: y(v), class: 'grid' }),
       svg('text', { x: M.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, count(v)));
   }
-  const every = Math.max(1, Math.ceil(labels.length / 12));
+  const every = Math.max(1, Math.ceil(labels.length / (W > 500 ? 12 : 6)));
   const xs = labels.map((l, i) => (i % every === 0
     ? svg('text', { x: M.l + band * (i + 0.5), y: H - M.b + 16, 'text-anchor': 'middle', class: 'tick' }, l)
     : null));
@@ -70,11 +70,12 @@ function tableOf(title, rows, keys, labelOf) {
  * style(key) => { colour, pattern }; labelOf(key) => text.
  */
 export function stackedBars({ title, id, rows, keys, style, labelOf = (k) => k, legend }) {
+  const { W, H } = WIDE;
   const prefix = `chart${++seq}`;
   const totals = rows.map((r) => keys.reduce((a, k) => a + (r.values[k] ?? 0), 0));
   const scale = niceScale(Math.max(0, ...totals));
   const band = (W - M.l - M.r) / Math.max(1, rows.length);
-  const { y, nodes } = axes(scale, rows.map((r) => r.label), band);
+  const { y, nodes } = axes(WIDE, scale, rows.map((r) => r.label), band);
   const defs = svg('defs', {}, keys.map((k) => pattern(`${prefix}-${k.replace(/\W/g, '')}`, style(k).pattern, style(k).colour)));
   const bars = rows.map((r, i) => {
     let acc = 0;
@@ -106,11 +107,13 @@ const MARKERS = {
   diamond: (x, y) => svg('path', { d: `M${x} ${y - 4.5}L${x + 4.5} ${y}L${x} ${y + 4.5}L${x - 4.5} ${y}Z` }),
 };
 
-/** series: [{ key, label, colour, dash, marker: circle|square|triangle|diamond }]. */
-export function lineChart({ title, id, rows, series }) {
+/** series: [{ key, label, colour, dash, marker: circle|square|triangle|diamond }]; narrow: for half a row. */
+export function lineChart({ title, id, rows, series, narrow = false }) {
+  const dims = narrow ? NARROW : WIDE;
+  const { W, H } = dims;
   const scale = niceScale(Math.max(0, ...rows.flatMap((r) => series.map((s) => r.values[s.key] ?? 0))));
   const band = (W - M.l - M.r) / Math.max(1, rows.length);
-  const { y, nodes } = axes(scale, rows.map((r) => r.label), band);
+  const { y, nodes } = axes(dims, scale, rows.map((r) => r.label), band);
   const lines = series.map((s) => {
     const pts = rows.map((r, i) => [M.l + band * (i + 0.5), y(r.values[s.key] ?? 0)]);
     return svg('g', { class: 'series', stroke: s.colour, fill: s.colour, dataset: { series: s.key } },

@@ -118,7 +118,7 @@ export async function render(root, route) {
     h('div', { class: 'panels' },
       complaints(o),
       lineChart({
-        title: `Flags raised and cleared ${per}`, id: 'chart-flags', rows: rows((b) => b),
+        title: `Flags raised and cleared ${per}`, id: 'chart-flags', rows: rows((b) => b), narrow: true,
         series: [
           { key: 'flagged', label: 'flags raised', colour: '#b3261e', marker: 'triangle' },
           { key: 'cleared', label: 'flags cleared', colour: '#176c2e', marker: 'circle', dash: '6 3' },
