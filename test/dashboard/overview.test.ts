@@ -172,6 +172,12 @@ describe.skipIf(!hasChromium)(`overview in Chromium (${CHROMIUM_PATH})`, () => {
     expect(await page.locator('.advice .why').innerText()).toContain(categoryInfo('Invalid Email').why);
     await shot(page, 'recipient');
 
+    // Lists whose API answer has no category look the addresses up in one request.
+    await page.goto(`http://127.0.0.1:${app.ports.http}/#/integration?since=24h`);
+    const full = page.locator(`span.addr[data-addr="${seeded.sample['Mailbox Error']!}"] .cat-badge`).first();
+    await full.waitFor({ state: 'attached' });
+    expect(await full.textContent()).toBe('Mailbox Error');
+
     await page.goto(`http://127.0.0.1:${app.ports.http}/#/reports?matched=true&since=24h&category=Spam`);
     await page.locator('td .cat-badge').first().waitFor();
     expect(await page.locator('td .cat-badge').allInnerTexts()).toEqual(['Spam', 'Spam']);

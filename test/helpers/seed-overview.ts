@@ -66,7 +66,7 @@ export function seedOverview(store: Store, now = Date.now()): Seeded {
       }
     }
     for (let i = 0; i < (p.integration ?? 0); i++) {
-      store.appendEvent({ type: 'integration', id: randomUUID(), time: t, queueId: `SEED${hour}I${i}`, cause: 'tls', mx: 'smarthost.example.net', code: 454, response: '454 4.7.0 TLS not available', rcpts: [`reader${i}@inbox.example`] });
+      store.appendEvent({ type: 'integration', id: randomUUID(), time: t, queueId: `SEED${hour}I${i}`, cause: 'tls', mx: 'smarthost.example.net', code: 454, response: '454 4.7.0 TLS not available', rcpts: [sample['Mailbox Error'] ?? `reader${i}@inbox.example`] });
     }
   });
   return { base, sample };

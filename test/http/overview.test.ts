@@ -87,6 +87,9 @@ describe('overview and list exports', () => {
     expect(spam.total).toBe(2);
     expect((await get('/api/reports?category=Autoresponder&since=24h')).json().total).toBe(5);
     expect((await api.inject({ url: '/api/recipients?category=Nope', headers: auth })).statusCode).toBe(400);
+    const some = [seeded.sample.Blocked!, seeded.sample.Spam!.toUpperCase(), 'nobody@nowhere.example'];
+    const looked = (await get(`/api/recipients?emails=${encodeURIComponent(some.join(','))}`)).json();
+    expect(looked.recipients.map((r: { category: string }) => r.category).sort()).toEqual(['Blocked', 'Spam']);
   });
 
   it('exports a filtered list as CSV', async () => {

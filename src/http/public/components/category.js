@@ -1,8 +1,10 @@
 // The category badge beside an address: the category's icon and name, and on hover or keyboard
 // focus a tooltip with why it happens and what to do (the same text the recipient page shows).
-import { infoFor } from '../lib/categories.js';
+import { get } from '../lib/api.js';
+import { infoFor, learn } from '../lib/categories.js';
 import { CATEGORY_STYLE, styleOf } from '../lib/category-style.js';
 import { h, svg } from '../lib/dom.js';
+import { recipientHref } from '../lib/router.js';
 
 let seq = 0;
 
@@ -51,4 +53,27 @@ export function categoryBadge(category, detail) {
 export function categoryLegend(categories = Object.keys(CATEGORY_STYLE), swatch) {
   return h('ul', { class: 'legend', 'aria-label': 'Categories' },
     categories.map((c) => h('li', {}, swatch ? swatch(c) : null, categoryIcon(c), ' ', c)));
+}
+
+/** An address link that fillCategories() gives its badge, for lists whose answer carries no category. */
+export function addressLink(email) {
+  return h('span', { class: 'addr', dataset: { addr: email } }, h('a', { href: recipientHref(email) }, email));
+}
+
+/** Looks up the category of every addressLink under `root` (100 addresses a request) and adds the badges. */
+export async function fillCategories(root) {
+  const spans = [...root.querySelectorAll('span.addr[data-addr]:not([data-filled])')];
+  const emails = [...new Set(spans.map((s) => s.dataset.addr))];
+  if (!emails.length) return;
+  await learn();
+  const by = new Map();
+  for (let i = 0; i < emails.length && i < 1000; i += 100) {
+    const r = await get('recipients', { emails: emails.slice(i, i + 100).join(','), limit: 1000 });
+    for (const rec of r.recipients) by.set(rec.email.toLowerCase(), rec);
+  }
+  for (const s of spans) {
+    s.dataset.filled = 'true';
+    const rec = by.get(s.dataset.addr.toLowerCase());
+    if (rec?.category) s.append(' ', categoryBadge(rec.category, rec.reason));
+  }
 }
