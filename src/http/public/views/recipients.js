@@ -3,12 +3,12 @@
 import { get } from '../lib/api.js';
 import { infoFor, learn } from '../lib/categories.js';
 import { h, replace } from '../lib/dom.js';
-import { count, plural } from '../lib/format.js';
+import { count } from '../lib/format.js';
 import { go, href, recipientHref } from '../lib/router.js';
 import { enums } from '../lib/schema.js';
 import { categoryBadge } from '../components/category.js';
-import { csvButton } from '../components/csv.js';
 import { invalidFlag } from '../components/flag.js';
+import { listBar, pager, selectField } from '../components/list.js';
 import { errorBox, loading } from '../components/notice.js';
 import { outcomeIcon } from '../components/outcome.js';
 import { dataTable } from '../components/table.js';
@@ -17,18 +17,14 @@ import { timeEl } from '../components/time.js';
 const PAGE = 100;
 const FILTERS = ['q', 'category', 'flagged', 'suppressed'];
 
-function select(name, label, options, value) {
-  return h('label', {}, label, h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
-}
-
 async function filterForm(query) {
   const e = await enums();
   const v = (k) => query.get(k) ?? '';
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter recipients' },
     h('label', {}, 'Address contains', h('input', { type: 'search', name: 'q', value: v('q'), placeholder: '@example.com', autocomplete: 'off' })),
-    select('category', 'Category', [['', 'any'], ...e.category.map((c) => [c, c])], v('category')),
-    select('flagged', 'Flagged invalid', [['', 'any'], ['true', 'flagged'], ['false', 'not flagged']], v('flagged')),
-    select('suppressed', 'Suppressed', [['', 'any'], ['true', 'suppressed'], ['false', 'not suppressed']], v('suppressed')),
+    selectField('category', 'Category', [['', 'any'], ...e.category.map((c) => [c, c])], v('category')),
+    selectField('flagged', 'Flagged invalid', [['', 'any'], ['true', 'flagged'], ['false', 'not flagged']], v('flagged')),
+    selectField('suppressed', 'Suppressed', [['', 'any'], ['true', 'suppressed'], ['false', 'not suppressed']], v('suppressed')),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: href('recipients'), class: 'button secondary' }, 'Reset')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -49,10 +45,8 @@ export async function render(root, route) {
   replace(root, h('h1', { tabindex: '-1' }, 'Recipients'), await filterForm(q), results);
   try {
     const [list] = await data;
-    const at = (o) => href('recipients', [], { ...filters, offset: o || '' });
-    const last = Math.min(offset + PAGE, list.total);
     replace(results,
-      h('div', { class: 'list-bar' }, h('p', { class: 'summary', role: 'status' }, plural(list.total, 'recipient'), ' match.'), csvButton('recipients', filters, 'recipients')),
+      listBar(list.total, 'recipient', 'recipients', filters),
       dataTable({
         caption: 'Recipients, most recent activity first',
         empty: 'No recipients match these filters.',
@@ -65,10 +59,7 @@ export async function render(root, route) {
         ],
         rows: list.recipients,
       }),
-      h('nav', { class: 'pager', 'aria-label': 'Pages' },
-        h('span', {}, list.total ? `${count(offset + 1)}–${count(last)} of ${count(list.total)}` : ''),
-        offset > 0 ? h('a', { href: at(Math.max(0, offset - PAGE)), rel: 'prev' }, '← Previous') : null,
-        last < list.total ? h('a', { href: at(offset + PAGE), rel: 'next' }, 'Next →') : null));
+      pager(list.total, offset, PAGE, (o) => href('recipients', [], { ...filters, offset: o || '' })));
   } catch (err) {
     replace(results, errorBox(err, 'Could not load recipients'));
   }
