@@ -20,7 +20,7 @@ function bucketLabel(ms, bucket) {
   return bucket === 'hour' ? `${pad(d.getHours())}:00` : `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-function controls(route, range, bucket) {
+function controls(range, bucket) {
   const pick = (name, label, options, value) => {
     const sel = h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
     return h('label', {}, label, sel);
@@ -86,7 +86,7 @@ export async function render(root, route) {
   const range = RANGES.some((r) => r[0] === route.query.get('range')) ? route.query.get('range') : '24h';
   const bucket = route.query.get('bucket') === 'day' || route.query.get('bucket') === 'hour' ? route.query.get('bucket') : RANGES.find((r) => r[0] === range)[2];
   const body = h('div', {}, loading('Counting…'));
-  replace(root, h('h1', { tabindex: '-1' }, 'Overview'), controls(route, range, bucket), body);
+  replace(root, h('h1', { tabindex: '-1' }, 'Overview'), controls(range, bucket), body);
   let o;
   try {
     [o] = await Promise.all([get('stats/overview', { since: range, bucket, utcOffset: -new Date().getTimezoneOffset() }), learn()]);
