@@ -6,7 +6,7 @@ import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
-import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
+import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
@@ -14,10 +14,11 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, signInToken, startHttp, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, signInToken, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
+import { holdDataDir, type DataDirLock } from './datadir/index.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -50,6 +51,7 @@ interface Services {
   delivery: DeliveryEngine;
   submission: SubmissionServer;
   returnPath: ReturnPathServer | null;
+  parsePool: ParsePool | null;
   reports: ReportProcessor;
   control: ControlServer;
   actions: RecipientActions;
@@ -58,6 +60,7 @@ interface Services {
   follower: ReconcileFollower | null;
   metrics: ReboundMetrics;
   webhooks: WebhookDispatcher;
+  dataDirLock: DataDirLock;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -112,6 +115,15 @@ export class Rebound {
   }
 
   static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
+    // Before anything touches the data directory: one server per directory.
+    const lock = await holdDataDir(input.dataDir);
+    return Rebound.startHolding(input, opts, lock).catch(async (err: unknown) => {
+      await lock.release();
+      throw err;
+    });
+  }
+
+  private static async startHolding(input: Config, opts: StartOptions, dataDirLock: DataDirLock): Promise<Rebound> {
     const config: Config = { ...input, returnPath: { ...input.returnPath, secret: resolveSecret(input) } };
     const logger = opts.logger ?? createLogger(config.log.level);
     const clock = opts.clock ?? systemClock;
@@ -143,10 +155,14 @@ export class Rebound {
     const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
-    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays);
+    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);
+    await archive.open();
     const verpDomain = config.returnPath.domain;
+    // Only the running return path needs parser threads (they are started here, ended in stop()).
+    const parsePool = domains.length ? new ParsePool(config.returnPath.parseWorkers, config.returnPath.parseTimeoutMs, logger) : null;
     const reports = new ReportProcessor({
       store, archive, logger, clock,
+      ...(parsePool ? { parse: (raw: Buffer) => parsePool.parse(raw) } : {}),
       correlation: {
         store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),
         // With VERP on, every message with a sender was sent with a signed return path.
@@ -154,7 +170,7 @@ export class Rebound {
       },
     });
     const returnPath = domains.length
-      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
+      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger, clock })
       : null;
 
     const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];
@@ -187,7 +203,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -196,7 +212,7 @@ export class Rebound {
         config: config.http, store, actions, delivery, logger, clock, resender, ...(oneTime ? { signInToken: oneTime } : {}),
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
         diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
-        readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),
+        readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
       if (oneTime) app.signInUrl = `${app.http.url}/#signin=${oneTime}`;
@@ -222,10 +238,12 @@ export class Rebound {
     for (const t of this.timers) clearInterval(t);
     await this.http?.close();
     await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
+    await this.s.parsePool?.close();
     await this.s.webhooks.stop();
     this.s.metrics.stop();
     await this.s.store.close();
     await this.s.spool.close();
+    await this.s.dataDirLock.release();
     this.logger.info('rebound stopped');
   }
 }

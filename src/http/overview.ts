@@ -64,7 +64,7 @@ export function bucketStart(t: number, bucketMs: number, utcOffset: number): num
   return Math.floor((t + off) / bucketMs) * bucketMs - off;
 }
 
-export function overview(store: Store, o: { from: number; to: number; bucket: Bucket; utcOffset?: number; top?: number }): Overview {
+export async function overview(store: Store, o: { from: number; to: number; bucket: Bucket; utcOffset?: number; top?: number }): Promise<Overview> {
   const bucketMs = BUCKET_MS[o.bucket];
   const utcOffset = o.utcOffset ?? 0;
   const first = bucketStart(o.from, bucketMs, utcOffset);
@@ -88,7 +88,7 @@ export function overview(store: Store, o: { from: number; to: number; bucket: Bu
   for (const m of store.listMessages({ since: o.from, until: o.to })) {
     if (inRange(m.receivedAt)) bump(m.receivedAt, (c) => c.accepted++);
   }
-  for (const e of store.recentEvents(o.from)) {
+  for await (const e of store.eventsSince(o.from)) {
     if (!inRange(e.time)) continue;
     count(e, bump, failedAt, causes);
   }

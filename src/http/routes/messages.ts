@@ -7,6 +7,7 @@ import { parseTime, TIME_HELP } from '../query.js';
 import { arrayOf, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView } from './view.js';
+import { sameAddress } from '../../util/address-key.js';
 
 const RCPT_STATUSES = ['delivered', 'bounced', 'deferred', 'expired'] as const;
 
@@ -85,11 +86,10 @@ const detailSchema = {
 
 /** What happened to this recipient in this message: the category and reason of its latest failure or report. */
 function outcomeOf(events: RecipientEvent[], rcpt: string): { outcomeCategory: Category | null; outcomeReason: Reason | null } {
-  const key = rcpt.toLowerCase();
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
     if ((e.type === 'attempt' && e.status !== 'delivered' && e.category) || (e.type === 'report' && e.verified)) {
-      if (e.rcpt?.toLowerCase() === key) return { outcomeCategory: e.category ?? null, outcomeReason: e.reason ?? null };
+      if (sameAddress(e.rcpt, rcpt)) return { outcomeCategory: e.category ?? null, outcomeReason: e.reason ?? null };
     }
   }
   return { outcomeCategory: null, outcomeReason: null };
@@ -99,7 +99,7 @@ function outcomeOf(events: RecipientEvent[], rcpt: string): { outcomeCategory: C
 function failedWith(events: RecipientEvent[], rcpt: string | undefined, q: ListQuery): boolean {
   return events.some((e) => {
     if (e.type !== 'attempt' && e.type !== 'report') return false;
-    if (rcpt && e.rcpt !== rcpt) return false;
+    if (rcpt && !sameAddress(e.rcpt, rcpt)) return false;
     if (e.type === 'attempt' && e.status === 'delivered') return false;
     return (!q.reason || e.reason === q.reason) && (!q.category || e.category === q.category);
   });
@@ -119,7 +119,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
     const rcptStatus = messageStatus ? undefined : q.status;
     const conditions: Array<(m: MessageRecord) => boolean> = [];
-    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
+    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || sameAddress(r.rcpt, rcpt))));
     if (q.reason || q.category) conditions.push((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
     const csv = q.format === 'csv';
     const page = store.pageMessages({
@@ -134,7 +134,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       return {
         ...m,
         rcpts: m.rcpts.map((r) => {
-          const rec = store.getRecipient(r.rcpt.toLowerCase()) ?? store.getRecipient(r.rcpt);
+          const rec = store.getRecipient(r.rcpt);
           return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null, ...outcomeOf(events, r.rcpt) };
         }),
       };
@@ -157,7 +157,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       message,
       queue: inQueue ? { nextAttemptAt: inQueue.nextAttemptAt, running: inQueue.running } : null,
       recipients: message.rcpts.map((r) => {
-        const mine = events.filter((e) => 'rcpt' in e && e.rcpt === r.rcpt);
+        const mine = events.filter((e) => 'rcpt' in e && sameAddress(e.rcpt, r.rcpt));
         return {
           ...r,
           attemptLog: mine.filter((e) => e.type === 'attempt').map(eventView),

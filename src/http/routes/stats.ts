@@ -71,7 +71,7 @@ export function statsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const key = JSON.stringify([q.since ?? '', q.until ?? '', q.bucket, q.utcOffset]);
     const hit = cache.get(key);
     if (hit && now - hit.at < CACHE_MS) return hit.value;
-    const value = overview(deps.store, { from, to, bucket: q.bucket, utcOffset: q.utcOffset });
+    const value = await overview(deps.store, { from, to, bucket: q.bucket, utcOffset: q.utcOffset });
     for (const [k, v] of cache) if (now - v.at >= CACHE_MS) cache.delete(k);
     if (cache.size < 50) cache.set(key, { at: now, value });
     return value;
