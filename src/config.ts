@@ -134,8 +134,8 @@ const returnPath = z.strictObject({
 const http = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8025),
-  /** Bearer tokens, as hashes printed by `rebound hash-password` (or `rebound new-token`). */
-  tokens: z.array(scryptHash).default([]),
+  /** Bearer tokens, as hashes printed by `rebound new-token` (sha256$...) or `rebound hash-password` (scrypt$...). */
+  tokens: z.array(z.string().regex(/^(scrypt\$|sha256\$[0-9a-f]{64}$)/, 'must be a hash printed by `rebound new-token` or `rebound hash-password`')).default([]),
   /** Serve /metrics without a token (a Prometheus scraper on a trusted network). */
   metricsPublic: z.boolean().default(false),
   /** Largest log accepted by POST /api/reconcile. */

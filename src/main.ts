@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, startHttp, storeReadiness, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, signInToken, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
@@ -75,6 +75,8 @@ export class Rebound {
   ) {}
 
   http: HttpServer | null = null;
+  /** With no http.tokens on a loopback listener: a link that signs the dashboard in, valid while this process runs. */
+  signInUrl: string | null = null;
   stopping = false;
 
   get webhooks(): WebhookDispatcher {
@@ -207,13 +209,15 @@ export class Rebound {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
+      const oneTime = signInToken(config.http);
       app.http = await startHttp({
-        config: config.http, store, actions, delivery, logger, clock, resender,
+        config: config.http, store, actions, delivery, logger, clock, resender, ...(oneTime ? { signInToken: oneTime } : {}),
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
         diagnose: diagnoser(store), reconcile: reconcileRunner(store, { relays: config.reconcile.relays, skewMs: config.reconcile.skewMs }), metrics, webhooks,
         readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
+      if (oneTime) app.signInUrl = `${app.http.url}/#signin=${oneTime}`;
     }
     app.every(10_000, () => spool.reclaim().then(() => undefined));
     // A few checks per window, at most once a minute.
