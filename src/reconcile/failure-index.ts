@@ -14,6 +14,8 @@ export type FailedStatus = 'bounced' | 'expired';
 export type Basis = 'final' | 'relayed' | 'own-log';
 
 export interface FailureEntry {
+  /** Position in FailureIndex.entries. */
+  at: number;
   queueId: string;
   messageId: string | null;
   /** The recipient as Rebound recorded it. */
@@ -45,7 +47,8 @@ const MAX_OUTCOMES = 16;
 export function addOutcome(e: FailureEntry, ev: LogEvidence): boolean {
   for (const o of e.outcomes) if (o.line === ev.line && o.file === ev.file && o.rcpt === ev.rcpt) return false;
   if (e.outcomes.length >= MAX_OUTCOMES) e.outcomes.shift();
-  e.outcomes.push(ev);
+  // A line is a slice of the chunk it was read in: a copy keeps the chunk from being held with it.
+  e.outcomes.push({ ...ev, raw: Buffer.from(ev.raw, 'utf8').toString('utf8') });
   e.dirty = true;
   return true;
 }
@@ -108,11 +111,12 @@ export class FailureIndex {
       this.indexedMessages.add(m.queueId);
       const earlier = this.earlierVerdict(m.queueId, r.rcpt);
       const entry: FailureEntry = {
-        queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus, failedAt: r.updatedAt,
+        at: this.entries.length, queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus, failedAt: r.updatedAt,
         sentAt: m.receivedAt, mx: r.lastMx, response: r.lastResponse, matched: false, verdict: earlier.verdict, basis: earlier.basis,
         outcomes: [], dirty: false,
       };
-      const at = this.entries.push(entry) - 1;
+      const at = entry.at;
+      this.entries.push(entry);
       if (m.messageId) add(this.byMessageId, m.messageId, at);
       add(this.byQueueId, m.queueId, at);
       add(this.byRcpt, addressKey(r.rcpt), at);
@@ -127,9 +131,9 @@ export class FailureIndex {
    * copy. True when the id was new for this entry.
    */
   linkNextHop(id: string, entry: FailureEntry): boolean {
-    const at = this.entries.indexOf(entry);
+    const at = entry.at;
     const had = this.byUpstreamId.get(id);
-    if (at < 0 || had === at || (Array.isArray(had) && had.includes(at))) return false;
+    if (this.entries[at] !== entry || had === at || (Array.isArray(had) && had.includes(at))) return false;
     add(this.byUpstreamId, id, at);
     return true;
   }

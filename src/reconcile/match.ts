@@ -258,10 +258,11 @@ export class Matcher {
   private blame(entry: FailureEntry, relayed: LogEvidence | undefined): string | null {
     // As the log names it (host[ip]:port): on one machine the port tells the hops apart.
     if (relayed?.relay !== undefined) return relayed.relay;
-    const events = this.store.eventsForRecipient(entry.rcpt);
+    // The message's own events are few (its attempts and reports), a recipient's may be many.
+    const events = this.store.eventsForMessage(entry.queueId);
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;
-      if (e.type === 'report' && e.queueId === entry.queueId && e.verified) {
+      if (e.type === 'report' && e.verified && sameAddress(e.rcpt, entry.rcpt)) {
         const mta = e.remoteMta ?? e.reportingMta;
         if (mta) return mta;
         break;
