@@ -20,7 +20,13 @@ export interface FailureEntry {
   messageId: string | null;
   /** The recipient as Rebound recorded it. */
   rcpt: string;
-  status: FailedStatus;
+  /** 'delivered' for an awaited copy. */
+  status: FailedStatus | 'delivered';
+  /**
+   * Not a failure: a copy a smarthost accepted for a flagged address (its record's `awaiting`).
+   * A final delivery found for it is the evidence that clears the flag.
+   */
+  awaited: boolean;
   /** When the failure was recorded (the attempt's reply, or the DSN's arrival). */
   failedAt: number;
   /** When Rebound accepted this copy: log records older than that (less the skew allowance) are about another copy. */
@@ -88,30 +94,38 @@ export class FailureIndex {
   private readonly byRcpt: Positions = new Map();
   private readonly indexedMessages = new Set<string>();
   private readonly candidates = new Map<string, boolean>();
+  /** Messages a smarthost accepted for flagged addresses: queue id -> address key. */
+  private readonly awaitedCopies = new Map<string, string>();
+  private failureCount = 0;
 
   constructor(private readonly store: Store) {}
 
   /** Indexes every stored message (one pass over the store). */
   static build(store: Store): FailureIndex {
     const index = new FailureIndex(store);
+    for (const r of store.listRecipients({ invalid: true })) if (r.awaiting) index.awaitedCopies.set(r.awaiting.queueId, addressKey(r.email));
     for (const m of store.listMessages()) index.addMessage(m);
     return index;
   }
 
+  /** Failures being reconciled (awaited copies not counted). */
   get size(): number {
-    return this.entries.length;
+    return this.failureCount;
   }
 
   /** Adds a message's failed recipients; adding the same message again is a no-op. */
   addMessage(m: MessageRecord): void {
     if (this.indexedMessages.has(m.queueId)) return;
     let upstream: string[] | undefined;
+    const awaitedRcpt = this.awaitedCopies.get(m.queueId);
     for (const r of m.rcpts) {
-      if (!FAILED.has(r.status) || !this.isCandidate(r.rcpt)) continue;
+      const awaited = r.status === 'delivered' && awaitedRcpt !== undefined && awaitedRcpt === addressKey(r.rcpt);
+      if (!awaited && (!FAILED.has(r.status) || !this.isCandidate(r.rcpt))) continue;
       this.indexedMessages.add(m.queueId);
-      const earlier = this.earlierVerdict(m.queueId, r.rcpt);
+      if (!awaited) this.failureCount++;
+      const earlier = awaited ? { verdict: null, basis: null } : this.earlierVerdict(m.queueId, r.rcpt);
       const entry: FailureEntry = {
-        at: this.entries.length, queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus, failedAt: r.updatedAt,
+        at: this.entries.length, queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus | 'delivered', awaited, failedAt: r.updatedAt,
         sentAt: m.receivedAt, mx: r.lastMx, response: r.lastResponse, matched: false, verdict: earlier.verdict, basis: earlier.basis,
         outcomes: [], dirty: false,
       };
@@ -189,7 +203,7 @@ export class FailureIndex {
     if (at === undefined || typeof at === 'number') return false;
     return at.some((i) => {
       const e = this.entries[i]!;
-      return e !== entry && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
+      return e !== entry && !e.awaited && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
     });
   }
 

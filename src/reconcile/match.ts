@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
 import type { LogEvidenceRef, RecipientEvent } from '../types.js';
 import type { Clock } from '../util/clock.js';
-import { applyReconcile } from '../recipients/reduce.js';
+import { applyAcceptedDelivered, applyReconcile } from '../recipients/reduce.js';
 import { ChainHosts } from './chain-hosts.js';
 import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
 import { nextHopIds } from './parse/smtp-reply.js';
@@ -74,6 +74,8 @@ export interface MatchCounters {
   handedOffOnly: number;
   /** Copies judged again with the verdict they already had. */
   repeated: number;
+  /** Messages a smarthost accepted for a flagged address, found delivered at the end of the chain: flag cleared. */
+  acceptedDelivered: number;
   /** Mismatches per server whose report the logs contradict. */
   byUpstream: Map<string, number>;
 }
@@ -88,7 +90,7 @@ const MAX_PENDING_LINKS = 100_000;
 
 export class Matcher {
   readonly counters: MatchCounters = {
-    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, handoffs: 0, handedOffOnly: 0, repeated: 0, byUpstream: new Map(),
+    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, handoffs: 0, handedOffOnly: 0, repeated: 0, acceptedDelivered: 0, byUpstream: new Map(),
   };
   readonly chain: ChainHosts;
   private readonly dryRun: boolean;
@@ -198,6 +200,10 @@ export class Matcher {
       }
     }
     this.counters.handoffs += handoffs;
+    if (entry.awaited) {
+      if (final && finalRole === 'delivered') this.acceptedDelivered(entry);
+      return undefined;
+    }
     let verdict: Verdict;
     let basis: Basis;
     let evidence: LogEvidence;
@@ -285,6 +291,22 @@ export class Matcher {
     else match.flagCleared = this.wouldClearFlag(entry);
     this.opts.onMatch?.(match);
     return match;
+  }
+
+  /** An awaited copy reached a mailbox or the recipient's MX: its address is not invalid after all. */
+  private acceptedDelivered(entry: FailureEntry): void {
+    entry.awaited = false; // judged once
+    const prev = this.store.getRecipient(entry.rcpt);
+    if (!prev) return;
+    const now = this.clock.now();
+    const { record, change } = applyAcceptedDelivered(prev, entry.queueId, now);
+    if (!change) return;
+    this.counters.acceptedDelivered++;
+    this.counters.changed++;
+    if (this.dryRun) return;
+    this.store.putRecipient(record);
+    this.index.forgetRecipient(entry.rcpt);
+    this.store.appendEvent({ type: 'clear', id: randomUUID(), time: now, rcpt: entry.rcpt, reason: prev.reason, queueId: entry.queueId, by: 'reconcile' });
   }
 
   private confirm(entry: FailureEntry, ev: LogEvidence, basis: Basis): ReconcileMatch {
