@@ -68,10 +68,6 @@ export interface MatchCounters {
   confirmed: number;
   /** Records about an earlier copy of the message (logged before this copy was sent). */
   earlier: number;
-  /** Hand-offs to a relay of the chain: no verdict by themselves. */
-  handoffs: number;
-  /** Copies whose logs only show hand-offs so far (the next hop's log was not read). */
-  handedOffOnly: number;
   /** Copies judged again with the verdict they already had. */
   repeated: number;
   /** Messages a smarthost accepted for a flagged address, found delivered at the end of the chain: flag cleared. */
@@ -90,7 +86,7 @@ const MAX_PENDING_LINKS = 100_000;
 
 export class Matcher {
   readonly counters: MatchCounters = {
-    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, handoffs: 0, handedOffOnly: 0, repeated: 0, acceptedDelivered: 0, byUpstream: new Map(),
+    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, repeated: 0, acceptedDelivered: 0, byUpstream: new Map(),
   };
   readonly chain: ChainHosts;
   private readonly dryRun: boolean;
@@ -188,18 +184,16 @@ export class Matcher {
     let finalRole: Role | undefined;
     let relayed: LogEvidence | undefined;
     let own: LogEvidence | undefined;
-    let handoffs = 0;
     for (const ev of entry.outcomes) {
       const role = this.roleOf(ev);
-      if (role === 'handoff') handoffs++;
-      else if (role === 'relayed-bounce') relayed = later(relayed, ev);
+      if (role === 'handoff') continue; // says nothing by itself
+      if (role === 'relayed-bounce') relayed = later(relayed, ev);
       else if (role === 'own-bounce') own = later(own, ev);
       else if (later(final, ev) === ev) {
         final = ev;
         finalRole = role;
       }
     }
-    this.counters.handoffs += handoffs;
     if (entry.awaited) {
       if (final && finalRole === 'delivered') this.acceptedDelivered(entry);
       return undefined;
@@ -220,8 +214,7 @@ export class Matcher {
       basis = 'own-log';
       evidence = own;
     } else {
-      if (handoffs > 0) this.counters.handedOffOnly++;
-      return undefined;
+      return undefined; // only hand-offs so far: the next hop's log decides
     }
     // A mismatch is never taken back. A confirmation yields only to evidence that outranks it: a
     // final delivery overturns a relayed or own-log confirmation; a final bounce makes it final.

@@ -134,10 +134,12 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
       unmatchedFailures.push({ queueId: e.queueId, messageId: e.messageId, rcpt: e.rcpt, status: e.status, upstreamHost: e.mx, response: e.response });
     }
   }
+  // Tied to log records, yet no verdict: the logs read show only hand-offs inside the chain.
+  const handedOffOnly = index.entries.filter((e) => e.matched && e.verdict === null && !e.awaited && e.status !== 'delivered').length;
   const c = matcher.counters;
   return {
     dryRun: !!opts.dryRun, candidates: index.size, matched: c.matched, changed: c.changed, mismatches: c.mismatches,
-    confirmed: c.confirmed, handedOffOnly: c.handedOffOnly, acceptedDelivered: c.acceptedDelivered, earlier: c.earlier, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
+    confirmed: c.confirmed, handedOffOnly, acceptedDelivered: c.acceptedDelivered, earlier: c.earlier, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
     files: reports, elapsedMs: Date.now() - started,
   };
 }
