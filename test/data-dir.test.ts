@@ -75,7 +75,7 @@ describe('data directory lock', () => {
     await again.release();
   });
 
-  it('a lock file nobody listens on (a plain file, a dead server's socket) is taken over', async () => {
+  it('a lock file nobody listens on (a plain file, the socket of a dead server) is taken over', async () => {
     const d = path.join(dir, 'leftover');
     mkdirSync(d);
     writeFileSync(path.join(d, 'rebound.lock'), 'left behind');
