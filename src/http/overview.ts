@@ -4,6 +4,7 @@ import { CATEGORIES, type Category } from '../classify/index.js';
 import { isBounceReport } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
 import type { IntegrationCause, RecipientEvent } from '../types.js';
+import { addressKey } from '../util/address-key.js';
 
 export type Bucket = 'hour' | 'day';
 export const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
@@ -53,7 +54,10 @@ const emptyCounts = (): Counts => ({
   byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>,
 });
 
-const domainOf = (rcpt: string) => rcpt.slice(rcpt.lastIndexOf('@') + 1).toLowerCase();
+const domainOf = (rcpt: string) => {
+  const key = addressKey(rcpt);
+  return key.slice(key.lastIndexOf('@') + 1);
+};
 
 function top<K extends string>(m: Map<K, number>, n: number): Array<[K, number]> {
   return [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
