@@ -123,6 +123,8 @@ program
         `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}${record.suppressed ? `  SUPPRESSED (${record.suppressedReason ?? ''})` : ''}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
         ...(record.category ? [`  why: ${categoryInfo(record.category).why}`, `  what to do: ${categoryInfo(record.category).todo}`] : []),
         `  consecutive failures: ${record.consecutiveFailures}  delivered: ${record.deliveredCount}  failed: ${record.failedCount}`,
+        ...(record.awaiting ? [`  flag waits for ${record.awaiting.queueId} (accepted by the smarthost ${new Date(record.awaiting.since).toISOString()}): cleared by its success DSN or no bounce within the bounce window`] : []),
+        ...(record.clearedBy ? [`  last flag cleared by ${record.clearedBy}${record.clearedAt ? ` at ${new Date(record.clearedAt).toISOString()}` : ''}`] : []),
       ];
       for (const e of events) lines.push(`  ${describeEvent(e)}`);
       return lines.join('\n');
@@ -314,7 +316,10 @@ program.command('reconcile')
       const store = openStore(config, silentLogger(), systemClock);
       await store.open({ readOnly: o.dryRun });
       try {
-        result = await reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun });
+        result = await reconcile(store, o.files, {
+          ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun,
+          relays: config.reconcile.relays, skewMs: config.reconcile.skewMs,
+        });
       } finally {
         await store.close();
       }

@@ -49,6 +49,9 @@ export const recipientSchema = {
     lastEventAt: nullableTime, lastQueueId: nullable(str), lastResponse: nullable(str),
     consecutiveFailures: int, attemptsSinceFlag: int, flaggedAt: nullableTime, deliveredCount: int, failedCount: int,
     suppressed: bool, suppressedAt: nullableTime, suppressedReason: nullable(str), reconciledCount: int,
+    clearedBy: { type: ['string', 'null'], enum: ['delivery', 'success-dsn', 'reconcile', 'bounce-window', 'operator', null] },
+    clearedAt: nullableTime,
+    awaiting: { type: ['object', 'null'], properties: { queueId: str, since: time } },
   },
   required: ['email', 'invalid', 'suppressed'],
 } as const;
