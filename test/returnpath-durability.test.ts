@@ -109,15 +109,17 @@ describe('return path: the 250 of a report comes after its sync', () => {
       FileHandle.sync = realSync;
       store.durable = realDurable;
     }
-    const at = (s: string) => seq.indexOf(s);
-    const got = at('250 received');
-    expect(at('synced .eml'), JSON.stringify(seq)).toBeGreaterThanOrEqual(0);
-    expect(at('synced .eml'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced .json'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced dir'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced .json')).toBeLessThan(at('durable called, suppressed in memory=true'));
-    expect(at('durable called, suppressed in memory=true'), JSON.stringify(seq)).toBeGreaterThanOrEqual(0);
-    expect(at('durable resolved'), JSON.stringify(seq)).toBeLessThan(got);
+    // Each step must have happened (a missing sync is not "before" anything), in this order.
+    const before = (a: string, b: string) => {
+      expect(seq, `missing "${a}"`).toContain(a);
+      expect(seq, `missing "${b}"`).toContain(b);
+      expect(seq.indexOf(a), `"${a}" not before "${b}": ${JSON.stringify(seq)}`).toBeLessThan(seq.indexOf(b));
+    };
+    before('synced .eml', '250 received');
+    before('synced .json', '250 received');
+    before('synced dir', '250 received');
+    before('synced .json', 'durable called, suppressed in memory=true');
+    before('durable resolved', '250 received');
     expect(store.getRecipient(rcpt)?.suppressed).toBe(true);
   });
 
