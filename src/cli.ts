@@ -110,9 +110,8 @@ program
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
     const store = await openReadOnlyStore(config);
-    const key = email.toLowerCase();
-    const record = store.getRecipient(key) ?? store.getRecipient(email) ?? null;
-    const events = store.eventsForRecipient(record?.email ?? email, 20);
+    const record = store.getRecipient(email) ?? null;
+    const events = store.eventsForRecipient(email, 20);
     print(!!opts.json, { email, record, events }, () => {
       if (!record) return `${email}: no record (nothing sent to it yet)`;
       const lines = [
@@ -221,7 +220,8 @@ program
  */
 async function recipientCommand(cmd: 'clear' | 'suppress' | 'unsuppress', email: string, extra: string[], opts: { config?: string; json?: boolean }): Promise<void> {
   const config = readConfig(opts.config);
-  const addr = email.toLowerCase();
+  // As typed: the store finds any spelling, and a new record shows the address as written.
+  const addr = email;
   const remote = await sendControl(controlSocketPath(config), cmd, [addr, ...extra]);
   let result: unknown;
   if (remote) {
@@ -260,7 +260,7 @@ program
   .option('--json', 'JSON output')
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
-    const r = await sendControl(controlSocketPath(config), 'resend', [email.toLowerCase()]);
+    const r = await sendControl(controlSocketPath(config), 'resend', [email]);
     if (!r) throw new Error('Rebound is not running (resend needs the running server to queue the messages)');
     if (!r.ok) throw new Error(r.error ?? 'resend failed');
     const list = r.result as Array<{ from: string; queueId: string }>;
@@ -328,7 +328,7 @@ program.command('diagnose')
     const now = Date.now();
     const windowMs = now - parseSince(opts.window, now).getTime();
     const remote = await sendControl(controlSocketPath(config), 'diagnose', [String(windowMs)]);
-    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : diagnose(await openReadOnlyStore(config), { now, windowMs });
+    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : await diagnose(await openReadOnlyStore(config), { now, windowMs });
     print(!!opts.json, findings, () => formatFindings(findings));
   });
 

@@ -14,10 +14,11 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
+import { holdDataDir, type DataDirLock } from './datadir/index.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -59,6 +60,7 @@ interface Services {
   follower: ReconcileFollower | null;
   metrics: ReboundMetrics;
   webhooks: WebhookDispatcher;
+  dataDirLock: DataDirLock;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -111,6 +113,15 @@ export class Rebound {
   }
 
   static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
+    // Before anything touches the data directory: one server per directory.
+    const lock = await holdDataDir(input.dataDir);
+    return Rebound.startHolding(input, opts, lock).catch(async (err: unknown) => {
+      await lock.release();
+      throw err;
+    });
+  }
+
+  private static async startHolding(input: Config, opts: StartOptions, dataDirLock: DataDirLock): Promise<Rebound> {
     const config: Config = { ...input, returnPath: { ...input.returnPath, secret: resolveSecret(input) } };
     const logger = opts.logger ?? createLogger(config.log.level);
     const clock = opts.clock ?? systemClock;
@@ -190,7 +201,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -198,7 +209,7 @@ export class Rebound {
         config: config.http, store, actions, delivery, logger, clock, resender,
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
         diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
-        readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),
+        readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
     }
@@ -228,6 +239,7 @@ export class Rebound {
     this.s.metrics.stop();
     await this.s.store.close();
     await this.s.spool.close();
+    await this.s.dataDirLock.release();
     this.logger.info('rebound stopped');
   }
 }

@@ -18,7 +18,7 @@ export interface CommandDeps {
 /** What the CLI may ask a running server to do over the control socket. */
 export function controlCommands(d: CommandDeps): ControlHandler {
   return (cmd, args) => {
-    const email = (args[0] ?? '').toLowerCase();
+    const email = args[0] ?? '';
     switch (cmd) {
       case 'clear': return d.actions.clear(email);
       case 'suppress': return d.actions.suppress(email, args[1] ?? 'suppressed by operator');

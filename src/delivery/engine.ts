@@ -198,7 +198,7 @@ export class DeliveryEngine {
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
     const done = new Set(state.done);
     const waiting = [...new Set(env.rcpts)].filter((r) => !done.has(r));
-    const pending = waiting.filter((r) => !this.deps.isHeld?.(r.toLowerCase()));
+    const pending = waiting.filter((r) => !this.deps.isHeld?.(r));
     if (pending.length === 0) {
       // Everyone left is held: look again later without spending an attempt.
       this.schedule(queueId, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);

@@ -23,7 +23,7 @@ export interface QueueView {
 /** Runs reconciliation of uploaded delivery logs; resolves to the result shown to the caller. */
 export type ReconcileRunner = (files: string[], opts: { format?: LogFormat; dryRun?: boolean; since?: Date; utcOffsetMinutes?: number }) => Promise<unknown>;
 
-export type Diagnoser = (opts: { now: number; windowMs: number }) => Finding[];
+export type Diagnoser = (opts: { now: number; windowMs: number }) => Promise<Finding[]>;
 
 /** The HTTP part of the configuration (the `http` key). */
 export interface HttpConfig {
@@ -37,8 +37,8 @@ export interface HttpConfig {
   maxUploadBytes?: number;
 }
 
-/** Named checks for /readyz; each true when that part is up. */
-export type Readiness = () => Record<string, boolean>;
+/** Named checks for /readyz; each true when that part is up, else false or the cause (a sentence). */
+export type Readiness = () => Record<string, boolean | string>;
 
 export interface HttpDeps {
   config: HttpConfig;

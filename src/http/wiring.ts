@@ -12,3 +12,9 @@ export function reconcileRunner(store: Store): ReconcileRunner {
 export function diagnoser(store: Store): Diagnoser {
   return (opts) => diagnose(store, opts);
 }
+
+/** The store's /readyz check: true, or why its last write failed (disk full, read-only, ...). */
+export function storeReadiness(store: Store): true | string {
+  const h = store.writeHealth();
+  return h.ok ? true : `${h.cause} (since ${new Date(h.since).toISOString()}); acknowledged changes wait in memory and are retried`;
+}

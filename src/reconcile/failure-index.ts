@@ -4,6 +4,7 @@
 // each with the recipient: the Message-ID, Rebound's queue id, the upstream's queue id ("queued as X").
 import type { Store } from '../store/index.js';
 import type { MessageRecord, RecipientRecord, RecipientStatus } from '../types.js';
+import { addressKey, sameAddress } from '../util/address-key.js';
 
 export type FailedStatus = 'bounced' | 'expired';
 
@@ -51,10 +52,6 @@ export function isCandidate(rec: RecipientRecord | undefined): boolean {
   return !rec || rec.invalid || (rec.lastStatus !== null && FAILING_LAST.has(rec.lastStatus));
 }
 
-/** Addresses compare case-insensitively (strictly only the domain is, but MTAs log either form). */
-function sameAddress(a: string, b: string): boolean {
-  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
-}
 
 export class FailureIndex {
   readonly entries: FailureEntry[] = [];
@@ -134,12 +131,13 @@ export class FailureIndex {
 
   /** Drops a cached candidate verdict after the recipient's record changed. */
   forgetRecipient(rcpt: string): void {
-    this.candidates.delete(rcpt);
+    this.candidates.delete(addressKey(rcpt));
   }
 
   private isCandidate(rcpt: string): boolean {
-    let c = this.candidates.get(rcpt);
-    if (c === undefined) this.candidates.set(rcpt, (c = isCandidate(this.store.getRecipient(rcpt))));
+    const key = addressKey(rcpt);
+    let c = this.candidates.get(key);
+    if (c === undefined) this.candidates.set(key, (c = isCandidate(this.store.getRecipient(rcpt))));
     return c;
   }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../util/clock.js';
 import { applyReconcile } from '../recipients/reduce.js';
 import { FailureIndex, type FailureEntry } from './failure-index.js';
 import type { LogEvidence } from './types.js';
+import { sameAddress } from '../util/address-key.js';
 
 export type Verdict = 'mismatch' | 'confirmed';
 
@@ -166,7 +167,7 @@ export class Matcher {
     const now = this.clock.now();
     this.store.appendEvent(this.reconcileEvent(match));
     const msg = this.store.getMessage(entry.queueId);
-    const r = msg?.rcpts.find((x) => x.rcpt === entry.rcpt);
+    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, entry.rcpt));
     if (msg && r && r.status === entry.status) {
       r.status = 'delivered';
       r.updatedAt = now;

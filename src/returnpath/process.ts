@@ -7,6 +7,7 @@ import type { Logger } from '../util/logger.js';
 import { correlate, type CorrelationContext } from './correlate.js';
 import { parseReport, type ParsedReport } from './parse/index.js';
 import type { ReportArchive } from './report-archive.js';
+import { sameAddress } from '../util/address-key.js';
 import { RecentReports } from './retransmissions.js';
 
 export interface ProcessedReport {
@@ -107,7 +108,7 @@ export class ReportProcessor {
     }
     // A late bounce or a success notice settles the recipient's fate inside its message too.
     const msg = o.queueId ? store.getMessage(o.queueId) : undefined;
-    const r = msg?.rcpts.find((x) => x.rcpt === o.rcpt);
+    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, o.rcpt));
     if (!msg || !r) return;
     let status: MessageRecipient['status'] | null = null;
     if (o.reason === 'delivered') status = 'delivered';

@@ -166,7 +166,7 @@ export class SubmissionServer {
       return smtpError(452, '4.5.3', `Too many recipients (at most ${this.deps.config.maxRecipients} per message)`);
     }
     if (!address.includes('@')) return smtpError(553, '5.1.3', 'Recipient address must be user@domain');
-    const refusal = this.deps.checkRecipient?.(address.toLowerCase());
+    const refusal = this.deps.checkRecipient?.(address);
     if (refusal) return smtpError(refusal.code, refusal.enhanced, refusal.text);
     return undefined;
   }

@@ -81,7 +81,8 @@ export function insightRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }, async (req, reply) => {
     const since = sinceOf(req.query.since);
     if (since === null) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);
-    const events = store.recentEvents(since).filter((e): e is IntegrationEvent => e.type === 'integration');
+    const events: IntegrationEvent[] = [];
+    for await (const e of store.eventsSince(since)) if (e.type === 'integration') events.push(e);
     return { since, total: events.length, causes: groupByCause(events).map((g) => ({ ...g, recent: g.recent.map(eventView) })) };
   });
 
@@ -99,9 +100,16 @@ export function insightRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const since = sinceOf(req.query.since);
     if (since === null) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);
     const m = req.query.matched;
-    const reports = store.recentEvents(since).filter((e): e is ReportEvent => e.type === 'report' && (m === undefined || e.verified === m));
-    // Newest first: the interesting ones are the recent ones.
-    return { since, total: reports.length, reports: reports.slice(-req.query.limit).reverse().map(eventView) };
+    // Counts every match of the window; keeps only the newest `limit` (newest first: the interesting ones).
+    const newest: ReportEvent[] = [];
+    let total = 0;
+    for await (const e of store.eventsSince(since)) {
+      if (e.type !== 'report' || (m !== undefined && e.verified !== m)) continue;
+      total++;
+      newest.push(e);
+      if (newest.length > req.query.limit * 2) newest.splice(0, newest.length - req.query.limit);
+    }
+    return { since, total, reports: newest.slice(-req.query.limit).reverse().map(eventView) };
   });
 
   app.get<{ Querystring: { window?: string } }>('/api/diagnose', {
@@ -141,6 +149,6 @@ export function insightRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const now = deps.clock.now();
     const from = req.query.window === undefined ? now - DAY_MS : parseTime(req.query.window, now);
     if (from === null || from >= now) return sendError(reply, 400, 'bad_window', 'window: use an age such as 1h, 24h or 7d');
-    return { now, windowMs: now - from, findings: deps.diagnose({ now, windowMs: now - from }) };
+    return { now, windowMs: now - from, findings: await deps.diagnose({ now, windowMs: now - from }) };
   });
 }

@@ -6,6 +6,7 @@ import { parseTime, TIME_HELP } from '../query.js';
 import { arrayOf, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView } from './view.js';
+import { sameAddress } from '../../util/address-key.js';
 
 const RCPT_STATUSES = ['delivered', 'bounced', 'deferred', 'expired'] as const;
 
@@ -84,7 +85,7 @@ const detailSchema = {
 function failedWith(events: RecipientEvent[], rcpt: string | undefined, q: ListQuery): boolean {
   return events.some((e) => {
     if (e.type !== 'attempt' && e.type !== 'report') return false;
-    if (rcpt && e.rcpt !== rcpt) return false;
+    if (rcpt && !sameAddress(e.rcpt, rcpt)) return false;
     if (e.type === 'attempt' && e.status === 'delivered') return false;
     return (!q.reason || e.reason === q.reason) && (!q.category || e.category === q.category);
   });
@@ -104,7 +105,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
     const rcptStatus = messageStatus ? undefined : q.status;
     const conditions: Array<(m: MessageRecord) => boolean> = [];
-    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
+    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || sameAddress(r.rcpt, rcpt))));
     if (q.reason || q.category) conditions.push((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
     const page = store.pageMessages({
       ...(messageStatus ? { status: messageStatus } : {}), ...(rcpt ? { rcpt } : {}), ...(since !== null ? { since } : {}),
@@ -115,7 +116,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const messages = page.items.map((m) => ({
       ...m,
       rcpts: m.rcpts.map((r) => {
-        const rec = store.getRecipient(r.rcpt.toLowerCase()) ?? store.getRecipient(r.rcpt);
+        const rec = store.getRecipient(r.rcpt);
         return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null };
       }),
     }));
@@ -133,7 +134,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       message,
       queue: inQueue ? { nextAttemptAt: inQueue.nextAttemptAt, running: inQueue.running } : null,
       recipients: message.rcpts.map((r) => {
-        const mine = events.filter((e) => 'rcpt' in e && e.rcpt === r.rcpt);
+        const mine = events.filter((e) => 'rcpt' in e && sameAddress(e.rcpt, r.rcpt));
         return {
           ...r,
           attemptLog: mine.filter((e) => e.type === 'attempt').map(eventView),

@@ -5,6 +5,7 @@ import { errorResponses, sendError } from '../errors.js';
 import { arrayOf, emailParam, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView, findRecipient } from './view.js';
+import { sameAddress } from '../../util/address-key.js';
 
 const recipientView = {
   type: 'object',
@@ -49,7 +50,7 @@ function view(deps: HttpDeps, r: RecipientRecord) {
     info: r.category ? categoryInfo(r.category) : null,
     suppression: { suppressed: r.suppressed, since: r.suppressedAt, reason: r.suppressedReason },
     messages: messagesTo(deps, r.email).map((m) => {
-      const mine = m.rcpts.find((x) => x.rcpt === r.email);
+      const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       return { queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: m.receivedAt, status: mine?.status ?? m.status, lastResponse: mine?.lastResponse ?? null };
     }),
     history: deps.store.eventsForRecipient(r.email).map(eventView),
@@ -107,7 +108,7 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
       response: { 200: ref('Recipient'), ...errorResponses(400, 401) },
     },
   }, async (req) => {
-    const email = findRecipient(store, req.params.email)?.email ?? req.params.email.toLowerCase();
+    const email = findRecipient(store, req.params.email)?.email ?? req.params.email;
     return actions.suppress(email, req.body?.reason || 'suppressed by operator (API)');
   });
 
@@ -148,10 +149,11 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const failed: Array<{ from: string; error: string }> = [];
     // Sequential: keeps the new queue ids in the order of the originals.
     for (const m of messagesTo(deps, r.email, 1000)) {
-      const mine = m.rcpts.find((x) => x.rcpt === r.email);
+      const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       if (!mine || (mine.status !== 'bounced' && mine.status !== 'expired')) continue;
       try {
-        resent.push({ from: m.queueId, queueId: await deps.resender.resend(m.queueId, [r.email]) });
+        // The address as that message had it: that is what goes upstream again.
+        resent.push({ from: m.queueId, queueId: await deps.resender.resend(m.queueId, [mine.rcpt]) });
       } catch (err) {
         failed.push({ from: m.queueId, error: (err as Error).message });
       }
