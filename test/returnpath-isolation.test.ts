@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rebound } from '../src/main.js';
 import type { RecipientEvent } from '../src/types.js';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig } from './helpers/rebound.js';
+import { allEvents, cleanup, startRebound, tempDir, testConfig } from './helpers/rebound.js';
 import { requireBuild } from './helpers/child.js';
 import { RawClient, type Reply } from './abuse/raw-smtp.js';
 
@@ -86,14 +86,14 @@ describe('return path: report parsing is isolated from the listeners', () => {
   });
 
   it('keeps a report over the time limit raw, records it as unparsed with the reason, and answers 250', { timeout: 60_000 }, async () => {
-    const before = new Set(app.store.recentEvents(0).filter((e) => e.type === 'report').map((e) => (e as { reportId: string }).reportId));
+    const before = new Set((await allEvents(app.store)).filter((e) => e.type === 'report').map((e) => (e as { reportId: string }).reportId));
     // Several at once: each holds a parser thread up to the limit; none may hold the others forever.
     const bodies = [0, 1, 2].map((i) => pathological(`slow-${i}-${Date.now()}`).replace('\r\nend\r\n', `\r\n${'\r\n'.repeat(300_000)}end ${i}\r\n`));
     const t = Date.now();
     const answers = await Promise.all(bodies.map(sendReport));
     const took = Date.now() - t;
     expect(answers.map((a) => a?.code)).toEqual([250, 250, 250]);
-    const events = app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !before.has(e.reportId));
+    const events = (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !before.has(e.reportId));
     expect(events).toHaveLength(3);
     const unparsed = events.filter((e) => /parsing took longer than 1000 ms/.test(e.diagnostic));
     console.log(`[isolation] 3 x ${(bodies[0]!.length / 1024).toFixed(0)} KB reports answered in ${took} ms; ${unparsed.length} recorded as unparsed (over ${TIMEOUT_MS} ms)`);

@@ -2,7 +2,7 @@
 // whole transactions pipelined in one write, on BOTH listeners, over raw sockets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
+import { allEvents, cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import type { Rebound } from '../../src/main.js';
 import type { RecipientEvent } from '../../src/types.js';
 import { RawClient, type Reply } from './raw-smtp.js';
@@ -40,7 +40,7 @@ interface Listener {
   stored?(subject: string): number;
 }
 
-const reportEvents = () => app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
+const reportEvents = async () => (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
 
 const LISTENERS: Listener[] = [
   {
@@ -55,6 +55,11 @@ const LISTENERS: Listener[] = [
 const body = (subject: string) => `Subject: ${subject}\r\nMessage-ID: <${subject}@client.example>\r\n\r\nhello\r\n.\r\n`;
 const transaction = (l: Listener, subject: string) => `MAIL FROM:<${l.from}>\r\nRCPT TO:<${l.to}>\r\nDATA\r\n${body(subject)}`;
 
+async function waitUntilAsync(fn: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (await fn()) return true;
+  return fn();
+}
+
 async function waitUntil(fn: () => boolean, ms: number): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (fn()) return true;
   return fn();
@@ -63,7 +68,7 @@ async function waitUntil(fn: () => boolean, ms: number): Promise<boolean> {
 describe.each(LISTENERS)('$name listener', (l) => {
   it('answers 250 and 221 to a client that writes "." and QUIT together and half-closes (as Exim does)', async () => {
     const subject = `halfclose-${l.name.replace(' ', '')}-${Date.now()}`;
-    const reportsBefore = reportEvents().length;
+    const reportsBefore = (await reportEvents()).length;
     const { client } = await RawClient.connect(l.port());
     await client.write(`EHLO exim.example\r\n${transaction(l, subject)}QUIT\r\n`);
     client.sock.end();
@@ -74,7 +79,7 @@ describe.each(LISTENERS)('$name listener', (l) => {
     expect(codes, JSON.stringify(replies)).toEqual([250, 250, 250, 354, 250, 221]);
     expect(closed, 'the server closes its side after the 221').toBe(true);
     if (l.stored) expect(await waitUntil(() => l.stored!(subject) === 1, 5_000)).toBe(true);
-    else expect(reportEvents().length - reportsBefore).toBe(1);
+    else expect(await waitUntilAsync(async () => (await reportEvents()).length - reportsBefore === 1, 5_000)).toBe(true);
   });
 
   it('answers the message of a client that half-closes right after "." (no QUIT), then closes', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rebound } from '../../src/main.js';
 import type { RecipientEvent } from '../../src/types.js';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
+import { allEvents, cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import { prepareExim, startExim, type EximInstance } from '../helpers/mta/exim.js';
 
 const { exim, skip } = await prepareExim();
@@ -68,13 +68,13 @@ describe.skipIf(skip !== null)(`Exim as the client of both listeners${skip ? ` (
   }, 30_000);
 
   it('records an Exim DSN once, and Exim logs our 250 for it', async () => {
-    const before = app.store.recentEvents(0).filter((e) => e.type === 'report').length;
+    const before = (await allEvents(app.store)).filter((e) => e.type === 'report').length;
     // Exim accepts it, the upstream refuses it, Exim bounces to the sender on the return path.
     await submit(hop.ports.smtp, `Sender.Mixed@${RP}`, 'unknown.Mixed@B.test', 'exim dsn');
     await waitForLog(hop, /=> Sender\.Mixed@bounces\.exim\.test .*C="250 2\.0\.0 Ok: report [0-9a-f-]{36}"/i);
     await new Promise((r) => setTimeout(r, 5_000));
     expect(hop.log()).not.toMatch(/== Sender\.Mixed@bounces\.exim\.test/i);
-    const reports = app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report').slice(before);
+    const reports = (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report').slice(before);
     expect(reports, JSON.stringify(reports)).toHaveLength(1);
   }, 30_000);
 });
