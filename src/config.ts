@@ -239,6 +239,12 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
       'List the networks of your own systems, or set submission.allowOpenRelay: true if a firewall in front already restricts who can connect',
     );
   }
+  const rp = config.returnPath;
+  for (const key of ['clientBytesPerMinute', 'archiveMaxBytes'] as const) {
+    if (rp[key] < rp.maxMessageBytes) {
+      throw new ConfigError(`invalid configuration in ${source}:\n  returnPath.${key}: ${rp[key]} is below returnPath.maxMessageBytes (${rp.maxMessageBytes}), so a report of that size could never be accepted; raise it or lower maxMessageBytes`);
+    }
+  }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
   }

@@ -172,7 +172,7 @@ describe('return path: storage budgets', () => {
   let r: Rig;
   const RATE = 40_000;
   beforeAll(async () => {
-    r = await rig({ clientBytesPerMinute: RATE, archiveMaxBytes: 150_000 });
+    r = await rig({ clientBytesPerMinute: RATE, archiveMaxBytes: 150_000, maxMessageBytes: 30_000 });
   }, 30_000);
   afterAll(() => unrig(r));
 
@@ -200,5 +200,21 @@ describe('return path: storage budgets', () => {
     expect(codes.slice(0, 2)).toEqual([250, 250]);
     expect(codes.at(-1)).toBe(452);
     expect(codes.filter((c) => c !== 250 && c !== 452)).toEqual([]);
+  });
+});
+
+describe('return path: the per-client byte rate', () => {
+  it('keys IPv6 clients by /64 and IPv4-mapped ones as IPv4, and forgets bytes after the window', async () => {
+    const { ClientByteRate } = await import('../src/returnpath/client-rate.js');
+    let now = 1_000_000;
+    const rate = new ClientByteRate(100, 60_000, { now: () => now });
+    rate.record('2001:db8:1:2::1', 80);
+    expect(rate.allows('2001:db8:1:2:ffff::9', 30), 'another address of the same /64').toBe(false);
+    expect(rate.allows('2001:db8:1:3::1', 30), 'the next /64').toBe(true);
+    rate.record('::ffff:192.0.2.1', 90);
+    expect(rate.allows('192.0.2.1', 20)).toBe(false);
+    now += 60_001;
+    expect(rate.allows('2001:db8:1:2::1', 100)).toBe(true);
+    expect(rate.allows('192.0.2.1', 100)).toBe(true);
   });
 });
