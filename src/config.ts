@@ -113,6 +113,8 @@ const returnPath = z.strictObject({
   retentionDays: z.number().positive().default(30),
   /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
   clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
+  /** Longest a report waits for the store to make its effects durable (a full or failing disk) before 451 4.3.0. */
+  durableWaitMs: z.number().int().positive().default(30_000),
   /** Worker threads that parse reports, off the event loop the listeners run on. */
   parseWorkers: z.number().int().min(1).max(64).default(2),
   /** Longest one report may take to parse; a report over it is kept raw and recorded as unparsed. */

@@ -218,3 +218,39 @@ describe('return path: the per-client byte rate', () => {
     expect(rate.allows('192.0.2.1', 100)).toBe(true);
   });
 });
+
+describe('return path: a store that cannot make reports durable', () => {
+  let r: Rig;
+  beforeAll(async () => {
+    r = await rig({ durableWaitMs: 400 });
+  }, 30_000);
+  afterAll(() => unrig(r));
+
+  it('answers 451 4.3.0 after durableWaitMs, and the retransmission after the store recovers is recorded once', async () => {
+    const m = await delivered(r, 'Disk.Full@Example.ORG');
+    const report = complaintFor(m);
+    const store = r.app.store;
+    const realDurable = store.durable.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    // The disk is "full": nothing becomes durable until the gate opens.
+    store.durable = async () => {
+      await gate;
+      await realDurable();
+    };
+    try {
+      const first = await deliverReport(r.app.ports.returnPath!, m.from, report);
+      expect(first?.text).toMatch(/^451 4\.3\.0/);
+      const again = await deliverReport(r.app.ports.returnPath!, m.from, report);
+      expect(again?.text).toMatch(/^451 4\.3\.0/);
+    } finally {
+      release();
+      store.durable = realDurable;
+    }
+    const later = await deliverReport(r.app.ports.returnPath!, m.from, report);
+    expect(later?.text).toMatch(/^250 2\.0\.0 Ok: report [0-9a-f-]{36} \(already recorded\)/);
+    const reports = store.eventsForRecipient(m.to[0]!).filter((e) => e.type === 'report');
+    expect(reports).toHaveLength(1);
+    expect(store.getRecipient(m.to[0]!)?.suppressed).toBe(true);
+  });
+});
