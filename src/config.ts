@@ -91,6 +91,11 @@ const delivery = z.strictObject({
   idleTimeoutMs: z.number().int().positive().default(5_000),
   /** Name sent with EHLO; defaults to `hostname`. */
   heloName: z.string().nullable().default(null),
+  /**
+   * Ask a smarthost that offers DSN for NOTIFY=SUCCESS,FAILURE: its success notices are the
+   * evidence that clears a flag (a smarthost's 250 is only acceptance).
+   */
+  requestDsn: z.boolean().default(true),
 });
 
 const returnPath = z.strictObject({
@@ -111,6 +116,11 @@ const returnPath = z.strictObject({
   maxRecipients: z.number().int().positive().default(50),
   /** Raw reports are kept this long. */
   retentionDays: z.number().positive().default(30),
+  /**
+   * Smarthost mode: a flagged address whose message the smarthost accepted is cleared when no
+   * bounce for that message arrives within this time (a success DSN or reconcile clears it sooner).
+   */
+  bounceWindowMs: z.number().int().positive().default(3_600_000),
   /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
   clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
   /** Longest a report waits for the store to make its effects durable (a full or failing disk) before 451 4.3.0. */
@@ -126,8 +136,8 @@ const returnPath = z.strictObject({
 const http = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8025),
-  /** Bearer tokens, as hashes printed by `rebound hash-password` (or `rebound new-token`). */
-  tokens: z.array(scryptHash).default([]),
+  /** Bearer tokens, as hashes printed by `rebound new-token` (sha256$...) or `rebound hash-password` (scrypt$...). */
+  tokens: z.array(z.string().regex(/^(scrypt\$|sha256\$[0-9a-f]{64}$)/, 'must be a hash printed by `rebound new-token` or `rebound hash-password`')).default([]),
   /** Serve /metrics without a token (a Prometheus scraper on a trusted network). */
   metricsPublic: z.boolean().default(false),
   /** Largest log accepted by POST /api/reconcile. */
@@ -179,6 +189,13 @@ const reconcile = z.strictObject({
   startAt: z.enum(['start', 'end']).default('start'),
   /** UTC offset of zone-less (syslog) timestamps in minutes; null = this machine's zone. */
   utcOffsetMinutes: z.number().int().min(-900).max(900).nullable().default(null),
+  /**
+   * Relays of our own chain (names or IPs, as the logs write them) besides loopback, private
+   * addresses and hosts whose logs are read: a message passed to one is a hand-off, not a delivery.
+   */
+  relays: z.array(z.string().min(1)).default([]),
+  /** Clock difference allowed between the logs' hosts and ours when telling copies of a message apart. */
+  skewMs: z.number().int().min(0).default(5 * 60_000),
 });
 
 const log = z.strictObject({

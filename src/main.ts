@@ -14,7 +14,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, startHttp, storeReadiness, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, signInToken, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
@@ -75,6 +75,8 @@ export class Rebound {
   ) {}
 
   http: HttpServer | null = null;
+  /** With no http.tokens on a loopback listener: a link that signs the dashboard in, valid while this process runs. */
+  signInUrl: string | null = null;
   stopping = false;
 
   get webhooks(): WebhookDispatcher {
@@ -143,9 +145,11 @@ export class Rebound {
     const webhooksStarted = webhooks.start();
     const hold = config.submission.suppressed === 'hold';
     const retained = new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays);
+    // Through a smarthost a 250 is acceptance: flags wait for evidence of final delivery.
+    const recorder = new OutcomeRecorder(store, { acceptance: config.delivery.mode === 'smarthost' ? 'accepted' : 'final' });
     const delivery = new DeliveryEngine({
       config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, spool, store,
-      recorder: new OutcomeRecorder(store), logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
+      recorder, logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: (rcpt: string) => !!store.getRecipient(rcpt)?.suppressed } : {}),
       retain: (queueId, raw) => retained.keep(queueId, raw),
     });
@@ -188,7 +192,7 @@ export class Rebound {
       },
     });
     const resender = createResender({ store, spool, retained, clock, logger, enqueue });
-    const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock }), logger);
+    const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock, reconcileChain: { relays: config.reconcile.relays, skewMs: config.reconcile.skewMs } }), logger);
 
     await webhooksStarted;
     const ports = await submission.start();
@@ -196,7 +200,7 @@ export class Rebound {
     await control.start();
     const rc = config.reconcile;
     const follower = rc.follow.length === 0 ? null : new ReconcileFollower(store, rc.follow, {
-      logger, clock, pollMs: rc.pollMs, startAt: rc.startAt,
+      logger, clock, pollMs: rc.pollMs, startAt: rc.startAt, relays: rc.relays, skewMs: rc.skewMs,
       ...(rc.format ? { format: rc.format } : {}), ...(rc.utcOffsetMinutes !== null ? { utcOffsetMinutes: rc.utcOffsetMinutes } : {}),
     });
     // Not awaited: the first read of a long log must not hold up start-up.
@@ -205,15 +209,22 @@ export class Rebound {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
+      const oneTime = signInToken(config.http);
       app.http = await startHttp({
-        config: config.http, store, actions, delivery, logger, clock, resender,
+        config: config.http, store, actions, delivery, logger, clock, resender, ...(oneTime ? { signInToken: oneTime } : {}),
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
-        diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
+        diagnose: diagnoser(store), reconcile: reconcileRunner(store, { relays: config.reconcile.relays, skewMs: config.reconcile.skewMs }), metrics, webhooks,
         readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
+      if (oneTime) app.signInUrl = `${app.http.url}/#signin=${oneTime}`;
     }
     app.every(10_000, () => spool.reclaim().then(() => undefined));
+    // A few checks per window, at most once a minute.
+    app.every(Math.min(60_000, Math.max(250, config.returnPath.bounceWindowMs / 4)), async () => {
+      const cleared = recorder.settleAwaiting(clock.now(), config.returnPath.bounceWindowMs);
+      if (cleared) logger.info({ cleared }, 'recipients: flags cleared, no bounce within the bounce window after the smarthost accepted');
+    });
     app.every(3_600_000, () => archive.prune(clock.now()).then(() => retained.prune(clock.now())).then(() => undefined));
     logger.info({
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: app.ports.http, mode: config.delivery.mode,

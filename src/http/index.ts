@@ -5,4 +5,5 @@ export type { HttpDeps, HttpConfig, Resender, QueueView, ReconcileRunner, Diagno
 export { diagnoser, reconcileRunner, storeReadiness } from './wiring.js';
 export { checkAddress, checkSyntax, suggestDomain, lookupMx, editDistance, COMMON_DOMAINS } from './address-check.js';
 export type { AddressCheck, SyntaxVerdict, MxVerdict, MxStatus } from './address-check.js';
-export { TokenVerifier, bearerToken } from './auth.js';
+export { TokenVerifier, FailureLimiter, bearerToken, tokenHash } from './auth.js';
+export { signInToken, isLoopbackHost } from './first-run.js';

@@ -29,8 +29,13 @@ export type Diagnoser = (opts: { now: number; windowMs: number }) => Promise<Fin
 export interface HttpConfig {
   host: string;
   port: number;
-  /** Bearer tokens as scrypt hashes (`rebound hash-password`). */
+  /** Bearer token hashes: `sha256$...` from `rebound new-token`, or `scrypt$...` from `rebound hash-password`. */
   tokens: string[];
+  /** Wrong tokens a client may send per window before it gets 429 (default 10 per 60 s). */
+  maxTokenFailures?: number;
+  tokenFailureWindowMs?: number;
+  /** How long a blocked client waits for its 429 (default 1 s). */
+  blockedDelayMs?: number;
   /** Serve /metrics without a token (for a scraper on a trusted network). Default false. */
   metricsPublic?: boolean;
   /** Largest accepted upload for POST /api/reconcile, in bytes. Default 256 MiB. */
@@ -62,6 +67,8 @@ export interface HttpDeps {
   readiness?: Readiness;
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
+  /** A token accepted for the life of this process only (the start-up sign-in link); never stored. */
+  signInToken?: string;
   /** Folder of the dashboard's static files (default src/http/public, dist/http/public after the build). */
   publicDir?: string;
 }

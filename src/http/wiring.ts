@@ -5,8 +5,8 @@ import type { Store } from '../store/index.js';
 import type { Diagnoser, ReconcileRunner } from './types.js';
 
 /** POST /api/reconcile runs the same reconcile() as `rebound reconcile`. */
-export function reconcileRunner(store: Store): ReconcileRunner {
-  return (files, opts) => reconcile(store, files, opts);
+export function reconcileRunner(store: Store, chain: { relays?: readonly string[]; skewMs?: number } = {}): ReconcileRunner {
+  return (files, opts) => reconcile(store, files, { ...chain, ...opts });
 }
 
 export function diagnoser(store: Store): Diagnoser {

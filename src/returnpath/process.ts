@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyReport } from '../recipients/index.js';
+import { applyReport, provesDelivery } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
 import type { MessageRecipient, ReportOutcome } from '../types.js';
 import type { Clock } from '../util/clock.js';
@@ -94,6 +94,8 @@ export class ReportProcessor {
       decodedby: c.record?.decodedby ?? '',
       ...(c.record?.feedbacktype ? { feedbacktype: c.record.feedbacktype } : {}),
       ...(c.record?.remoteMta ? { remoteMta: c.record.remoteMta } : {}),
+      ...(c.record?.reportingMta ? { reportingMta: c.record.reportingMta } : {}),
+      ...(c.record?.action ? { action: c.record.action } : {}),
     }));
     // Kept raw beside what we made of it, synced, before anything changes.
     await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes, ...(unparsedWhy ? { unparsedWhy } : {}) });
@@ -127,7 +129,7 @@ export class ReportProcessor {
     const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, o.rcpt));
     if (!msg || !r) return;
     let status: MessageRecipient['status'] | null = null;
-    if (o.reason === 'delivered') status = 'delivered';
+    if (provesDelivery(o)) status = 'delivered';
     else if (o.reason !== 'vacation' && o.reason !== 'feedback' && (o.status.startsWith('5') || o.replycode.startsWith('5'))) status = 'bounced';
     if (!status) return;
     Object.assign(r, { status, lastResponse: o.diagnostic || r.lastResponse, lastEnhanced: o.status || r.lastEnhanced, lastCode: Number(o.replycode) || r.lastCode, updatedAt: now });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CATEGORIES } from '../../classify/index.js';
 import { addressKey } from '../../util/address-key.js';
 import type { RecipientEvent } from '../../types.js';
 import { errorResponses } from '../errors.js';
@@ -9,6 +10,7 @@ interface StreamQuery {
   types?: string;
   rcpt?: string;
   queueId?: string;
+  category?: string;
 }
 
 /** How far back a reconnecting client (Last-Event-ID) is caught up. */
@@ -34,6 +36,7 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
           types: { type: 'string', description: 'comma-separated event types (attempt, report, flag, ...); default all' },
           rcpt: { type: 'string', description: 'only events about this address' },
           queueId: { type: 'string', description: 'only events about this message' },
+          category: { type: 'string', enum: [...CATEGORIES], description: 'only attempts and reports in this category' },
         },
       },
       response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses(401) },
@@ -45,7 +48,8 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
     const wanted = (e: RecipientEvent): boolean =>
       (!types || types.has(e.type)) &&
       (!rcpt || rcptsOf(e).some((r) => addressKey(r) === rcpt)) &&
-      (!q.queueId || ('queueId' in e && e.queueId === q.queueId));
+      (!q.queueId || ('queueId' in e && e.queueId === q.queueId)) &&
+      (!q.category || ('category' in e && e.category === q.category));
 
     reply.hijack();
     const res = reply.raw;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { categoryInfo } from '../../classify/index.js';
+import { CATEGORIES, categoryInfo, type Category } from '../../classify/index.js';
+import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
 import type { MessageRecord, RecipientRecord } from '../../types.js';
 import { errorResponses, sendError } from '../errors.js';
 import { arrayOf, emailParam, ref } from '../schemas.js';
@@ -28,6 +29,17 @@ const recipientView = {
     history: { ...arrayOf('Event'), description: 'events about this address, newest last' },
   },
 } as const;
+
+interface RecipientListQuery {
+  flagged?: boolean;
+  suppressed?: boolean;
+  category?: Category;
+  q?: string;
+  emails?: string;
+  limit: number;
+  offset: number;
+  format: 'json' | 'csv';
+}
 
 const actionResponse = { 200: ref('Recipient'), ...errorResponses(401, 404) };
 
@@ -62,7 +74,7 @@ const notFound = (email: string) => `no recipient ${email}: Rebound has not sent
 export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { store, actions } = deps;
 
-  app.get<{ Querystring: { flagged?: boolean; suppressed?: boolean; limit: number; offset: number } }>('/api/recipients', {
+  app.get<{ Querystring: RecipientListQuery }>('/api/recipients', {
     schema: {
       tags: ['recipients'],
       summary: 'List recipients, most recent activity first',
@@ -71,17 +83,28 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
         properties: {
           flagged: { type: 'boolean', description: 'only flagged (invalid) addresses, or only unflagged ones' },
           suppressed: { type: 'boolean' },
+          category: { type: 'string', enum: [...CATEGORIES], description: 'only addresses whose last failure or report was in this category' },
+          q: { type: 'string', maxLength: 320, description: 'only addresses containing this text (case-insensitive)' },
+          emails: { type: 'string', maxLength: 40_000, description: 'only these addresses, comma-separated (at most 500): the categories for a list of addresses in one request' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           offset: { type: 'integer', minimum: 0, default: 0 },
+          format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching recipient (up to ${MAX_CSV_ROWS}), limit and offset ignored` },
         },
       },
       response: { 200: { type: 'object', properties: { total: { type: 'integer' }, recipients: arrayOf('Recipient') } }, ...errorResponses(401) },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const q = req.query;
-    const list = store.listRecipients({
-      ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}),
-    });
+    const text = q.q?.trim().toLowerCase();
+    const base = q.emails !== undefined
+      ? [...new Set(q.emails.split(',').map((e) => e.trim()).filter(Boolean).slice(0, 500))].map((e) => findRecipient(store, e)).filter((r): r is RecipientRecord => !!r)
+        .filter((r) => (q.flagged === undefined || r.invalid === q.flagged) && (q.suppressed === undefined || r.suppressed === q.suppressed))
+      : store.listRecipients({ ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}) });
+    const list = base.filter((r) => (!q.category || r.category === q.category) && (!text || r.email.toLowerCase().includes(text)));
+    if (q.format === 'csv') {
+      return sendCsv(reply, 'recipients', ['email', 'category', 'reason', 'flagged', 'flagged_at', 'suppressed', 'suppressed_reason', 'last_status', 'last_event', 'last_reply', 'delivered', 'failed', 'consecutive_failures'],
+        list.slice(0, MAX_CSV_ROWS).map((r) => [r.email, r.category, r.reason, r.invalid, iso(r.flaggedAt), r.suppressed, r.suppressedReason, r.lastStatus, iso(r.lastEventAt), r.lastResponse, r.deliveredCount, r.failedCount, r.consecutiveFailures]));
+    }
     return { total: list.length, recipients: list.slice(q.offset, q.offset + q.limit) };
   });
 
