@@ -25,8 +25,9 @@ const DOMAIN = 'Bounces.Strace.test';
 /** Index of the line where the call that `start` (a line index) made returns, following "<unfinished ...>". */
 function completion(lines: string[], start: number, call: string): number {
   if (!lines[start]!.includes('<unfinished ...>')) return start;
-  const pid = lines[start]!.split(' ')[0];
-  for (let i = start + 1; i < lines.length; i++) if (lines[i]!.startsWith(`${pid} <... ${call} resumed>`)) return i;
+  const pid = lines[start]!.split(/\s+/)[0];
+  const resumed = new RegExp(`^${pid}\\s+<\\.\\.\\. ${call} resumed>`);
+  for (let i = start + 1; i < lines.length; i++) if (resumed.test(lines[i]!)) return i;
   return -1;
 }
 
@@ -86,10 +87,10 @@ describe.skipIf(skip !== null)(`return path under strace${skip ? ` (skipped: ${s
     }
 
     const lines = readFileSync(trace, 'utf8').split('\n');
-    const reply = lines.findIndex((l) => /^\d+ (?:write|writev|sendto|sendmsg)\(\d+<(?:TCP|TCPv6|socket)/.test(l) && l.includes(`250 2.0.0 Ok: report ${id}`));
-    const emlStart = lines.findIndex((l) => /^\d+ fsync\(\d+</.test(l) && l.includes(`${id}.eml>`));
-    const jsonStart = lines.findIndex((l) => /^\d+ fsync\(\d+</.test(l) && l.includes(`${id}.json>`));
-    expect(reply, 'the 250 write is in the trace').toBeGreaterThan(0);
+    const reply = lines.findIndex((l) => /^\d+\s+(?:write|writev|sendto|sendmsg)\(\d+<(?:TCP|TCPv6|socket)/.test(l) && l.includes(`250 2.0.0 Ok: report ${id}`));
+    const emlStart = lines.findIndex((l) => /^\d+\s+fsync\(\d+</.test(l) && l.includes(`${id}.eml>`));
+    const jsonStart = lines.findIndex((l) => /^\d+\s+fsync\(\d+</.test(l) && l.includes(`${id}.json>`));
+    expect(reply, `the 250 write is in the trace; lines naming the report: ${JSON.stringify(lines.filter((l) => l.includes(id)).slice(0, 6))}`).toBeGreaterThan(0);
     expect(emlStart, 'the raw report was fsynced').toBeGreaterThanOrEqual(0);
     expect(jsonStart, 'the parsed report was fsynced').toBeGreaterThanOrEqual(0);
     const emlDone = completion(lines, emlStart, 'fsync');
@@ -98,7 +99,7 @@ describe.skipIf(skip !== null)(`return path under strace${skip ? ` (skipped: ${s
     // effects) and returned before the 250 was written.
     const journal = lines
       .map((l, i) => ({ l, i }))
-      .filter(({ l, i }) => i > jsonDone && /^\d+ fdatasync\(\d+<[^>]*journal-\d+\.jsonl>/.test(l))
+      .filter(({ l, i }) => i > jsonDone && /^\d+\s+fdatasync\(\d+<[^>]*journal-\d+\.jsonl>/.test(l))
       .map(({ i }) => completion(lines, i, 'fdatasync'));
     console.log(`[strace] .eml fsync returned at line ${emlDone}, .json at ${jsonDone}, journal fdatasync(s) at ${journal.join(',') || 'none'}, 250 written at ${reply}`);
     expect(emlDone).toBeGreaterThan(-1);
