@@ -11,6 +11,7 @@ import { EventLog, dayOf } from './event-log.js';
 import { Journal } from './journal.js';
 import { JournalFiles } from './journal-files.js';
 import { mergeRecipients } from './merge-recipients.js';
+import { type PackedRecipient, carriesNoInformation, isWholeRecord, packRecipient, unpackRecipient } from './packed-recipient.js';
 import type { MessageFilter, Store, WriteHealth } from './types.js';
 
 interface Shard<T> {
@@ -52,11 +53,13 @@ function fnv1a(s: string): number {
  * out through lowdb as a snapshot and older journals are deleted. On open: snapshot, then the
  * journals in order. Events are append-only, one JSON-lines file per day (retention deletes days).
  * Recipients are keyed by addressKey() (the one address normalisation); the record keeps the
- * address as first written.
+ * address as first written. Recipient records are kept packed, and those that carry no information
+ * past the retention (no flag, no suppression, no activity) are pruned.
  */
 export class LowdbStore implements Store {
   private messages: Shard<MessageRecord>[] = [];
-  private recipients: Shard<RecipientRecord>[] = [];
+  /** Packed (see packed-recipient.ts): a record is unpacked only when asked for. */
+  private recipients: Shard<PackedRecipient>[] = [];
   private readonly byRcpt = new Map<string, RecipientEvent[]>();
   private readonly byQueue = new Map<string, RecipientEvent[]>();
   private readonly byMessageId = new Map<string, string>();
@@ -125,7 +128,7 @@ export class LowdbStore implements Store {
       return shards;
     };
     this.messages = await load<MessageRecord>('messages');
-    this.recipients = await load<RecipientRecord>('recipients');
+    this.recipients = await load<PackedRecipient>('recipients');
     await this.replayJournals();
     const rekeyed = this.rekeyRecipients();
     const all: MessageRecord[] = [];
@@ -162,18 +165,30 @@ export class LowdbStore implements Store {
 
   /**
    * Stores written before addresses were normalised keep records under the address as submitted:
-   * move each under its key, merging spellings of the same address. True when anything moved.
+   * move each under its key, merging spellings of the same address. Stores written before records
+   * were packed hold whole records: pack them (written out by the next snapshot). True when a
+   * record moved to another key.
    */
   private rekeyRecipients(): boolean {
     let moved = false;
     for (const sh of this.recipients) {
-      for (const [k, r] of Object.entries(sh.db.data.items)) {
+      const items = sh.db.data.items as Record<string, PackedRecipient | RecipientRecord>;
+      for (const k of Object.keys(items)) {
+        const v = items[k]!;
         const key = addressKey(k);
-        if (key === k) continue;
-        delete sh.db.data.items[k];
+        const whole = isWholeRecord(v);
+        if (key === k && !whole) continue;
+        const record = whole ? v : unpackRecipient(k, v);
         sh.dirty = true;
+        if (key === k) {
+          items[k] = packRecipient(key, record);
+          continue;
+        }
+        delete items[k];
         const target = this.shardOf(this.recipients, key);
-        target.db.data.items[key] = mergeRecipients(target.db.data.items[key], r);
+        const there = target.db.data.items[key] as PackedRecipient | RecipientRecord | undefined;
+        const prev = there === undefined ? undefined : isWholeRecord(there) ? there : unpackRecipient(key, there);
+        target.db.data.items[key] = packRecipient(key, mergeRecipients(prev, record));
         target.dirty = true;
         moved = true;
       }
@@ -266,10 +281,10 @@ export class LowdbStore implements Store {
     o.splice(lo, 0, m.queueId);
   }
 
-  private indexRecipient(key: string, r: RecipientRecord): void {
-    if (r.invalid) this.flagged.add(key);
+  private indexRecipient(key: string, r: PackedRecipient): void {
+    if (r.i === 1) this.flagged.add(key);
     else this.flagged.delete(key);
-    if (r.suppressed) this.suppressedSet.add(key);
+    if (r.sp === 1) this.suppressedSet.add(key);
     else this.suppressedSet.delete(key);
   }
 
@@ -309,41 +324,37 @@ export class LowdbStore implements Store {
 
   getRecipient(email: string): RecipientRecord | undefined {
     const key = addressKey(email);
-    return this.shardOf(this.recipients, key).db.data.items[key];
+    const p = this.shardOf(this.recipients, key).db.data.items[key];
+    return p && unpackRecipient(key, p);
   }
 
   putRecipient(r: RecipientRecord): void {
     const key = addressKey(r.email);
     const s = this.shardOf(this.recipients, key);
-    s.db.data.items[key] = r;
+    const p = packRecipient(key, r);
+    s.db.data.items[key] = p;
     s.dirty = true;
-    this.indexRecipient(key, r);
-    this.journal?.add(JSON.stringify({ c: 'r', k: key, v: r }));
+    this.indexRecipient(key, p);
+    this.journal?.add(JSON.stringify({ c: 'r', k: key, v: p }));
   }
 
+  /** Filters and sorts the packed records; only the ones returned are unpacked. */
   listRecipients(filter: { invalid?: boolean; suppressed?: boolean; limit?: number } = {}): RecipientRecord[] {
-    const out: RecipientRecord[] = [];
+    const found: Array<[string, PackedRecipient]> = [];
+    const keep = (p: PackedRecipient) =>
+      (filter.invalid === undefined || (p.i === 1) === filter.invalid) && (filter.suppressed === undefined || (p.sp === 1) === filter.suppressed);
     const indexed = filter.invalid === true ? this.flagged : filter.suppressed === true ? this.suppressedSet : null;
     if (indexed) {
       for (const key of indexed) {
-        const r = this.getRecipient(key);
-        if (!r) continue;
-        if (filter.invalid !== undefined && r.invalid !== filter.invalid) continue;
-        if (filter.suppressed !== undefined && r.suppressed !== filter.suppressed) continue;
-        out.push(r);
+        const p = this.shardOf(this.recipients, key).db.data.items[key];
+        if (p && keep(p)) found.push([key, p]);
       }
-      out.sort((a, b) => (b.lastEventAt ?? 0) - (a.lastEventAt ?? 0));
-      return filter.limit ? out.slice(0, filter.limit) : out;
+    } else {
+      for (const s of this.recipients) for (const [key, p] of Object.entries(s.db.data.items)) if (keep(p)) found.push([key, p]);
     }
-    for (const s of this.recipients) {
-      for (const r of Object.values(s.db.data.items)) {
-        if (filter.invalid !== undefined && r.invalid !== filter.invalid) continue;
-        if (filter.suppressed !== undefined && r.suppressed !== filter.suppressed) continue;
-        out.push(r);
-      }
-    }
-    out.sort((a, b) => (b.lastEventAt ?? 0) - (a.lastEventAt ?? 0));
-    return filter.limit ? out.slice(0, filter.limit) : out;
+    found.sort((a, b) => (b[1].t ?? 0) - (a[1].t ?? 0));
+    const page = filter.limit ? found.slice(0, filter.limit) : found;
+    return page.map(([key, p]) => unpackRecipient(key, p));
   }
 
   appendEvent(e: RecipientEvent): void {
@@ -505,7 +516,12 @@ export class LowdbStore implements Store {
     });
   }
 
-  /** Drops event days and finished messages older than the retention, at most once an hour. */
+  /**
+   * Drops event days, finished messages and uninformative recipient records older than the
+   * retention, at most once an hour. A recipient record goes only when it is clean (no flag, no
+   * suppression, no awaited message) and inactive since the cutoff: it would tell nothing a missing
+   * record does not (an address never sent to is clean too); its counters and history go with it.
+   */
   private async pruneIfDue(): Promise<void> {
     const now = this.opts.clock.now();
     if (now - this.lastPrune < 3_600_000) return;
@@ -526,6 +542,21 @@ export class LowdbStore implements Store {
     }
     this.recent = this.recent.filter((e) => e.time >= cutoffTime);
     this.order = this.order.filter((q) => this.getMessage(q) !== undefined);
+    this.pruneRecipients(cutoffTime);
+  }
+
+  /** Synchronous, so no putRecipient lands between the test and the delete (about 50 ms per million records). */
+  private pruneRecipients(cutoffTime: number): void {
+    for (const s of this.recipients) {
+      const items = s.db.data.items;
+      for (const key in items) {
+        if (!carriesNoInformation(items[key]!, cutoffTime)) continue;
+        delete items[key];
+        this.byRcpt.delete(key);
+        this.journal?.add(JSON.stringify({ c: 'r', k: key, d: 1 }));
+        s.dirty = true;
+      }
+    }
   }
 
   async close(): Promise<void> {
