@@ -26,7 +26,7 @@ export interface PackedRecipient {
   st?: number;
   sr?: string;
   rc?: number;
-  /** Optional fields of the record: kept when present, null included (absent and null differ). */
+  /** Optional in the record type; read back as null when absent (as emptyRecipient() makes them). */
   cb?: RecipientRecord['clearedBy'];
   ct?: RecipientRecord['clearedAt'];
   aw?: RecipientRecord['awaiting'];
@@ -40,7 +40,6 @@ const SHORT: Record<Known, keyof PackedRecipient> = {
   consecutiveFailures: 'cf', attemptsSinceFlag: 'af', flaggedAt: 'ft', deliveredCount: 'd', failedCount: 'f',
   suppressedAt: 'st', suppressedReason: 'sr', reconciledCount: 'rc', clearedBy: 'cb', clearedAt: 'ct', awaiting: 'aw',
 };
-const OPTIONAL = new Set<string>(['clearedBy', 'clearedAt', 'awaiting']);
 
 export function packRecipient(key: string, r: RecipientRecord): PackedRecipient {
   const p: Record<string, unknown> = {};
@@ -54,7 +53,7 @@ export function packRecipient(key: string, r: RecipientRecord): PackedRecipient 
       ((p.x ??= {}) as Record<string, unknown>)[name] = v;
       continue;
     }
-    if (OPTIONAL.has(name) || (v !== null && v !== 0)) p[short] = v;
+    if (v !== null && v !== 0) p[short] = v;
   }
   return p as PackedRecipient;
 }
@@ -78,10 +77,10 @@ export function unpackRecipient(key: string, p: PackedRecipient): RecipientRecor
     suppressedAt: p.st ?? null,
     suppressedReason: p.sr ?? null,
     reconciledCount: p.rc ?? 0,
+    clearedBy: p.cb ?? null,
+    clearedAt: p.ct ?? null,
+    awaiting: p.aw ?? null,
   };
-  if (p.cb !== undefined) r.clearedBy = p.cb;
-  if (p.ct !== undefined) r.clearedAt = p.ct;
-  if (p.aw !== undefined) r.awaiting = p.aw;
   if (p.x) Object.assign(r, p.x);
   return r;
 }
