@@ -14,8 +14,13 @@
 //     BENCH_QUEUE_N=100000                    messages for the queued-memory test (BENCH_QUEUE_N=0 skips it)
 //     BENCH_QUEUE_BUDGET_MS=600000            bound on that test; when it runs out, what was queued so far is reported
 //     BENCH_SCALE_RELAY=0                     skip running bench/relay.mjs for the event-loop figure
+//     BENCH_SCALE_COMPARE=/tmp/x              also: memory and start-up side by side with another built checkout
+//                                             (`git worktree add --detach /tmp/x main && cd /tmp/x && npm run build`):
+//                                             for each size each tree seeds its own store, opens it (heap bytes per
+//                                             record) and starts Rebound on it (start-up time, RSS after start)
+//     BENCH_COMPARE_SIZES=100000,1000000      recipient records for that comparison
 // Everything lives in a temp dir removed at the end; only this script's children are stopped.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,30 +33,53 @@ const self = fileURLToPath(import.meta.url);
 const rcptOf = (i) => `user${i}@example.org`;
 
 // ---- child mode: seed a store with COUNT recipient records, print one JSON line -------------------------------
+// (REPO: the checkout whose store code writes them, default this one.) Each record is as unique as a real
+// one: its own last queue id and last reply (a real 250 names the upstream's queue id).
 if (process.argv[2] === '--seed') {
-  const [dir, countArg] = process.argv.slice(3);
+  const [dir, countArg, repo = REPO_ROOT] = process.argv.slice(3);
   const count = Number(countArg);
-  const { LowdbStore } = await import(path.join(REPO_ROOT, 'dist', 'store', 'index.js'));
-  const { silentLogger } = await import(path.join(REPO_ROOT, 'dist', 'util', 'logger.js'));
-  const { systemClock } = await import(path.join(REPO_ROOT, 'dist', 'util', 'clock.js'));
+  const { LowdbStore } = await import(path.join(repo, 'dist', 'store', 'index.js'));
+  const { silentLogger } = await import(path.join(repo, 'dist', 'util', 'logger.js'));
+  const { systemClock } = await import(path.join(repo, 'dist', 'util', 'clock.js'));
   const t0 = performance.now();
   const store = new LowdbStore({ dir, shards: 64, flushIntervalMs: 200, eventRetentionDays: 30, logger: silentLogger(), clock: systemClock });
   await store.open();
   const now = Date.now();
   for (let i = 0; i < count; i++) {
     const delivered = i % 10 !== 0;
+    const q = `4F${(0x10000000 + i).toString(16).toUpperCase()}`;
     store.putRecipient({
-      email: rcptOf(i), invalid: i % 50 === 0, reason: i % 50 === 0 ? 'userunknown' : null, category: null,
-      lastStatus: delivered ? 'delivered' : 'bounced', lastEventAt: now - i * 1000, lastQueueId: null,
-      lastResponse: delivered ? '250 2.0.0 Ok: queued as 4F00AB12' : '550 5.1.1 User unknown',
+      email: rcptOf(i), invalid: i % 50 === 0, reason: i % 50 === 0 ? 'userunknown' : null, category: i % 50 === 0 ? 'Invalid Email' : null,
+      lastStatus: delivered ? 'delivered' : 'bounced', lastEventAt: now - i * 1000, lastQueueId: `R${i.toString(36).padStart(11, '0')}`,
+      lastResponse: delivered ? `250 2.0.0 Ok: queued as ${q}` : '550 5.1.1 <' + rcptOf(i) + '>: Recipient address rejected: User unknown',
       consecutiveFailures: delivered ? 0 : 1, attemptsSinceFlag: 0, flaggedAt: i % 50 === 0 ? now : null,
       deliveredCount: delivered ? 3 : 0, failedCount: delivered ? 0 : 1, suppressed: false, suppressedAt: null, suppressedReason: null, reconciledCount: 0,
+      clearedBy: null, clearedAt: null, awaiting: null,
     });
     if (i % 50_000 === 49_999) await store.durable();
   }
   await store.close();
   const ms = performance.now() - t0;
   console.log(JSON.stringify({ count, ms: Math.round(ms), rssMb: Math.round(process.memoryUsage().rss / 2 ** 20) }));
+  process.exit(0);
+}
+
+// ---- child mode (node --expose-gc): open a seeded store, print its heap bytes per record and open time ----------
+if (process.argv[2] === '--open') {
+  const [dir, countArg, repo = REPO_ROOT] = process.argv.slice(3);
+  const { LowdbStore } = await import(path.join(repo, 'dist', 'store', 'index.js'));
+  const { silentLogger } = await import(path.join(repo, 'dist', 'util', 'logger.js'));
+  const { systemClock } = await import(path.join(repo, 'dist', 'util', 'clock.js'));
+  const store = new LowdbStore({ dir, shards: 64, flushIntervalMs: 200, eventRetentionDays: 30, logger: silentLogger(), clock: systemClock });
+  globalThis.gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  await store.open({ readOnly: true });
+  const openMs = performance.now() - t0;
+  globalThis.gc();
+  const heap = process.memoryUsage().heapUsed - heap0;
+  const found = store.getRecipient(rcptOf(Number(countArg) - 1)) !== undefined;
+  console.log(JSON.stringify({ openMs: Math.round(openMs), heapMb: Math.round(heap / 2 ** 20), heapBytesPerRecord: Math.round(heap / Number(countArg)), found }));
   process.exit(0);
 }
 
@@ -62,6 +90,8 @@ const STEP_BUDGET_MS = numArg('budget', 'BENCH_SCALE_BUDGET_MS', 240_000);
 const QUEUE_N = process.env.BENCH_QUEUE_N === '0' ? 0 : numArg('queue-n', 'BENCH_QUEUE_N', 100_000);
 const QUEUE_BUDGET_MS = numArg('queue-budget', 'BENCH_QUEUE_BUDGET_MS', 600_000);
 const RUN_RELAY = process.env.BENCH_SCALE_RELAY !== '0';
+const COMPARE = process.env.BENCH_SCALE_COMPARE ?? null;
+const COMPARE_SIZES = (process.env.BENCH_COMPARE_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 
 requireBuild();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-scale-'));
@@ -184,6 +214,56 @@ async function queuedMemory() {
   return rec;
 }
 
+/** One tree at one size: seed its store, open it alone (heap per record), start Rebound on it. */
+async function compareStep(tree, count) {
+  const dir = path.join(tmp, `compare-${tree.name}-${count}`);
+  const store = path.join(dir, 'data', 'store');
+  const rec = { tree: tree.name, records: count };
+  const t0 = Date.now();
+  const left = () => STEP_BUDGET_MS - (Date.now() - t0);
+  try {
+    const seed = await run(process.execPath, ['--max-old-space-size=8192', self, '--seed', store, String(count), tree.root], { timeoutMs: left() });
+    if (seed.code !== 0) return { ...rec, outcome: seed.timedOut ? 'seeding exceeded the step budget' : `seed failed: ${seed.stderr.trim().split('\n').slice(-2).join(' | ')}` };
+    rec.seedSeconds = round(lastJsonLine(seed.stdout).ms / 1000, 1);
+    rec.storeMb = round(duBytes(store) / 2 ** 20, 0);
+    const opened = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', self, '--open', store, String(count), tree.root], { timeoutMs: left() });
+    const o = lastJsonLine(opened.stdout);
+    if (!o?.found) return { ...rec, outcome: `open failed: ${opened.stderr.trim().split('\n').slice(-2).join(' | ')}` };
+    Object.assign(rec, { storeOpenSeconds: round(o.openMs / 1000, 2), heapMb: o.heapMb, heapBytesPerRecord: o.heapBytesPerRecord });
+    live.rebound = await startRebound({ dir, smarthostPort: await freePort(), cli: path.join(tree.root, 'dist', 'cli.js'), startTimeoutMs: Math.max(10_000, left()) });
+    rec.startSeconds = round(live.rebound.startMs / 1000, 2);
+    await new Promise((r) => setTimeout(r, 1_000)); // the first flush (and its prune) runs after start
+    rec.rssAfterStartMb = mb(live.rebound.rssKb());
+    rec.peakRssMb = mb(live.rebound.hwmKb());
+    rec.outcome = 'ok';
+  } catch (err) {
+    rec.outcome = `error: ${String(err.message ?? err).split('\n').slice(0, 3).join(' | ')}`;
+  } finally {
+    await live.rebound?.stop().catch(() => undefined);
+    live.rebound = null;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rec;
+}
+
+async function compareTrees(otherRoot) {
+  const trees = [{ name: 'this', root: REPO_ROOT }, { name: path.basename(otherRoot), root: path.resolve(otherRoot) }];
+  const out = [];
+  let flip = false;
+  for (const count of COMPARE_SIZES) {
+    // Alternate which tree goes first, so a drift in the machine's load does not favour one.
+    for (const tree of flip ? [...trees].reverse() : trees) {
+      const r = await compareStep(tree, count);
+      out.push(r);
+      console.log(r.outcome === 'ok'
+        ? `  ${tree.name.padEnd(14)} ${String(count).padStart(8)} records: heap ${r.heapBytesPerRecord} B/record (${r.heapMb} MB), store open ${r.storeOpenSeconds} s; Rebound start-up ${r.startSeconds} s, RSS after start ${r.rssAfterStartMb} MB, peak ${r.peakRssMb} MB; store ${r.storeMb} MB on disk (seeded in ${r.seedSeconds} s)`
+        : `  ${tree.name.padEnd(14)} ${String(count).padStart(8)} records: ${r.outcome}`);
+    }
+    flip = !flip;
+  }
+  return out;
+}
+
 async function relayEventLoop() {
   const r = await run(process.execPath, [path.join(BENCH_DIR, 'relay.mjs')], { timeoutMs: 300_000, env: { ...process.env } });
   const j = lastJsonLine(r.stdout);
@@ -218,14 +298,20 @@ async function main() {
     console.log(`  ${queued.outcome}: ${queued.queued} queued in ${queued.acceptSeconds} s (${queued.acceptedPerSec}/s), RSS ${queued.rssMb} MB, peak (VmHWM) ${queued.peakRssMb} MB, spool+store ${queued.spoolMb} MB on disk`);
     if (queued.restartSeconds !== undefined) console.log(`  restart with that queue: listening after ${queued.restartSeconds} s, RSS ${queued.rssAfterRestartMb} MB (stop took ${queued.stopSeconds} s)`);
   }
+  let compare = null;
+  if (COMPARE) {
+    if (!existsSync(path.join(COMPARE, 'dist', 'cli.js'))) throw new Error(`BENCH_SCALE_COMPARE=${COMPARE}: no dist/cli.js there (build that checkout first)`);
+    console.log(`memory and start-up side by side with ${COMPARE} (${COMPARE_SIZES.join(', ')} recipient records):`);
+    compare = await compareTrees(COMPARE);
+  }
   let relay = null;
   if (RUN_RELAY) {
     relay = await relayEventLoop();
     console.log(`relay bench (bench/relay.mjs): ${relay.outcome}, relayed ${relay.relayedPerSec ?? '-'} msg/s, event-loop delay p99 ${relay.eventLoopDelayMs?.p99 ?? '-'} ms, peak RSS ${relay.peakRssMb ?? '-'} MB`);
   }
-  const result = { bench: 'scale', cpus: info.cpus, node: info.node, loadN: LOAD_N, steps, queued, relay };
+  const result = { bench: 'scale', cpus: info.cpus, node: info.node, loadN: LOAD_N, steps, queued, compare, relay };
   console.log(JSON.stringify(result));
-  return steps.some((s) => s.outcome === 'ok') ? 0 : 1;
+  return steps.some((s) => s.outcome === 'ok') || compare?.some((s) => s.outcome === 'ok') ? 0 : 1;
 }
 
 let code = 1;

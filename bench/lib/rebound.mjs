@@ -10,9 +10,9 @@ import { CLI, cpuSeconds, freePort, merge, procStatusKb, sleep, stopChild, waitF
 
 /**
  * Starts Rebound in `dir` (config, data, eld files) relaying to 127.0.0.1:smarthostPort.
- * Resolves once the submission port accepts connections.
+ * Resolves once the submission port accepts connections. `cli`: another checkout's dist/cli.js (side-by-side runs).
  */
-export async function startRebound({ dir, smarthostPort, logLevel = 'warn', overrides = {}, profDir = null, startTimeoutMs = 10_000, maxClients = 500 }) {
+export async function startRebound({ dir, smarthostPort, logLevel = 'warn', overrides = {}, profDir = null, startTimeoutMs = 10_000, maxClients = 500, cli = CLI }) {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = merge({
@@ -44,7 +44,7 @@ export async function startRebound({ dir, smarthostPort, logLevel = 'warn', over
   const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(preload).href}`.trim() };
   delete env.NODE_ENV;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--config', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '--config', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s) => (stderr = (stderr + s).slice(-8_000)));
   const dead = () => (child.exitCode !== null || child.signalCode !== null ? `rebound exited during start-up:\n${stderr}` : null);

@@ -138,7 +138,6 @@ export class LowdbStore implements Store {
       if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
     }
     this.order = all.sort((a, b) => a.receivedAt - b.receivedAt).map((m) => m.queueId);
-    for (const sh of this.recipients) for (const [key, r] of Object.entries(sh.db.data.items)) this.indexRecipient(key, r);
     await this.loadEvents();
     if (this.readOnly) return;
     this.journalGen++;
@@ -166,8 +165,9 @@ export class LowdbStore implements Store {
   /**
    * Stores written before addresses were normalised keep records under the address as submitted:
    * move each under its key, merging spellings of the same address. Stores written before records
-   * were packed hold whole records: pack them (written out by the next snapshot). True when a
-   * record moved to another key.
+   * were packed hold whole records: pack them (written out by the next snapshot). Indexes flagged
+   * and suppressed records in the same pass (one pass over a million keys is a few hundred ms).
+   * True when a record moved to another key.
    */
   private rekeyRecipients(): boolean {
     let moved = false;
@@ -177,18 +177,21 @@ export class LowdbStore implements Store {
         const v = items[k]!;
         const key = addressKey(k);
         const whole = isWholeRecord(v);
-        if (key === k && !whole) continue;
+        if (key === k && !whole) {
+          this.indexRecipient(key, v);
+          continue;
+        }
         const record = whole ? v : unpackRecipient(k, v);
         sh.dirty = true;
         if (key === k) {
-          items[k] = packRecipient(key, record);
+          this.indexRecipient(key, (items[k] = packRecipient(key, record)));
           continue;
         }
         delete items[k];
         const target = this.shardOf(this.recipients, key);
         const there = target.db.data.items[key] as PackedRecipient | RecipientRecord | undefined;
         const prev = there === undefined ? undefined : isWholeRecord(there) ? there : unpackRecipient(key, there);
-        target.db.data.items[key] = packRecipient(key, mergeRecipients(prev, record));
+        this.indexRecipient(key, (target.db.data.items[key] = packRecipient(key, mergeRecipients(prev, record))));
         target.dirty = true;
         moved = true;
       }
