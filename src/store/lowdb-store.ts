@@ -26,15 +26,30 @@ export interface LowdbStoreOptions {
   /** How often changed shards are written as a new snapshot (and the journal restarted). */
   compactIntervalMs?: number;
   eventRetentionDays: number;
+  /** Events the per-recipient and per-message lists hold in all (default INDEXED_EVENTS). */
+  indexedEvents?: number;
   logger: Logger;
   clock: Clock;
 }
 
 const PER_RECIPIENT_EVENTS = 100;
 const RECENT_EVENTS = 50_000;
+/**
+ * The working set of the per-recipient and per-message event lists: the newest this many events
+ * (about 0.5 KB each), whatever the retention holds; older ones stay in the day files. A flagged
+ * recipient's list and a queued message's list keep theirs (reconcile and the retry view need
+ * them; each list is capped on its own).
+ */
+const INDEXED_EVENTS = 200_000;
 const DAY_MS = 86_400_000;
 /** After a failed snapshot, how soon a working write triggers the next try. */
 const SNAPSHOT_RETRY_MS = 5_000;
+
+/** The recipients (addressKey) an event is about. */
+function rcptKeys(e: RecipientEvent): string[] {
+  if (e.type === 'integration') return [...new Set(e.rcpts.map(addressKey))];
+  return 'rcpt' in e && e.rcpt ? [addressKey(e.rcpt)] : [];
+}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -72,6 +87,9 @@ export class LowdbStore implements Store {
   private readonly suppressedSet = new Set<string>();
   /** The newest events, in the order they were appended; older ones are read from the event log. */
   private recent: RecipientEvent[] = [];
+  /** Every event in the per-recipient and per-message lists, oldest first from `indexedHead`. */
+  private indexed: Array<RecipientEvent | undefined> = [];
+  private indexedHead = 0;
   /** Newest time of an event dropped from `recent` to bound memory: windows reaching it read the log. */
   private droppedUpTo = -Infinity;
   private timer: NodeJS.Timeout | null = null;
@@ -230,9 +248,10 @@ export class LowdbStore implements Store {
       list.push(e);
       if (list.length > cap) list.splice(0, list.length - cap);
     };
-    if ('rcpt' in e && e.rcpt) push(this.byRcpt, addressKey(e.rcpt), PER_RECIPIENT_EVENTS);
-    if (e.type === 'integration') for (const r of new Set(e.rcpts.map(addressKey))) push(this.byRcpt, r, PER_RECIPIENT_EVENTS);
+    for (const key of rcptKeys(e)) push(this.byRcpt, key, PER_RECIPIENT_EVENTS);
     if ('queueId' in e && e.queueId) push(this.byQueue, e.queueId, 10_000);
+    this.indexed.push(e);
+    if (this.indexed.length - this.indexedHead > (this.opts.indexedEvents ?? INDEXED_EVENTS)) this.unindexOldest();
     this.recent.push(e);
     if (this.recent.length > RECENT_EVENTS * 1.2) {
       const drop = Math.min(this.recent.length - RECENT_EVENTS, this.recent.length - unwritten);
@@ -241,6 +260,24 @@ export class LowdbStore implements Store {
         this.recent = this.recent.slice(drop);
       }
     }
+  }
+
+  /** Takes the oldest indexed event out of its lists (at their front, as lists are in append order too). */
+  private unindexOldest(): void {
+    const e = this.indexed[this.indexedHead]!;
+    this.indexed[this.indexedHead++] = undefined;
+    if (this.indexedHead >= 65_536 && this.indexedHead * 2 >= this.indexed.length) {
+      this.indexed = this.indexed.slice(this.indexedHead);
+      this.indexedHead = 0;
+    }
+    const unlink = (map: Map<string, RecipientEvent[]>, key: string) => {
+      const list = map.get(key);
+      if (list?.[0] !== e) return; // already cut by the list's own cap
+      list.shift();
+      if (!list.length) map.delete(key);
+    };
+    for (const key of rcptKeys(e)) if (!this.flagged.has(key)) unlink(this.byRcpt, key);
+    if ('queueId' in e && e.queueId && this.messageById.get(e.queueId)?.status !== 'queued') unlink(this.byQueue, e.queueId);
   }
 
   private shardOf<T>(shards: Shard<T>[], key: string): Shard<T> {

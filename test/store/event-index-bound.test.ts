@@ -1,0 +1,79 @@
+// The per-recipient and per-message event lists hold a bounded working set (the newest events),
+// however many events the retention keeps on disk; a flagged recipient's list and a queued
+// message's list keep theirs; windows (eventsSince) still see every event from the day files.
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyRecipient } from '../../src/recipients/index.js';
+import { LowdbStore } from '../../src/store/index.js';
+import type { MessageRecord, RecipientEvent } from '../../src/types.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { cleanup, tempDir } from '../helpers/rebound.js';
+
+const NOW = Date.now();
+const clock = { now: () => NOW };
+const CAP = 1_000;
+const open = (dir: string) =>
+  new LowdbStore({ dir, shards: 4, flushIntervalMs: 3_600_000, compactIntervalMs: 3_600_000, eventRetentionDays: 30, indexedEvents: CAP, logger: silentLogger(), clock });
+
+const RCPTS = 300;
+const ROUNDS = 10; // 3,000 attempts, three times the working set
+const rcpt = (i: number) => `User${i}@Example.org`;
+const attempt = (i: number, round: number): RecipientEvent => ({
+  type: 'attempt', id: `a${round}-${i}`, time: NOW - 3_600_000 + round * RCPTS + i, queueId: `Q${round}-${i}`, messageId: null, rcpt: rcpt(i), attempt: 1,
+  status: 'delivered', stage: 'eod', code: 250, enhanced: '2.0.0', response: '250 2.0.0 Ok', mx: 'mx.example.org', ip: '192.0.2.1', tls: true,
+  startedAt: NOW, finishedAt: NOW,
+});
+const queued = (queueId: string): MessageRecord => ({
+  queueId, messageId: null, from: 'app@example.com', user: null, clientIp: '127.0.0.1', size: 100, receivedAt: NOW - 7_200_000, nextAttemptAt: NOW,
+  rcpts: [{ rcpt: 'slow@example.org', status: 'deferred', attempts: 1, lastCode: 451, lastEnhanced: '4.7.1', lastResponse: '451 4.7.1 later', lastMx: 'mx.example.org', updatedAt: NOW }],
+  status: 'queued',
+});
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+function held(store: LowdbStore): number {
+  let n = 0;
+  for (let i = 0; i < RCPTS; i++) n += store.eventsForRecipient(rcpt(i)).length;
+  return n;
+}
+
+describe('event working set', () => {
+  it('keeps the newest events in the lists, a flagged recipient and a queued message keep theirs, windows see all', async () => {
+    const dir = tempDir('rebound-evbound-');
+    dirs.push(dir);
+    const store = open(dir);
+    await store.open();
+    store.putRecipient({ ...emptyRecipient('Flagged@Example.org'), invalid: true, reason: 'userunknown', flaggedAt: NOW - 3_600_000, lastEventAt: NOW - 3_600_000 });
+    store.putMessage(queued('QSLOW'));
+    // The oldest events: the flag that reconcile looks for, and a deferral of a message still queued.
+    store.appendEvent({ type: 'flag', id: 'f1', time: NOW - 3_700_000, rcpt: 'Flagged@Example.org', reason: 'userunknown', queueId: 'QF', by: 'attempt' });
+    store.appendEvent({ ...attempt(0, 0), id: 'slow', queueId: 'QSLOW', rcpt: 'slow@example.org', status: 'deferred', code: 451, time: NOW - 3_700_000 });
+    for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < RCPTS; i++) store.appendEvent(attempt(i, round));
+
+    const check = (s: LowdbStore) => {
+      expect(held(s)).toBeLessThanOrEqual(CAP);
+      expect(held(s)).toBeGreaterThanOrEqual(CAP - 2);
+      // The newest rounds are whole, the oldest gone.
+      expect(s.eventsForRecipient(rcpt(7)).map((e) => e.id)).toEqual(['a7-7', 'a8-7', 'a9-7']);
+      expect(s.eventsForMessage('Q0-5')).toEqual([]);
+      expect(s.eventsForMessage('Q9-5').map((e) => e.id)).toEqual(['a9-5']);
+      expect(s.eventsForRecipient('flagged@example.org').map((e) => e.id)).toEqual(['f1']);
+      expect(s.eventsForMessage('QSLOW').map((e) => e.id)).toEqual(['slow']);
+    };
+    check(store);
+    const all = async (s: LowdbStore) => {
+      let n = 0;
+      for await (const _ of s.eventsSince(NOW - 4_000_000)) n++;
+      return n;
+    };
+    expect(await all(store)).toBe(RCPTS * ROUNDS + 2);
+    await store.close();
+
+    // Start-up reads the retention's day files through the same bound.
+    const again = open(dir);
+    await again.open();
+    check(again);
+    expect(await all(again)).toBe(RCPTS * ROUNDS + 2);
+    await again.close();
+  });
+});
