@@ -19,6 +19,7 @@
 //                                             for each size each tree seeds its own store, opens it (heap bytes per
 //                                             record) and starts Rebound on it (start-up time, RSS after start)
 //     BENCH_COMPARE_SIZES=100000,1000000      recipient records for that comparison
+//     BENCH_COMPARE_EVENTS=0                  delivery-attempt events per recipient seeded with it (in the retention)
 // Everything lives in a temp dir removed at the end; only this script's children are stopped.
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -36,8 +37,9 @@ const rcptOf = (i) => `user${i}@example.org`;
 // (REPO: the checkout whose store code writes them, default this one.) Each record is as unique as a real
 // one: its own last queue id and last reply (a real 250 names the upstream's queue id).
 if (process.argv[2] === '--seed') {
-  const [dir, countArg, repo = REPO_ROOT] = process.argv.slice(3);
+  const [dir, countArg, repo = REPO_ROOT, eventsArg = '0'] = process.argv.slice(3);
   const count = Number(countArg);
+  const eventsPer = Number(eventsArg);
   const { LowdbStore } = await import(path.join(repo, 'dist', 'store', 'index.js'));
   const { silentLogger } = await import(path.join(repo, 'dist', 'util', 'logger.js'));
   const { systemClock } = await import(path.join(repo, 'dist', 'util', 'clock.js'));
@@ -56,6 +58,17 @@ if (process.argv[2] === '--seed') {
       deliveredCount: delivered ? 3 : 0, failedCount: delivered ? 0 : 1, suppressed: false, suppressedAt: null, suppressedReason: null, reconciledCount: 0,
       clearedBy: null, clearedAt: null, awaiting: null,
     });
+    // Its delivery attempts within the retention (each a line in a day file, read back at start-up).
+    for (let k = 0; k < eventsPer; k++) {
+      const time = now - i * 1000 - k * 60_000;
+      store.appendEvent({
+        type: 'attempt', id: `e${i}-${k}`, time, queueId: `${q}${k}`, messageId: `${i}.${k}@app.example.com`, rcpt: rcptOf(i), attempt: 1,
+        status: delivered ? 'delivered' : 'bounced', stage: delivered ? 'eod' : 'rcpt', code: delivered ? 250 : 550, enhanced: delivered ? '2.0.0' : '5.1.1',
+        response: delivered ? `250 2.0.0 Ok: queued as ${q}` : `550 5.1.1 <${rcptOf(i)}>: Recipient address rejected: User unknown`,
+        mx: 'smarthost.example.net', ip: '192.0.2.25', tls: true, startedAt: time - 40, finishedAt: time,
+        ...(delivered ? {} : { reason: 'userunknown', category: 'Invalid Email', hard: true }),
+      });
+    }
     if (i % 50_000 === 49_999) await store.durable();
   }
   await store.close();
@@ -92,6 +105,7 @@ const QUEUE_BUDGET_MS = numArg('queue-budget', 'BENCH_QUEUE_BUDGET_MS', 600_000)
 const RUN_RELAY = process.env.BENCH_SCALE_RELAY !== '0';
 const COMPARE = process.env.BENCH_SCALE_COMPARE ?? null;
 const COMPARE_SIZES = (process.env.BENCH_COMPARE_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0);
+const COMPARE_EVENTS = numArg('compare-events', 'BENCH_COMPARE_EVENTS', 0);
 
 requireBuild();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-scale-'));
@@ -218,11 +232,11 @@ async function queuedMemory() {
 async function compareStep(tree, count) {
   const dir = path.join(tmp, `compare-${tree.name}-${count}`);
   const store = path.join(dir, 'data', 'store');
-  const rec = { tree: tree.name, records: count };
+  const rec = { tree: tree.name, records: count, eventsPerRecord: COMPARE_EVENTS };
   const t0 = Date.now();
   const left = () => STEP_BUDGET_MS - (Date.now() - t0);
   try {
-    const seed = await run(process.execPath, ['--max-old-space-size=8192', self, '--seed', store, String(count), tree.root], { timeoutMs: left() });
+    const seed = await run(process.execPath, ['--max-old-space-size=8192', self, '--seed', store, String(count), tree.root, String(COMPARE_EVENTS)], { timeoutMs: left() });
     if (seed.code !== 0) return { ...rec, outcome: seed.timedOut ? 'seeding exceeded the step budget' : `seed failed: ${seed.stderr.trim().split('\n').slice(-2).join(' | ')}` };
     rec.seedSeconds = round(lastJsonLine(seed.stdout).ms / 1000, 1);
     rec.storeMb = round(duBytes(store) / 2 ** 20, 0);
@@ -301,7 +315,7 @@ async function main() {
   let compare = null;
   if (COMPARE) {
     if (!existsSync(path.join(COMPARE, 'dist', 'cli.js'))) throw new Error(`BENCH_SCALE_COMPARE=${COMPARE}: no dist/cli.js there (build that checkout first)`);
-    console.log(`memory and start-up side by side with ${COMPARE} (${COMPARE_SIZES.join(', ')} recipient records):`);
+    console.log(`memory and start-up side by side with ${COMPARE} (${COMPARE_SIZES.join(', ')} recipient records, ${COMPARE_EVENTS} events each):`);
     compare = await compareTrees(COMPARE);
   }
   let relay = null;
