@@ -36,9 +36,9 @@ const PER_RECIPIENT_EVENTS = 100;
 const RECENT_EVENTS = 50_000;
 /**
  * The working set of the per-recipient and per-message event lists: the newest this many events
- * (about 0.8 KB each as parsed back from a day file), whatever the retention holds; older ones stay in the day files. A flagged
- * recipient's list and a queued message's list keep theirs (reconcile and the retry view need
- * them; each list is capped on its own).
+ * (about 0.8 KB each as parsed back from a day file), whatever the retention holds; older ones
+ * stay in the day files. A flagged recipient's list and a queued message's list keep theirs
+ * (reconcile and the retry view need them; each list is capped on its own).
  */
 const INDEXED_EVENTS = 100_000;
 const DAY_MS = 86_400_000;

@@ -29,7 +29,10 @@ export interface Store {
   /** One page of `listMessages` and how many match in all. */
   pageMessages(filter: MessageFilter): { total: number; items: MessageRecord[] };
 
-  /** Looks the recipient up by addressKey(email): any spelling of the address finds it. */
+  /**
+   * Looks the recipient up by addressKey(email): any spelling of the address finds it. Undefined
+   * for an address never sent to, or whose clean record was pruned past the retention.
+   */
   getRecipient(email: string): RecipientRecord | undefined;
   putRecipient(r: RecipientRecord): void;
   /** Most recently active first. Flagged and suppressed lists are indexed, so they stay cheap. */
@@ -38,7 +41,12 @@ export interface Store {
   appendEvent(e: RecipientEvent): void;
   /** Tells the listener about every event appended from now on (live views, webhooks, metrics). Returns an unsubscribe function. */
   subscribe(listener: (e: RecipientEvent) => void): () => void;
+  /**
+   * The recipient's newest events among the store's working set (the newest events of all; a
+   * flagged recipient keeps its own). The whole history of a window is eventsSince().
+   */
   eventsForRecipient(email: string, limit?: number): RecipientEvent[];
+  /** The message's events among the working set (a queued message keeps its own). */
   eventsForMessage(queueId: string): RecipientEvent[];
   /** Every event with `time >= since`, oldest first; the whole window, however long (read page by page). */
   eventsSince(since: number): AsyncIterable<RecipientEvent>;
