@@ -230,11 +230,27 @@ export class LowdbStore implements Store {
     if (skipped) this.opts.logger.warn({ skipped }, 'store: skipped unreadable journal lines');
   }
 
+  /**
+   * Reads the retention's events. Only the newest ones (the working set, and `recent`) are indexed;
+   * an older one is kept only when it belongs to a flagged recipient's or a queued message's list,
+   * the rest is dropped at once (so it dies young instead of passing through the old generation:
+   * a million events read back cost 1.3 GB of RSS that way). Windows reaching them read the files.
+   */
   private async loadEvents(): Promise<void> {
     const cutoff = dayOf(this.opts.clock.now() - this.opts.eventRetentionDays * DAY_MS);
-    for (const day of await this.events.days()) {
-      if (day < cutoff) continue;
-      for await (const e of this.events.readDay(day)) this.index(e, 0);
+    const days = (await this.events.days()).filter((d) => d >= cutoff);
+    let total = 0;
+    for (const day of days) total += await this.events.countLines(day);
+    const listsFrom = total - (this.opts.indexedEvents ?? INDEXED_EVENTS);
+    const recentFrom = total - RECENT_EVENTS;
+    let n = 0;
+    for (const day of days) {
+      for await (const e of this.events.readDay(day)) {
+        this.addToLists(e, n < listsFrom);
+        if (n >= recentFrom) this.addToRecent(e, 0);
+        else this.droppedUpTo = Math.max(this.droppedUpTo, e.time);
+        n++;
+      }
     }
     // A line torn by a crash; the spool still holds the truth for unfinished mail.
     if (this.events.skipped) this.opts.logger.warn({ skipped: this.events.skipped }, 'store: skipped unreadable event lines');
@@ -242,16 +258,29 @@ export class LowdbStore implements Store {
 
   /** `unwritten`: how many of the newest events are not in the event log yet (never dropped from memory). */
   private index(e: RecipientEvent, unwritten: number): void {
+    this.addToLists(e, false);
+    this.addToRecent(e, unwritten);
+  }
+
+  /**
+   * Appends the event to its recipients' and message's lists. `protectedOnly`: an event older than
+   * the working set (read at start-up) goes only to the lists that keep theirs.
+   */
+  private addToLists(e: RecipientEvent, protectedOnly: boolean): void {
     const push = (map: Map<string, RecipientEvent[]>, key: string, cap: number) => {
       let list = map.get(key);
       if (!list) map.set(key, (list = []));
       list.push(e);
       if (list.length > cap) list.splice(0, list.length - cap);
     };
-    for (const key of rcptKeys(e)) push(this.byRcpt, key, PER_RECIPIENT_EVENTS);
-    if ('queueId' in e && e.queueId) push(this.byQueue, e.queueId, 10_000);
+    for (const key of rcptKeys(e)) if (!protectedOnly || this.flagged.has(key)) push(this.byRcpt, key, PER_RECIPIENT_EVENTS);
+    if ('queueId' in e && e.queueId && (!protectedOnly || this.messageById.get(e.queueId)?.status === 'queued')) push(this.byQueue, e.queueId, 10_000);
+    if (protectedOnly) return;
     this.indexed.push(e);
     if (this.indexed.length - this.indexedHead > (this.opts.indexedEvents ?? INDEXED_EVENTS)) this.unindexOldest();
+  }
+
+  private addToRecent(e: RecipientEvent, unwritten: number): void {
     this.recent.push(e);
     if (this.recent.length > RECENT_EVENTS * 1.2) {
       const drop = Math.min(this.recent.length - RECENT_EVENTS, this.recent.length - unwritten);
