@@ -67,19 +67,27 @@ export class EventLog {
 
   /** Reads one day file up to `end` bytes; lines torn by a crash are counted, not thrown. */
   async *readDay(day: string, end?: number): AsyncGenerator<RecipientEvent, void, undefined> {
+    for await (const line of this.readDayLines(day, end)) {
+      const e = this.parse(line);
+      if (e) yield e;
+    }
+  }
+
+  /** The non-empty lines of a day file, unparsed (start-up skims the old ones, see LowdbStore.loadEvents). */
+  async *readDayLines(day: string, end?: number): AsyncGenerator<string, void, undefined> {
     if (end === 0) return;
     const input = createReadStream(this.file(day), end === undefined ? {} : { end: end - 1 });
     const rl = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of rl) {
-      if (!line) continue;
-      let e: RecipientEvent;
-      try {
-        e = JSON.parse(line) as RecipientEvent;
-      } catch {
-        this.skipped++;
-        continue;
-      }
-      yield e;
+    for await (const line of rl) if (line) yield line;
+  }
+
+  /** One line as an event, or undefined (counted in `skipped`) when it is torn. */
+  parse(line: string): RecipientEvent | undefined {
+    try {
+      return JSON.parse(line) as RecipientEvent;
+    } catch {
+      this.skipped++;
+      return undefined;
     }
   }
 

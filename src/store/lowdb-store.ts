@@ -8,6 +8,7 @@ import type { Clock } from '../util/clock.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
 import { DurableJSONFile, StoreCorruptError } from './durable-json-file.js';
 import { EventLog, dayOf } from './event-log.js';
+import { type SkimmedEvent, skimEvent } from './event-skim.js';
 import { Journal } from './journal.js';
 import { JournalFiles } from './journal-files.js';
 import { mergeRecipients } from './merge-recipients.js';
@@ -245,15 +246,30 @@ export class LowdbStore implements Store {
     const recentFrom = total - RECENT_EVENTS;
     let n = 0;
     for (const day of days) {
-      for await (const e of this.events.readDay(day)) {
-        this.addToLists(e, n < listsFrom);
-        if (n >= recentFrom) this.addToRecent(e, 0);
+      for await (const line of this.events.readDayLines(day)) {
+        const i = n++;
+        if (i < listsFrom) {
+          // Old: most lines are only skimmed; a line that may belong to a list that keeps its events is parsed.
+          const skim = skimEvent(line);
+          if (skim && !this.mayKeepOld(skim)) {
+            this.droppedUpTo = Math.max(this.droppedUpTo, skim.time);
+            continue;
+          }
+        }
+        const e = this.events.parse(line);
+        if (!e) continue;
+        this.addToLists(e, i < listsFrom);
+        if (i >= recentFrom) this.addToRecent(e, 0);
         else this.droppedUpTo = Math.max(this.droppedUpTo, e.time);
-        n++;
       }
     }
     // A line torn by a crash; the spool still holds the truth for unfinished mail.
     if (this.events.skipped) this.opts.logger.warn({ skipped: this.events.skipped }, 'store: skipped unreadable event lines');
+  }
+
+  /** Whether an old event may go to a flagged recipient's or a queued message's list. */
+  private mayKeepOld(e: SkimmedEvent): boolean {
+    return (e.rcpt !== null && this.flagged.has(addressKey(e.rcpt))) || (e.queueId !== null && this.messageById.get(e.queueId)?.status === 'queued');
   }
 
   /** `unwritten`: how many of the newest events are not in the event log yet (never dropped from memory). */

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyRecipient } from '../../src/recipients/index.js';
 import { LowdbStore } from '../../src/store/index.js';
+import { skimEvent } from '../../src/store/event-skim.js';
 import type { MessageRecord, RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { cleanup, tempDir } from '../helpers/rebound.js';
@@ -75,5 +76,29 @@ describe('event working set', () => {
     check(again);
     expect(await all(again)).toBe(RCPTS * ROUNDS + 2);
     await again.close();
+  });
+});
+
+describe('skimming an old event line', () => {
+  it('reads time, rcpt and queueId as JSON.parse does, or declines', () => {
+    const events: RecipientEvent[] = [
+      attempt(3, 1),
+      { ...attempt(4, 1), response: '550 5.1.1 "rcpt":"ceo@bank.example" <x"y@example.org> \\ "queueId":"EVIL"', rcpt: 'Odd"Quote@Example.org' },
+      { type: 'flag', id: 'f', time: NOW, rcpt: 'A@Example.org', reason: 'userunknown', queueId: null, by: 'attempt' },
+      { type: 'report', id: 'r', time: NOW + 1, reportId: 'R1', kind: 'dsn', queueId: null, rcpt: null, verified: false, matchedBy: null, status: '5.1.1', replycode: '550', reason: 'userunknown', category: 'Invalid Email', hard: true, diagnostic: '"rcpt":"x@y"', decodedby: 'dsn' },
+      { type: 'integration', id: 'i', time: NOW, queueId: 'QI', cause: 'auth', mx: null, code: 535, response: 'no', rcpts: ['b@example.org'] },
+    ];
+    let declined = 0;
+    for (const e of events) {
+      const line = JSON.stringify(e);
+      const parsed = JSON.parse(line) as RecipientEvent;
+      const skim = skimEvent(line);
+      if (!skim) {
+        declined++;
+        continue;
+      }
+      expect(skim).toEqual({ time: parsed.time, rcpt: 'rcpt' in parsed ? parsed.rcpt : null, queueId: 'queueId' in parsed ? parsed.queueId : null });
+    }
+    expect(declined).toBe(2); // the escaped address and the integration event are parsed instead
   });
 });
