@@ -16,7 +16,8 @@
 //   pf-out   Postfix  the sending MTA (a smarthost): relays for 127.0.0.1, bounces to rp.test
 //   ex-out   Exim     the same role, Exim's dialect
 //   pf-mx    Postfix  a final hop: virtual mailboxes, local(8) domain, body/header checks, four listeners
-//   ex-mx    Exim     a final hop: local mailboxes with a quota, ACLs, no relaying
+//   ex-mx    Exim     a final hop: local mailboxes with a quota, ACLs, no relaying, an auto-responder
+//   sm-out   Sendmail a sending MTA relaying everything through pf-mx (its smart host)
 //   sink     smtp-server for rp.test: every DSN lands here (the return path)
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,8 +26,9 @@ import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { freePort } from '../bench/lib/util.mjs';
 import { startExim, eximVersion } from './mta/exim.mjs';
-import { ensureExim, ensurePostfix } from './mta/install.mjs';
+import { ensureExim, ensurePostfix, ensureSendmail } from './mta/install.mjs';
 import { postfixVersion, startPostfix } from './mta/postfix.mjs';
+import { startSendmail } from './mta/sendmail.mjs';
 import { startSink } from './mta/sink.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,16 +108,36 @@ const CASES = [
     expect: { reason: 'spamdetected', status: '5.0.0', replycode: '550' },
     construction: `ex-mx DATA ACL denies bodies containing ${SPAM_MARKER} with the SpamAssassin message of Exim's spec ("This message scored 15.3 spam points.")` },
   // Success DSNs (NOTIFY=SUCCESS): not bounces; nothing may be flagged.
-  { id: 'postfix-delivered-dsn', says: 'delivered to mailbox', via: 'pf-out', rcpt: 'known@b.test', lhost: 'Postfix', remote: null, notify: 'success', action: 'delivered',
+  { id: 'postfix-delivered-dsn', says: 'delivered to mailbox', via: 'pf-out', rcpt: 'known@b.test', lhost: 'Postfix', remote: null, dsn: { notify: ['success'], ret: 'HDRS' }, action: 'delivered',
     expect: { reason: 'delivered', status: '2.0.0', replycode: '' },
     construction: 'submitted with NOTIFY=SUCCESS; pf-out passes it on to pf-mx (which offers DSN), pf-mx delivers into the virtual mailbox of known@b.test and reports success' },
-  { id: 'exim-delivered-dsn', says: 'had successful delivery notifications', via: 'pf-out', rcpt: 'known@e.test', lhost: 'Exim', remote: null, notify: 'success', action: 'delivered',
+  { id: 'exim-delivered-dsn', says: 'had successful delivery notifications', via: 'pf-out', rcpt: 'known@e.test', lhost: 'Exim', remote: null, dsn: { notify: ['success'], ret: 'HDRS' }, action: 'delivered',
     expect: { reason: 'delivered', status: '2.0.0', replycode: '' },
     construction: 'submitted with NOTIFY=SUCCESS; pf-out passes it on to ex-mx (dsn_advertise_hosts = *), which delivers into the mailbox of known@e.test and reports success' },
   // An auto-reply (RFC 3834), not a bounce: Exim's autoreply transport answering for an absent user.
   { id: 'exim-vacation-autoreply', says: 'I am out of the office', via: 'pf-out', rcpt: 'away@e.test', lhost: 'RFC3834', kind: 'rfc3834', reporter: 'Exim', remote: null, action: null,
     expect: { reason: 'vacation', status: '', replycode: '' },
     construction: 'ex-mx routes away@e.test through an accept router (unseen) to an autoreply transport, the vacation set-up of Exim\'s spec: the message is delivered and an auto-reply (Auto-Submitted: auto-replied, empty envelope sender) goes to the sender' },
+  // --- Sendmail writes the DSN (everything relayed through its smart host, pf-mx) ---------------
+  { id: 'sendmail-userunknown-rcpt', says: 'User unknown in virtual mailbox table', via: 'sm-out', rcpt: 'ghost@b.test', lhost: 'Sendmail', remote: 'Postfix',
+    expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
+    construction: 'sm-out relays everything to its smart host pf-mx, which refuses ghost@b.test at RCPT (not in virtual_mailbox_maps)' },
+  { id: 'sendmail-hasmoved-relocated', says: 'User has moved to new-address@elsewhere.test', via: 'sm-out', rcpt: 'moved@b.test', lhost: 'Sendmail', remote: 'Postfix',
+    expect: { reason: 'hasmoved', status: '5.1.6', replycode: '550' },
+    construction: 'sm-out relays to pf-mx, whose relocated_maps refuses moved@b.test (5.1.6 User has moved)' },
+  { id: 'sendmail-norelaying', says: 'Relay access denied', via: 'sm-out', rcpt: 'someone@c.test', lhost: 'Sendmail', remote: 'Postfix',
+    expect: { reason: 'norelaying', status: '5.7.1', replycode: '554' },
+    construction: 'sm-out relays c.test to pf-mx, which is not its destination (reject_unauth_destination, 554 5.7.1 Relay access denied)' },
+  // RET=HDRS: Sendmail's DSN travels through pf-mx too, and a full copy of the body would be refused again.
+  { id: 'sendmail-spamdetected-body', says: 'Message rejected as spam', via: 'sm-out', rcpt: 'known@b.test', lhost: 'Sendmail', remote: 'Postfix', body: `Claim your ${SPAM_MARKER} now!`, dsn: { notify: ['failure'], ret: 'HDRS' },
+    expect: { reason: 'spamdetected', status: '5.7.1', replycode: '550' },
+    construction: `sm-out relays to pf-mx, whose body_checks REJECT the ${SPAM_MARKER} line as spam at end of DATA` },
+  { id: 'sendmail-mesgtoobig-size', says: 'Message size exceeds fixed limit', via: 'sm-out', rcpt: 'known@b.test', lhost: 'Sendmail', remote: 'Postfix', body: 'y'.repeat(25_000),
+    expect: { reason: 'mesgtoobig', status: '5.3.4', replycode: '552' },
+    construction: 'sm-out sends a 25 KB message to pf-mx (message_size_limit 20000), which refuses it (552 5.3.4 Message size exceeds fixed limit)' },
+  { id: 'postfix-userunknown-sendmail-rcpt', says: 'User unknown', via: 'pf-out', rcpt: 'ghost@sm-out.test', lhost: 'Postfix', remote: 'Sendmail',
+    expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
+    construction: 'pf-out routes sm-out.test to sm-out, whose local domain has no user ghost: Sendmail refuses it at RCPT ("User unknown")' },
   // --- Exim writes the DSN ----------------------------------------------------------------------
   { id: 'exim-userunknown-rcpt', says: 'User unknown in virtual mailbox table', via: 'ex-out', rcpt: 'ghost@b.test', lhost: 'Exim', remote: 'Postfix',
     expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
@@ -172,10 +194,10 @@ function rawMessage(c, from) {
   ].join('\r\n');
 }
 
-async function submit(port, from, to, raw, notify) {
+async function submit(port, from, to, raw, dsn) {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, connectionTimeout: 10_000 });
   try {
-    return await t.sendMail({ envelope: { from, to: [to] }, raw, ...(notify ? { dsn: { notify: [notify], ret: 'HDRS' } } : {}) });
+    return await t.sendMail({ envelope: { from, to: [to] }, raw, ...(dsn ? { dsn } : {}) });
   } finally {
     t.close();
   }
@@ -185,8 +207,8 @@ async function main() {
   if (process.getuid?.() !== 0) throw new Error('make-mta-corpus needs root (private Postfix and Exim instances)');
   await ensurePostfix();
   const exim = await ensureExim();
-  const versions = { Postfix: `Postfix ${await postfixVersion()}`, Exim: `Exim ${await eximVersion(exim)}` };
-  console.log(`MTAs: ${versions.Postfix}, ${versions.Exim}`);
+  const sendmail = await ensureSendmail();
+  const versions = { Postfix: `Postfix ${await postfixVersion()}`, Exim: `Exim ${await eximVersion(exim)}`, Sendmail: null };
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-mta-corpus-'));
   const live = [];
   try {
@@ -207,7 +229,8 @@ async function main() {
       },
       main: {
         mydestination: 'd.test',
-        relay_domains: 'pipe.test',
+        // pipe.test: delivered by a pipe; rp.test: the DSNs Sendmail sends through its smart host (pf-mx).
+        relay_domains: 'pipe.test, rp.test',
         message_size_limit: '20000',
         // pf-out connects from 127.0.0.1: no permit_mynetworks, so c.test is refused as a relay attempt.
         smtpd_relay_restrictions: 'reject_unauth_destination',
@@ -278,6 +301,9 @@ For urgent matters please contact support@e.test.
     });
     live.push(exMx);
 
+    const smOut = await startSendmail({ sendmail, dir: path.join(tmp, 'sm-out'), name: 'sm-out', smartHost: `127.0.0.1:${pfMx.ports.smtp}` });
+    live.push(smOut);
+
     const pfOut = await startPostfix({
       dir: path.join(tmp, 'pf-out'), name: 'pf-out',
       main: { maximal_queue_lifetime: '20s', bounce_queue_lifetime: '20s' },
@@ -287,6 +313,7 @@ For urgent matters please contact support@e.test.
         'strict.test': `smtp:[127.0.0.1]:${pfMx.ports.strict}`, 'ptr.test': `smtp:[127.0.0.1]:${pfMx.ports.ptr}`, 'pipe.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
         'down.test': `smtp:[${DOWN}]:${closedPort}`,
         'e.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'c2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'rbl2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`,
+        'sm-out.test': `smtp:[127.0.0.1]:${smOut.ports.smtp}`,
         'rp.test': `smtp:[127.0.0.1]:${sink.port}`,
       },
     });
@@ -305,13 +332,15 @@ For urgent matters please contact support@e.test.
       retry: '*  quota\n*  *  F,15s,3s',
     });
     live.push(exOut);
-    const entry = { 'pf-out': pfOut.ports.smtp, 'ex-out': exOut.ports.smtp };
+    versions.Sendmail = `Sendmail ${smOut.version}`;
+    console.log(`MTAs: ${Object.values(versions).join(', ')}`);
+    const entry = { 'pf-out': pfOut.ports.smtp, 'ex-out': exOut.ports.smtp, 'sm-out': smOut.ports.smtp };
 
     const cases = CASES.filter((c) => !only || only.has(c.id));
     const results = await Promise.all(cases.map(async (c) => {
       const from = `${c.id}@rp.test`;
       try {
-        await submit(entry[c.via], from, c.rcpt, rawMessage(c, from), c.notify);
+        await submit(entry[c.via], from, c.rcpt, rawMessage(c, from), c.dsn);
         const dsn = await sink.waitFor((m) => m.to.includes(from), c.slow ? 120_000 : 45_000);
         return { c, dsn };
       } catch (err) {

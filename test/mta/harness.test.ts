@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../helpers/rebound.js';
 import { prepareExim, startExim, type EximInstance } from '../helpers/mta/exim.js';
 import { postfixSkip, startPostfix, type PostfixInstance } from '../helpers/mta/postfix.js';
+import { prepareSendmail, startSendmail } from '../helpers/mta/sendmail.js';
 import { startSink, type Sink } from '../helpers/mta/sink.js';
 
 const { exim, skip: eximSkip } = await prepareExim();
+const { sendmail, skip: sendmailSkip } = await prepareSendmail();
 
 async function submit(port: number, from: string, to: string, subject = 'harness'): Promise<string> {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
@@ -100,6 +102,29 @@ describe.skipIf(postfixSkip !== null || eximSkip !== null)(`private MTAs on loop
     // The relay accepts (it relays b.test); final refuses; the relay bounces to carol. Exim only relayed.
     const dsn = await sink.waitFor((m) => m.to.includes('carol@rp.test'), 20_000);
     expect(dsn.raw.toString('utf8')).toContain('Reporting-MTA: dns; relay.test');
+  });
+
+  it.skipIf(sendmailSkip !== null)(`Sendmail relays through its smart host and writes its own DSN${sendmailSkip ? ` (skipped: ${sendmailSkip})` : ''}`, async () => {
+    const d = tempDir('rebound-mta-sm-');
+    // Its smart host: a sink that refuses ghost@ at RCPT and takes everything else (DSNs included).
+    const smart = await startSink({ onRcpt: (a) => (a.startsWith('ghost@') ? '550 5.1.1 <ghost@b.test>: no such user here' : null) });
+    const sm = await startSendmail({ sendmail: sendmail!, dir: path.join(d, 'sm'), name: 'smhop', smartHost: `127.0.0.1:${smart.port}` });
+    try {
+      expect(sm.version).toMatch(/^8\.\d+/);
+      await submit(sm.ports.smtp, 'dave@rp.test', 'known@b.test', 'via sendmail');
+      const relayed = await smart.waitFor((m) => m.to.includes('known@b.test'), 20_000);
+      expect(relayed.raw.toString('utf8')).toMatch(/by smhop\.test \(8\.\d+/);
+      await submit(sm.ports.smtp, 'erin@rp.test', 'ghost@b.test', 'via sendmail');
+      const dsn = (await smart.waitFor((m) => m.to.includes('erin@rp.test'), 20_000)).raw.toString('utf8');
+      expect(dsn).toContain('----- The following addresses had permanent fatal errors -----');
+      expect(dsn).toContain('Reporting-MTA: dns; smhop.test');
+      expect(dsn).toMatch(/Diagnostic-Code: SMTP; 550 5\.1\.1 <ghost@b\.test>: no such user here/);
+    } finally {
+      await sm.stop();
+      await smart.stop();
+      cleanup(d);
+    }
+    expect(alive(sm.pid)).toBe(false);
   });
 
   it('stop() ends only the processes the instance started', async () => {

@@ -1,4 +1,4 @@
-// The parser against real bounces with known truth: DSNs written by real Postfix and Exim
+// The parser against real bounces with known truth: DSNs written by real Postfix, Exim and Sendmail
 // (fixtures/mta-corpus, made by `npm run corpus:mta`), each built to fail one way. The truth is the
 // construction, not a parser's opinion. Scored per recipient on reason and hard/soft, LF and CRLF;
 // a false hard bounce (a soft failure read as hard: the recipient would be flagged invalid) is the
@@ -96,12 +96,12 @@ describe('real-MTA bounce corpus (fixtures/mta-corpus)', () => {
         expect(text, e.file).toContain(x.rcpt);
         expect(x.hardbounce, e.file).toBe(HARD.has(x.reason));
       }
-      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim) \d+\.\d+/);
+      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim|Sendmail) \d+\.\d+/);
       expect(e.construction.length, e.file).toBeGreaterThan(20);
     }
     // Both dialects and the failure kinds the generator promises.
     const lhosts = new Set(manifest.map((e) => e.lhost));
-    for (const l of ['Postfix', 'Exim']) expect(lhosts, l).toContain(l);
+    for (const l of ['Postfix', 'Exim', 'Sendmail']) expect(lhosts, l).toContain(l);
     const reasons = new Set(manifest.flatMap((e) => e.expected.map((x) => x.reason)));
     for (const r of ['userunknown', 'mailboxfull', 'mesgtoobig', 'hostunknown', 'norelaying', 'blocked', 'spamdetected', 'expired', 'delivered', 'vacation']) expect(reasons, r).toContain(r);
     for (const f of Object.keys(KNOWN_FAILURES)) expect(manifest.map((e) => e.file), `KNOWN_FAILURES lists ${f}`).toContain(f);
