@@ -45,7 +45,8 @@ const RBL_TEXT = (ip) => `Service unavailable; Client host [${ip}] blocked using
 /**
  * The cases. `via`: the instance the message is submitted to; `lhost`: the MTA that writes the DSN;
  * `remote`: the MTA whose SMTP reply the DSN quotes (null when the failure is local to the reporter);
- * `says`: text of the mechanism the DSN must contain (checked, so a case cannot silently fail another way).
+ * `says`: text (or texts, or a RegExp) of the mechanism the DSN must contain (checked, so a case cannot
+ * silently fail another way); `after`: submitted once that case's DSN is in.
  */
 const CASES = [
   // --- Postfix writes the DSN -------------------------------------------------------------------
@@ -94,6 +95,9 @@ const CASES = [
   { id: 'postfix-mailererror-pipe', says: 'Command died with status 1', via: 'pf-out', rcpt: 'someone@pipe.test', lhost: 'Postfix', remote: null,
     expect: { reason: 'mailererror', status: '5.3.0', replycode: '' },
     construction: 'pf-mx delivers pipe.test with the pipe(8) transport to /bin/false, which exits 1: pf-mx bounces with the command\'s exit status' },
+  { id: 'postfix-two-recipients', says: ['User unknown in virtual mailbox table', 'Relay access denied'], via: 'pf-out', rcpt: ['ghost@b.test', 'someone@c.test'], lhost: 'Postfix', remote: 'Postfix',
+    expect: [{ reason: 'userunknown', status: '5.1.1', replycode: '550' }, { reason: 'norelaying', status: '5.7.1', replycode: '554' }],
+    construction: 'one message to two recipients both routed to pf-mx: ghost@b.test is unknown there (hard), someone@c.test is a relay attempt (soft); pf-out returns one DSN listing both' },
   // Postfix writes the DSN, Exim's reply is quoted
   { id: 'postfix-userunknown-exim-rcpt', says: 'Unrouteable address', via: 'pf-out', rcpt: 'ghost@e.test', lhost: 'Postfix', remote: 'Exim',
     expect: { reason: 'userunknown', status: '5.0.0', replycode: '550' },
@@ -172,16 +176,27 @@ const CASES = [
   { id: 'exim-expired-refused', says: 'retry timeout exceeded', via: 'ex-out', rcpt: 'someone@down.test', lhost: 'Exim', remote: null, slow: true,
     expect: { reason: 'expired', status: '5.0.0', replycode: '' },
     construction: 'ex-out routes down.test to a loopback port nobody listens on; retry rule F,15s,3s: after 15 s of connection refused the retry time is exceeded and Exim bounces' },
+  { id: 'exim-expired-longfailure', says: /have been failing for a long time \(and retry time not reached\)|retry time not reached for any host after a long failure period|retry timeout exceeded/, via: 'ex-out', rcpt: 'other@down.test', lhost: 'Exim', remote: null, slow: true, after: 'exim-expired-refused',
+    expect: { reason: 'expired', status: '5.0.0', replycode: '' },
+    construction: 'submitted after ex-out bounced mail for the dead down.test host: the host has been failing for longer than the retry rule\'s 15 s cutoff, so Exim bounces the new message at once (its wording depends on whether the host\'s retry time has come: "all hosts ... failing for a long time" or, after one more refused connection, "retry timeout exceeded")' },
+  { id: 'exim-two-recipients', says: ['User unknown in virtual mailbox table', 'Relay access denied'], via: 'ex-out', rcpt: ['ghost@b.test', 'someone@c.test'], lhost: 'Exim', remote: 'Postfix',
+    expect: [{ reason: 'userunknown', status: '5.1.1', replycode: '550' }, { reason: 'norelaying', status: '5.7.1', replycode: '554' }],
+    construction: 'one message to two recipients both relayed to pf-mx in one SMTP transaction: ghost@b.test unknown (hard), someone@c.test relay denied (soft); ex-out returns one DSN listing both' },
   // Exim as the final hop writes the DSN itself (accepted, then undeliverable)
   { id: 'exim-mailboxfull-final', says: 'mailbox is full', via: 'pf-out', rcpt: 'full@e.test', lhost: 'Exim', remote: null, body: 'z'.repeat(3_000),
     expect: { reason: 'mailboxfull', status: '5.0.0', replycode: '' },
     construction: 'pf-out relays e.test to ex-mx, which accepts full@e.test and delivers with appendfile quota = 1K; the 3 KB message exceeds it and "* quota" makes it permanent: ex-mx bounces' },
 ];
 
+/** The recipients of a case with what each must come back as (`rcpt`/`expect` may be arrays, aligned). */
+function targets(c) {
+  return Array.isArray(c.rcpt) ? c.rcpt.map((rcpt, i) => ({ rcpt, expect: c.expect[i] })) : [{ rcpt: c.rcpt, expect: c.expect }];
+}
+
 function rawMessage(c, from) {
   return [
     `From: Corpus Sender <${from}>`,
-    `To: <${c.rcpt}>`,
+    `To: ${targets(c).map((t) => `<${t.rcpt}>`).join(', ')}`,
     `Subject: MTA corpus ${c.id}`,
     `Message-ID: <${c.id}@corpus.rp.test>`,
     'Date: Tue, 01 Dec 2026 12:00:00 +0000',
@@ -197,7 +212,7 @@ function rawMessage(c, from) {
 async function submit(port, from, to, raw, dsn) {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, connectionTimeout: 10_000 });
   try {
-    return await t.sendMail({ envelope: { from, to: [to] }, raw, ...(dsn ? { dsn } : {}) });
+    return await t.sendMail({ envelope: { from, to }, raw, ...(dsn ? { dsn } : {}) });
   } finally {
     t.close();
   }
@@ -211,6 +226,7 @@ async function main() {
   const versions = { Postfix: `Postfix ${await postfixVersion()}`, Exim: `Exim ${await eximVersion(exim)}`, Sendmail: null };
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-mta-corpus-'));
   const live = [];
+  let failedAny = true;
   try {
     const sink = await startSink();
     live.push(sink);
@@ -337,16 +353,22 @@ For urgent matters please contact support@e.test.
     const entry = { 'pf-out': pfOut.ports.smtp, 'ex-out': exOut.ports.smtp, 'sm-out': smOut.ports.smtp };
 
     const cases = CASES.filter((c) => !only || only.has(c.id));
-    const results = await Promise.all(cases.map(async (c) => {
+    // All at once, except a case `after` another: it is submitted once that one's DSN is in.
+    const done = new Map();
+    const runCase = async (c) => {
       const from = `${c.id}@rp.test`;
       try {
-        await submit(entry[c.via], from, c.rcpt, rawMessage(c, from), c.dsn);
+        if (c.after) await done.get(c.after);
+        await submit(entry[c.via], from, targets(c).map((t) => t.rcpt), rawMessage(c, from), c.dsn);
         const dsn = await sink.waitFor((m) => m.to.includes(from), c.slow ? 120_000 : 45_000);
         return { c, dsn };
       } catch (err) {
         return { c, error: err.message };
       }
-    }));
+    };
+    for (const c of cases) done.set(c.id, null);
+    for (const c of cases) done.set(c.id, runCase(c));
+    const results = await Promise.all(cases.map((c) => done.get(c.id)));
 
     mkdirSync(path.join(OUT, 'eml'), { recursive: true });
     if (!only) for (const f of readdirSync(path.join(OUT, 'eml'))) unlinkSync(path.join(OUT, 'eml', f));
@@ -364,7 +386,10 @@ For urgent matters please contact support@e.test.
       manifest = manifest.filter((e) => e.file !== file);
       manifest.push({
         file, kind: c.kind ?? 'lhost', lhost: c.lhost, rhost: null, decodedby: [c.lhost],
-        expected: [{ rcpt: c.rcpt, status: c.expect.status, replycode: c.expect.replycode, reason: c.expect.reason, hardbounce: HARD.has(c.expect.reason) }],
+        // In the order the DSN lists them (the order a reader meets them).
+        expected: targets(c)
+          .sort((a, b) => finalRecipientAt(text, a.rcpt) - finalRecipientAt(text, b.rcpt))
+          .map(({ rcpt, expect: x }) => ({ rcpt, status: x.status, replycode: x.replycode, reason: x.reason, hardbounce: HARD.has(x.reason) })),
         label_source: 'construction (scripts/make-mta-corpus.mjs)',
         construction: c.construction,
         mta: { reporter: versions[c.reporter ?? c.lhost], remote: c.remote ? versions[c.remote] : null },
@@ -379,11 +404,18 @@ For urgent matters please contact support@e.test.
     if (failed.length) {
       for (const m of live) if (m.logPath) console.log(`--- ${m.name} log tail ---\n${m.log().slice(-3_000)}`);
     }
-    return failed.length ? 1 : 0;
+    failedAny = failed.length > 0;
+    return failedAny ? 1 : 0;
   } finally {
     for (const m of live.reverse()) await m.stop().catch((err) => console.error(`stop: ${err.message}`));
-    if (!process.env.KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+    // A failed case's DSN and the MTAs' logs stay for a look.
+    if (!process.env.KEEP_TMP && !failedAny) rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Where the DSN's Final-Recipient field for `rcpt` is (-1 when absent: auto-replies). */
+function finalRecipientAt(text, rcpt) {
+  return text.search(new RegExp(`^Final-Recipient:\\s*rfc822;\\s*${rcpt.replace(/[.+]/g, '\\$&')}\\s*$`, 'im'));
 }
 
 /**
@@ -397,11 +429,14 @@ function checkConstruction(c, text) {
   const action = c.action === undefined ? 'failed' : c.action;
   if (action && !new RegExp(`^Action: ${action}$`, 'im').test(text)) p.push(`no "Action: ${action}"`);
   if (c.kind === 'rfc3834' && !/^Auto-Submitted: auto-replied/im.test(text)) p.push('no "Auto-Submitted: auto-replied"');
-  if (!text.includes(c.rcpt)) p.push(`recipient ${c.rcpt} not named`);
-  if (!flat.includes(c.says)) p.push(`does not say "${c.says}"`);
-  const st = c.expect.status.replace(/\./g, '\\.');
-  if (st && !new RegExp(`^Status: ${st}\\b`, 'm').test(text) && !new RegExp(`\\b\\d{3}[ -]${st}\\b`).test(flat)) p.push(`no status ${c.expect.status} (Status: ${/^Status: (\S+)/m.exec(text)?.[1] ?? 'none'})`);
-  if (c.expect.replycode && !new RegExp(`\\b${c.expect.replycode}[ -]`).test(flat)) p.push(`no reply code ${c.expect.replycode}`);
+  for (const says of [c.says].flat()) if (!(says instanceof RegExp ? says.test(flat) : flat.includes(says))) p.push(`does not say "${says}"`);
+  for (const { rcpt, expect: x } of targets(c)) {
+    if (!text.includes(rcpt)) p.push(`recipient ${rcpt} not named`);
+    const st = x.status.replace(/\./g, '\\.');
+    if (st && !new RegExp(`^Status: ${st}\\b`, 'm').test(text) && !new RegExp(`\\b\\d{3}[ -]${st}\\b`).test(flat)) p.push(`no status ${x.status} (Status: ${/^Status: (\S+)/m.exec(text)?.[1] ?? 'none'})`);
+    if (x.replycode && !new RegExp(`\\b${x.replycode}[ -]`).test(flat)) p.push(`no reply code ${x.replycode}`);
+  }
+  if (targets(c).length > 1 && (text.match(/^Final-Recipient:/gim) ?? []).length !== targets(c).length) p.push('not one DSN for all recipients');
   return p;
 }
 

@@ -95,7 +95,6 @@ local_user:
   const transports = o.transports ?? `
 remote_smtp:
   driver = smtp
-  port = \${lookup{$domain}lsearch{${path.join(o.dir, 'ports')}}{$value}{25}}
 
 local_mailbox:
   driver = appendfile
@@ -133,9 +132,10 @@ export async function startExim(opts) {
   for (const d of ['spool', 'log', 'mail']) chownSync(path.join(dir, d), EXIM_UID, EXIM_UID);
   // "name: name", so $local_part_data (untainted, unlike $local_part) names the mailbox file.
   writeFileSync(path.join(dir, 'users'), users.map((u) => `${u}: ${u}\n`).join(''));
-  // lsearch data: the host for manualroute's route_data, and the port remote_smtp looks up by domain.
-  writeFileSync(path.join(dir, 'routes'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[0]}\n`).join(''));
-  writeFileSync(path.join(dir, 'ports'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[1] ?? 25}\n`).join(''));
+  // lsearch data for manualroute's route_data: a host list item "IP::PORT" (the doubled colon is a
+  // literal one in a colon list), so the port travels with the host, also when one delivery batches
+  // recipients of several domains.
+  writeFileSync(path.join(dir, 'routes'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[0]}::${hp.split(':')[1] ?? 25}\n`).join(''));
   const configPath = path.join(dir, 'exim.conf');
   writeFileSync(configPath, eximConfig({ ...opts, bin: exim.bin, dir, name, port, localDomains, routes }), { mode: 0o644 });
   const env = eximEnv(exim, dir);
