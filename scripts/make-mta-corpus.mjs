@@ -176,6 +176,9 @@ const CASES = [
   { id: 'exim-expired-refused', says: 'retry timeout exceeded', via: 'ex-out', rcpt: 'someone@down.test', lhost: 'Exim', remote: null, slow: true,
     expect: { reason: 'expired', status: '5.0.0', replycode: '' },
     construction: 'ex-out routes down.test to a loopback port nobody listens on; retry rule F,15s,3s: after 15 s of connection refused the retry time is exceeded and Exim bounces' },
+  { id: 'exim-expired-greylist', says: 'Greylisted', via: 'ex-out', rcpt: 'known@grey.test', lhost: 'Exim', remote: 'Postfix', slow: true,
+    expect: { reason: 'expired', status: '4.7.1', replycode: '450' },
+    construction: 'ex-out relays grey.test to the pf-mx listener that answers every RCPT with DEFER_IF_PERMIT "Greylisted" (450 4.7.1); after the retry rule\'s 15 s Exim gives up (retry timeout exceeded)' },
   { id: 'exim-expired-longfailure', says: /have been failing for a long time \(and retry time not reached\)|retry time not reached for any host after a long failure period|retry timeout exceeded/, via: 'ex-out', rcpt: 'other@down.test', lhost: 'Exim', remote: null, slow: true, after: 'exim-expired-refused',
     expect: { reason: 'expired', status: '5.0.0', replycode: '' },
     construction: 'submitted after ex-out bounced mail for the dead down.test host: the host has been failing for longer than the retry rule\'s 15 s cutoff, so Exim bounces the new message at once (its wording depends on whether the host\'s retry time has come: "all hosts ... failing for a long time" or, after one more refused connection, "retry timeout exceeded")' },
@@ -269,7 +272,7 @@ async function main() {
         strict: { smtpd_sender_restrictions: 'reject_unknown_sender_domain', unknown_address_reject_code: '550' },
         ptr: { smtpd_client_restrictions: 'reject_unknown_client_hostname', unknown_client_reject_code: '550' },
       },
-      // pipe.test is a "local" domain of the pipe transport (so no relay check), delivered to /bin/false.
+      // pipe.test (one of the relay_domains) goes to the badpipe service: pipe(8) running /bin/false.
       transport: { 'rp.test': `smtp:[127.0.0.1]:${sink.port}`, 'pipe.test': 'badpipe:' },
     });
     live.push(pfMx);
@@ -342,7 +345,7 @@ For urgent matters please contact support@e.test.
       routes: {
         'b.test': `127.0.0.1:${pfMx.ports.smtp}`, 'c.test': `127.0.0.1:${pfMx.ports.smtp}`,
         'big.test': `127.0.0.1:${pfMx.ports.big}`, 'rbl.test': `127.0.0.1:${pfMx.ports.rbl}`,
-        'ptr.test': `127.0.0.1:${pfMx.ports.ptr}`,
+        'ptr.test': `127.0.0.1:${pfMx.ports.ptr}`, 'grey.test': `127.0.0.1:${pfMx.ports.grey}`,
         'down.test': `${DOWN}:${closedPort}`, 'rp.test': `127.0.0.1:${sink.port}`,
       },
       retry: '*  quota\n*  *  F,15s,3s',
