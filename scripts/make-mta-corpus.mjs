@@ -18,6 +18,7 @@
 //   pf-mx    Postfix  a final hop: virtual mailboxes, local(8) domain, body/header checks, four listeners
 //   ex-mx    Exim     a final hop: local mailboxes with a quota, ACLs, no relaying, an auto-responder
 //   sm-out   Sendmail a sending MTA relaying everything through pf-mx (its smart host)
+//   Dovecot's LDA + Pigeonhole Sieve behind pf-mx (pipe(8)) for v.test: a vacation responder
 //   sink     smtp-server for rp.test: every DSN lands here (the return path)
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,8 @@ import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { freePort } from '../bench/lib/util.mjs';
 import { startExim, eximVersion } from './mta/exim.mjs';
-import { ensureExim, ensurePostfix, ensureSendmail } from './mta/install.mjs';
+import { dovecotLda, dovecotVersion } from './mta/dovecot.mjs';
+import { ensureDovecot, ensureExim, ensurePostfix, ensureSendmail } from './mta/install.mjs';
 import { postfixVersion, startPostfix } from './mta/postfix.mjs';
 import { startSendmail } from './mta/sendmail.mjs';
 import { startSink } from './mta/sink.mjs';
@@ -142,6 +144,9 @@ const CASES = [
   { id: 'postfix-userunknown-sendmail-rcpt', says: 'User unknown', via: 'pf-out', rcpt: 'ghost@sm-out.test', lhost: 'Postfix', remote: 'Sendmail',
     expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
     construction: 'pf-out routes sm-out.test to sm-out, whose local domain has no user ghost: Sendmail refuses it at RCPT ("User unknown")' },
+  { id: 'dovecot-vacation-sieve', says: 'I am out of the office until 14 December', via: 'pf-out', rcpt: 'away@v.test', lhost: 'RFC3834', kind: 'rfc3834', reporter: 'Dovecot', remote: null, action: null,
+    expect: { reason: 'vacation', status: '', replycode: '' },
+    construction: 'pf-mx delivers v.test through pipe(8) to Dovecot\'s LDA; away has an active Sieve script with a vacation action: Pigeonhole sends the auto-reply (Auto-Submitted: auto-replied) to the sender' },
   // --- Exim writes the DSN ----------------------------------------------------------------------
   { id: 'exim-userunknown-rcpt', says: 'User unknown in virtual mailbox table', via: 'ex-out', rcpt: 'ghost@b.test', lhost: 'Exim', remote: 'Postfix',
     expect: { reason: 'userunknown', status: '5.1.1', replycode: '550' },
@@ -226,7 +231,8 @@ async function main() {
   await ensurePostfix();
   const exim = await ensureExim();
   const sendmail = await ensureSendmail();
-  const versions = { Postfix: `Postfix ${await postfixVersion()}`, Exim: `Exim ${await eximVersion(exim)}`, Sendmail: null };
+  const dovecot = await ensureDovecot();
+  const versions = { Postfix: `Postfix ${await postfixVersion()}`, Exim: `Exim ${await eximVersion(exim)}`, Sendmail: null, Dovecot: await dovecotVersion(dovecot) };
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-mta-corpus-'));
   const live = [];
   let failedAny = true;
@@ -237,6 +243,10 @@ async function main() {
     // Exim's per-host retry record for it is not reset by successful deliveries to 127.0.0.1.
     const closedPort = await freePort();
     const DOWN = '127.0.0.2';
+    const lda = dovecotLda({
+      dovecot, dir: path.join(tmp, 'dovecot'), hostname: 'pf-mx.test', submissionHost: `127.0.0.1:${sink.port}`,
+      users: { away: 'require ["vacation"];\nvacation :days 1 :subject "Out of office" :addresses ["away@v.test"]\n  "I am out of the office until 14 December with limited access to e-mail.";\n' },
+    });
     const mxDir = path.join(tmp, 'pf-mx');
     const mxEtc = path.join(mxDir, 'etc');
     const pfMx = await startPostfix({
@@ -249,7 +259,8 @@ async function main() {
       main: {
         mydestination: 'd.test',
         // pipe.test: delivered by a pipe; rp.test: the DSNs Sendmail sends through its smart host (pf-mx).
-        relay_domains: 'pipe.test, rp.test',
+        relay_domains: 'pipe.test, v.test, rp.test',
+        dovecot_destination_recipient_limit: '1',
         message_size_limit: '20000',
         // pf-out connects from 127.0.0.1: no permit_mynetworks, so c.test is refused as a relay attempt.
         smtpd_relay_restrictions: 'reject_unauth_destination',
@@ -257,7 +268,7 @@ async function main() {
         body_checks: `regexp:${path.join(mxEtc, 'body_checks')}`,
         relocated_maps: `texthash:${path.join(mxEtc, 'relocated')}`,
       },
-      services: 'badpipe unix - n n - - pipe\n  flags=q user=nobody argv=/bin/false\n',
+      services: `badpipe unix - n n - - pipe\n  flags=q user=nobody argv=/bin/false\n${lda.masterService('dovecot')}`,
       maps: {
         header_checks: '/^Content-Type:.*charset=\\s*$/ REJECT 5.6.0 Malformed MIME header: empty charset parameter\n',
         body_checks: `/${SPAM_MARKER}/ REJECT 5.7.1 Message rejected as spam\n`,
@@ -272,8 +283,8 @@ async function main() {
         strict: { smtpd_sender_restrictions: 'reject_unknown_sender_domain', unknown_address_reject_code: '550' },
         ptr: { smtpd_client_restrictions: 'reject_unknown_client_hostname', unknown_client_reject_code: '550' },
       },
-      // pipe.test (one of the relay_domains) goes to the badpipe service: pipe(8) running /bin/false.
-      transport: { 'rp.test': `smtp:[127.0.0.1]:${sink.port}`, 'pipe.test': 'badpipe:' },
+      // pipe.test and v.test (relay_domains) go to pipe(8) services: /bin/false, and Dovecot's LDA.
+      transport: { 'rp.test': `smtp:[127.0.0.1]:${sink.port}`, 'pipe.test': 'badpipe:', 'v.test': 'dovecot:' },
     });
     live.push(pfMx);
     // The mailbox that is nearly full: 19000 of the 20000 bytes virtual_mailbox_limit allows.
@@ -329,7 +340,8 @@ For urgent matters please contact support@e.test.
       transport: {
         'b.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`, 'c.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`, 'd.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
         'big.test': `smtp:[127.0.0.1]:${pfMx.ports.big}`, 'rbl.test': `smtp:[127.0.0.1]:${pfMx.ports.rbl}`, 'grey.test': `smtp:[127.0.0.1]:${pfMx.ports.grey}`,
-        'strict.test': `smtp:[127.0.0.1]:${pfMx.ports.strict}`, 'ptr.test': `smtp:[127.0.0.1]:${pfMx.ports.ptr}`, 'pipe.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
+        'strict.test': `smtp:[127.0.0.1]:${pfMx.ports.strict}`, 'ptr.test': `smtp:[127.0.0.1]:${pfMx.ports.ptr}`,
+        'pipe.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`, 'v.test': `smtp:[127.0.0.1]:${pfMx.ports.smtp}`,
         'down.test': `smtp:[${DOWN}]:${closedPort}`,
         'e.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'c2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`, 'rbl2.test': `smtp:[127.0.0.1]:${exMx.ports.smtp}`,
         'sm-out.test': `smtp:[127.0.0.1]:${smOut.ports.smtp}`,

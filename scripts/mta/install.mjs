@@ -1,8 +1,9 @@
 // Getting real MTAs from Debian for private, loopback-only test instances.
 //
 // Postfix is installed with apt-get (the system package; nothing under /etc/postfix is used or changed).
-// Exim and Sendmail conflict with Postfix as the system MTA, so they are never installed: their .debs
-// are fetched with `apt-get download` and unpacked with `dpkg -x` into a cache folder, beside
+// Exim and Sendmail conflict with Postfix as the system MTA, so they are never installed (nor is
+// Dovecot, which would start a system service): their .debs are fetched with `apt-get download` and
+// unpacked with `dpkg -x` into a cache folder, beside
 // nss_wrapper (Exim looks up its compiled-in user "Debian-exim" before it reads any configuration,
 // Sendmail sleeps a minute when it cannot qualify the host name; nss_wrapper answers both from
 // private files, so no system account or /etc/hosts entry is created).
@@ -144,4 +145,32 @@ export async function ensureSendmail(log = console.log) {
 
 export function sendmailUnavailable() {
   return unpackUnavailable('Sendmail', cachedSendmail());
+}
+
+// Dovecot's LDA with Pigeonhole Sieve: the vacation auto-responder most mailbox servers run.
+const DOVECOT_PACKAGES = ['dovecot-core', 'dovecot-sieve', 'libnss-wrapper'];
+
+function dovecotPaths(root) {
+  return {
+    root, doveconf: path.join(root, 'usr', 'bin', 'doveconf'), dovecot: path.join(root, 'usr', 'sbin', 'dovecot'),
+    lda: path.join(root, 'usr', 'lib', 'dovecot', 'dovecot-lda'), modules: path.join(root, 'usr', 'lib', 'dovecot', 'modules'),
+    // The binaries' RUNPATH is /usr/lib/dovecot, which LD_LIBRARY_PATH overrides.
+    lib: `${path.join(root, 'usr', 'lib', 'dovecot')}:${path.join(root, LIB)}`, nssWrapper: path.join(root, LIB, 'libnss_wrapper.so'),
+  };
+}
+
+export function cachedDovecot() {
+  const p = dovecotPaths(path.join(mtaCacheDir(), 'dovecot'));
+  return existsSync(p.lda) && existsSync(path.join(p.modules, 'lib90_sieve_plugin.so')) && existsSync(p.nssWrapper) ? p : null;
+}
+
+/** Dovecot + Pigeonhole unpacked into the cache (downloaded the first time). */
+export async function ensureDovecot(log = console.log) {
+  const have = cachedDovecot();
+  if (have) return { ...have, installed: false };
+  return { ...dovecotPaths(await unpackDebs('dovecot', DOVECOT_PACKAGES, [], log)), installed: true };
+}
+
+export function dovecotUnavailable() {
+  return unpackUnavailable('Dovecot', cachedDovecot());
 }

@@ -1,4 +1,5 @@
 // The parser against real bounces with known truth: DSNs written by real Postfix, Exim and Sendmail
+// (and auto-replies from Exim and Dovecot/Pigeonhole)
 // (fixtures/mta-corpus, made by `npm run corpus:mta`), each built to fail one way. The truth is the
 // construction, not a parser's opinion. Scored per recipient on reason and hard/soft, LF and CRLF;
 // a false hard bounce (a soft failure read as hard: the recipient would be flagged invalid) is the
@@ -96,7 +97,7 @@ describe('real-MTA bounce corpus (fixtures/mta-corpus)', () => {
         expect(text, e.file).toContain(x.rcpt);
         expect(x.hardbounce, e.file).toBe(HARD.has(x.reason));
       }
-      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim|Sendmail) \d+\.\d+/);
+      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim|Sendmail|Dovecot) \d+\.\d+/);
       expect(e.construction.length, e.file).toBeGreaterThan(20);
     }
     // Both dialects and the failure kinds the generator promises.
