@@ -21,6 +21,7 @@
 //   Dovecot's LDA + Pigeonhole Sieve behind pf-mx (pipe(8)) for v.test: a vacation responder
 //   sink     smtp-server for rp.test: every DSN lands here (the return path)
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -409,6 +410,7 @@ For urgent matters please contact support@e.test.
         construction: c.construction,
         mta: { reporter: versions[c.reporter ?? c.lhost], remote: c.remote ? versions[c.remote] : null },
         bytes: Buffer.byteLength(text, 'latin1'),
+        sha256: createHash('sha256').update(Buffer.from(text, 'latin1')).digest('hex'),
       });
       console.log(`  ok   ${c.id}`);
     }

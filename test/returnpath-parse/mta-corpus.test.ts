@@ -4,6 +4,7 @@
 // construction, not a parser's opinion. Scored per recipient on reason and hard/soft, LF and CRLF;
 // a false hard bounce (a soft failure read as hard: the recipient would be flagged invalid) is the
 // worst outcome and is listed on its own.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import type { BounceRecord } from '../../src/returnpath/parse/index.js';
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'mta-corpus');
 
 interface Expected { rcpt: string; status: string; replycode: string; reason: string; hardbounce: boolean }
-interface Entry { file: string; kind: string; lhost: string; expected: Expected[]; construction: string; mta: { reporter: string; remote: string | null } }
+interface Entry { file: string; kind: string; lhost: string; expected: Expected[]; construction: string; mta: { reporter: string; remote: string | null }; sha256: string }
 
 /**
  * Fixtures the parser gets wrong today, with what it says. The test fails when one of these starts
@@ -91,7 +92,10 @@ describe('real-MTA bounce corpus (fixtures/mta-corpus)', () => {
     expect(manifest.length).toBeGreaterThanOrEqual(20);
     for (const e of manifest) {
       expect(existsSync(path.join(dir, e.file)), e.file).toBe(true);
-      const text = readFileSync(path.join(dir, e.file), 'latin1');
+      const raw = readFileSync(path.join(dir, e.file));
+      // The files are what the MTAs sent: a hand edit (to make a test pass) shows here.
+      expect(createHash('sha256').update(raw).digest('hex'), `${e.file} changed since npm run corpus:mta wrote it`).toBe(e.sha256);
+      const text = raw.toString('latin1');
       expect(e.expected.length, e.file).toBeGreaterThanOrEqual(1);
       for (const x of e.expected) {
         expect(text, e.file).toContain(x.rcpt);
