@@ -3,7 +3,7 @@
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, tempDir } from '../helpers/rebound.js';
+import { cleanup, send, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import { prepareExim, startExim, type EximInstance } from '../helpers/mta/exim.js';
 import { postfixSkip, startPostfix, type PostfixInstance } from '../helpers/mta/postfix.js';
 import { prepareSendmail, startSendmail } from '../helpers/mta/sendmail.js';
@@ -102,6 +102,22 @@ describe.skipIf(postfixSkip !== null || eximSkip !== null)(`private MTAs on loop
     // The relay accepts (it relays b.test); final refuses; the relay bounces to carol. Exim only relayed.
     const dsn = await sink.waitFor((m) => m.to.includes('carol@rp.test'), 20_000);
     expect(dsn.raw.toString('utf8')).toContain('Reporting-MTA: dns; relay.test');
+  });
+
+  it('Rebound delivers to a Postfix smarthost and each hop\'s log names the next hop\'s queue id', async () => {
+    const d = tempDir('rebound-mta-rb-');
+    const app = await startRebound(testConfig(path.join(d, 'data'), relay.ports.smtp, { returnPath: { port: 0 } }));
+    try {
+      await send(app.ports.submission, { from: 'frank@rp.test', to: 'Known@B.test', subject: 'from rebound' });
+      // Postfix looks mailbox names up case-insensitively: the mixed-case address is delivered (the
+      // local part keeps its case on the way; the domain may be lower-cased).
+      const relayLine = await waitForLog(relay, /postfix-relay\/smtp\[\d+\]: \w+: to=<Known@[bB]\.test>.*status=sent \(250 2\.0\.0 Ok: queued as (\w+)\)/);
+      await waitForLog(final, new RegExp(`postfix-final/virtual\\[\\d+\\]: ${relayLine[1]}: to=<Known@[bB]\\.test>.*status=sent \\(delivered to maildir\\)`));
+      expect(relay.log()).toMatch(/postfix-relay\/cleanup\[\d+\]: \w+: message-id=<[^>]+>/);
+    } finally {
+      await app.stop();
+      cleanup(d);
+    }
   });
 
   it.skipIf(sendmailSkip !== null)(`Sendmail relays through its smart host and writes its own DSN${sendmailSkip ? ` (skipped: ${sendmailSkip})` : ''}`, async () => {
