@@ -2,6 +2,9 @@ import { addressOf } from './headers.js';
 import type { LoadedMessage } from './message.js';
 import type { Draft } from './types.js';
 
+/** Most recipients read from one report; more is a hostile report, not a bounce. */
+export const MAX_REPORT_RECIPIENTS = 1000;
+
 const RECIPIENT_FIELDS = /^(final-recipient|original-recipient|x-actual-recipient|action|status|remote-mta|diagnostic-code|last-attempt-date|will-retry-until|x-postfix-sender)\s*:/i;
 
 /** Unfolded field lines grouped by blank lines. */
@@ -69,6 +72,7 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
       const note = /\(([^)]{3,200})\)/.exec(g['status'] ?? '')?.[1];
       if (note && !/^(permanent|temporary|transient) failure$/i.test(note.trim())) d.note = note;
       drafts.push(d);
+      if (drafts.length >= MAX_REPORT_RECIPIENTS) break;
     }
     if (drafts.length) return drafts;
   }

@@ -24,8 +24,8 @@ export function notificationText(msg: LoadedMessage, cap = 16384): string {
 }
 
 const COMMANDS: Array<[RegExp, string]> = [
-  [/\b(?:in reply to|after|did not like our|response to|while talking to[^\n]{0,80}\n?\s*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
-  [/^\s*>>>\s*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
+  [/\b(?:in reply to|after|did not like our|response to|while talking to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
+  [/^[ \t]*>>>[ \t]*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
 ];
 
 /** The SMTP command a failure text says it answered, normalised (RCPT, MAIL, DATA, HELO, CONN). */

@@ -7,7 +7,7 @@ export const dragonfly: Dialect = {
   name: 'DragonFly',
   detect: (m) => textHas(m, /this is the dragonfly mail agent|\(dragonfly mail agent/i),
   parse: (m) => {
-    const head = m.text.split(/\n\s*message headers follow\./i)[0] ?? '';
+    const head = m.text.slice(0, 16384).split(/\n[ \t]*message headers follow\./i)[0] ?? '';
     const rcpt = /there was an error delivering your mail to <([^>\s]{3,254})>/i.exec(head)?.[1];
     if (!rcpt) return scanTextBounce(m);
     const rest = head.slice(head.toLowerCase().indexOf(rcpt.toLowerCase()) + rcpt.length).replace(/^>\.?/, '').trim();

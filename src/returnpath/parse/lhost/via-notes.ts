@@ -5,10 +5,12 @@ import { addressesIn } from '../headers.js';
 /** Lotus (HCL) Notes / Domino: "------- Failure Reasons --------". */
 export const notes: Dialect = {
   name: 'Notes',
-  detect: (m) => textHas(m, /^-{3,}\s*failure reasons\s*-{3,}/im),
+  detect: (m) => textHas(m, /^-{3,}[ \t]*failure reasons[ \t]*-{3,}/im),
   parse: (m) => {
-    const body = m.text.split(/^-{3,}\s*returned message\s*-{3,}/im)[0] ?? '';
-    const reasons = body.replace(/^[\s\S]*?-{3,}\s*failure reasons\s*-{3,}/im, '');
+    const body = m.text.slice(0, 32768).split(/^-{3,}[ \t]*returned message[ \t]*-{3,}/im)[0] ?? '';
+    // Everything after the "Failure Reasons" rule (indexOf, not a lazy [\s\S]*? that rescans per line).
+    const rule = /^-{3,}[ \t]*failure reasons[ \t]*-{3,}/im.exec(body);
+    const reasons = rule ? body.slice(rule.index + rule[0].length) : body;
     const rcpts = addressesIn(reasons);
     const diagnostic = reasons.split('\n').filter((l) => l.trim() && !l.includes('@')).join(' ').trim();
     return rcpts.map((rcpt) => ({ rcpt, diagnostic }));
