@@ -29,8 +29,11 @@ export interface Attempt {
   rcpt: string;
   attempt: number;
   status: Exclude<RecipientStatus, 'queued'>;
-  /** SMTP stage the reply answered. */
-  stage: 'connect' | 'mail' | 'rcpt' | 'data' | 'expiry';
+  /**
+   * SMTP stage the reply answered: connect (greeting or no connection), helo, mail, rcpt, data
+   * (the DATA command itself), eod (end of data: the server read the message), expiry.
+   */
+  stage: 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod' | 'expiry';
   code: number | null;
   enhanced: string | null;
   response: string;

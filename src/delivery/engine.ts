@@ -11,7 +11,7 @@ import { MinHeap } from './min-heap.js';
 import { describeError, fromReply, integrationCause, judge, mailRejectionCause, type RawOutcome } from './outcome.js';
 import { backoffMs, isExpired } from './retry-policy.js';
 import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
-import { resetSession, sendTransaction, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
+import { refusalStage, resetSession, sendTransaction, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
 import { makeReturnPath } from './verp.js';
 
 export interface DeliveryDeps {
@@ -358,15 +358,16 @@ export class DeliveryEngine {
         const cause = integrationCause(res.sessionError);
         this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
         const d = describeError(res.sessionError);
-        for (const rcpt of batch) out.push({ outcome: { rcpt, stage: 'data', code: d.code, enhanced: d.enhanced, response: d.response, integration: cause }, ...at });
+        const stage = res.sessionError.command === 'RCPT TO' ? 'rcpt' : refusalStage(res.sessionError.command ?? '', res.sessionError.code) ?? 'connect';
+        for (const rcpt of batch) out.push({ outcome: { rcpt, stage, code: d.code, enhanced: d.enhanced, response: d.response, integration: cause }, ...at });
         continue;
       }
-      for (const rcpt of res.accepted) out.push({ outcome: fromReply(rcpt, 'data', res.dataResponse ?? '250'), ...at });
+      for (const rcpt of res.accepted) out.push({ outcome: fromReply(rcpt, 'eod', res.dataResponse ?? '250'), ...at });
       const mailRefusal = res.rejected.find((r) => r.stage === 'mail');
       const mailCause = mailRefusal ? mailRejectionCause(mailRefusal.response) : null;
       for (const r of res.rejected) {
         const o = fromReply(r.rcpt, r.stage, r.response);
-        // A refused MAIL FROM is our configuration (TLS, AUTH, sender), not the recipient.
+        // A MAIL FROM refused for our configuration (TLS, AUTH, sender) is not the recipient's doing.
         if (r.stage === 'mail' && mailCause) o.integration = mailCause;
         out.push({ outcome: o, ...at });
       }

@@ -87,15 +87,35 @@ export function openSession(dest: Destination, o: ClientOptions): Promise<Upstre
   });
 }
 
+export type RefusalStage = 'mail' | 'rcpt' | 'data' | 'eod';
+
 export interface TransactionResult {
-  /** Recipients the server took, with the DATA reply. */
+  /** Recipients the server took, with the end-of-data reply. */
   accepted: string[];
   dataResponse: string | null;
-  /** Per-recipient refusals at RCPT, or everyone's at MAIL/DATA. */
-  rejected: Array<{ rcpt: string; response: string; stage: 'mail' | 'rcpt' | 'data' }>;
+  /** Per-recipient refusals at RCPT, or everyone's at MAIL, DATA or end of data. */
+  rejected: Array<{ rcpt: string; response: string; stage: RefusalStage }>;
   /** Set when the session failed underneath the transaction (connection lost, timeout). */
   sessionError: SmtpClientError | null;
 }
+
+/**
+ * nodemailer refuses a message larger than the server's advertised SIZE before sending MAIL FROM,
+ * with no server reply. It is the server's limit all the same, so it is written as the reply a
+ * server would give (RFC 1870: 552, RFC 3463: 5.3.4) and judged like one: permanent for this message.
+ */
+const LOCAL_SIZE_REFUSAL = /^Message size larger than allowed (\d+)/;
+
+export function refusalStage(cmd: string, code: string | undefined): RefusalStage | null {
+  if (cmd === 'MAIL FROM') return 'mail';
+  // nodemailer reports both the DATA command's refusal (EENVELOPE) and the reply after the
+  // message body (EMESSAGE) under "DATA"; only the second means the server read the message.
+  if (cmd === 'DATA') return code === 'EMESSAGE' ? 'eod' : 'data';
+  return null;
+}
+
+const rcptRefusals = (errs: SmtpClientError[] | undefined) =>
+  (errs ?? []).map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const }));
 
 /** One MAIL/RCPT/DATA transaction; never rejects, the outcome says what happened to whom. */
 export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer): Promise<TransactionResult> {
@@ -103,26 +123,22 @@ export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[
     s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true }, raw, (err, info) => {
       s.sent++;
       if (!err && info) {
-        const rejected = (info.rejectedErrors ?? []).map((e) => ({
-          rcpt: (e as SmtpClientError).recipient ?? '', response: (e as SmtpClientError).response ?? e.message, stage: 'rcpt' as const,
-        }));
-        return resolve({ accepted: info.accepted, dataResponse: info.response, rejected, sessionError: null });
+        return resolve({ accepted: info.accepted, dataResponse: info.response, rejected: rcptRefusals(info.rejectedErrors as SmtpClientError[]), sessionError: null });
       }
       const e = err as SmtpClientError;
       const cmd = e.command ?? '';
       if (e.code === 'EENVELOPE' && cmd === 'RCPT TO' && e.rejectedErrors) {
-        return resolve({
-          accepted: [], dataResponse: null, sessionError: null,
-          rejected: e.rejectedErrors.map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const })),
-        });
+        return resolve({ accepted: [], dataResponse: null, sessionError: null, rejected: rcptRefusals(e.rejectedErrors) });
       }
-      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.response && (cmd === 'MAIL FROM' || cmd === 'DATA')) {
-        const stage = cmd === 'MAIL FROM' ? 'mail' as const : 'data' as const;
-        const rejectedAtRcpt = (e.rejectedErrors ?? []).map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const }));
+      const tooBig = !e.response && e.code === 'EMESSAGE' ? LOCAL_SIZE_REFUSAL.exec(e.message) : null;
+      const response = tooBig ? `552 5.3.4 Message size exceeds fixed maximum message size (${tooBig[1]} bytes, advertised by the server)` : e.response;
+      const stage = refusalStage(cmd, e.code);
+      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && response && stage) {
+        const rejectedAtRcpt = rcptRefusals(e.rejectedErrors);
         const refused = new Set(rejectedAtRcpt.map((r) => r.rcpt));
         return resolve({
           accepted: [], dataResponse: null, sessionError: null,
-          rejected: [...rejectedAtRcpt, ...rcpts.filter((r) => !refused.has(r)).map((rcpt) => ({ rcpt, response: e.response!, stage }))],
+          rejected: [...rejectedAtRcpt, ...rcpts.filter((r) => !refused.has(r)).map((rcpt) => ({ rcpt, response, stage }))],
         });
       }
       s.broken = true;

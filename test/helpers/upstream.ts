@@ -29,6 +29,8 @@ export interface UpstreamOptions {
   auth?: { user: string; pass: string };
   /** Require STARTTLS before MAIL. */
   requireTls?: boolean;
+  /** SIZE limit advertised in EHLO (default 50 MiB). */
+  size?: number;
   port?: number;
 }
 
@@ -57,7 +59,7 @@ export class Upstream {
       authOptional: !o.auth,
       allowInsecureAuth: true,
       logger: false,
-      size: 50 * 1024 * 1024,
+      size: o.size ?? 50 * 1024 * 1024,
       onConnect: (_s, cb) => {
         this.connections++;
         if (this.opts.greeting) return cb(errorFor(this.opts.greeting));
