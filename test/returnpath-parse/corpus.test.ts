@@ -39,6 +39,7 @@ describe.skipIf(!present)(present ? 'bounce corpus' : `bounce corpus (${absent})
     it(`agrees with the labels (${variant})`, async () => {
       const manifest = loadManifest();
       let labels = 0, reasonOk = 0, hardOk = 0;
+      const falseHard: string[] = [];
       const notBounceWithResults: string[] = [];
       for (const e of manifest) {
         let raw = readFileSync(path.join(corpus, e.file));
@@ -52,11 +53,14 @@ describe.skipIf(!present)(present ? 'bounce corpus' : `bounce corpus (${absent})
           labels++;
           if (got[i]?.reason === x.reason) reasonOk++;
           if (got[i] !== undefined && got[i]!.hardbounce === x.hardbounce) hardOk++;
+          if (got[i]?.hardbounce && !x.hardbounce) falseHard.push(`${e.file} #${i}`);
         });
       }
       expect(notBounceWithResults).toEqual([]);
-      expect(reasonOk / labels).toBeGreaterThanOrEqual(0.95);
-      expect(hardOk / labels).toBeGreaterThanOrEqual(0.98);
+      // A wrong invalid flag is the worst outcome: none on this sample.
+      expect(falseHard).toEqual([]);
+      expect(reasonOk / labels).toBeGreaterThanOrEqual(0.96);
+      expect(hardOk / labels).toBeGreaterThanOrEqual(0.99);
     });
   }
 

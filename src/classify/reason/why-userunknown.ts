@@ -4,8 +4,8 @@ import { defineRule } from './rule.js';
 export const userunknown = defineRule('userunknown', [
   'user unknown', 'unknown user', 'userunknown', 'no such user', 'no such mailbox', 'no such recipient',
   'no such account', 'no such person', 'no such local user', 'unknown recipient', 'recipient unknown',
-  'unknown local part', 'unknown local-part', 'unknown mailbox', 'unknown address', 'address unknown',
-  'unknown email address', 'user not found', 'recipient not found', 'mailbox not found', 'account not found',
+  'unknown local part', 'unknown local-part', 'unknown mailbox', 'address unknown',
+  'user not found', 'recipient not found', 'mailbox not found', 'account not found',
   'address not found', 'user does not exist', 'user doesn\'t exist', 'mailbox does not exist',
   'recipient does not exist', 'account does not exist', 'address does not exist', 'user not exist',
   'does not exist here', 'email account that you tried to reach does not exist',
@@ -19,7 +19,7 @@ export const userunknown = defineRule('userunknown', [
   'rcpt to: unknown', 'unknown or invalid', 'no valid recipients',
   'user is not here', 'resolver.adr.recipientnotfound', 'recipientnotfound', 'the recipient\'s mailbox is unavailable',
   'no mailbox by that name', 'mailbox name not allowed', 'user unknown in', 'unknown in local recipient table',
-  'invalid address', 'not listed in domino directory', 'not listed in public name', 'is not a valid email',
-  'no longer valid', 'address is no longer', 'is not a valid recipient', 'mailbox is not valid',
-  'destinataire inconnu', 'utilisateur inconnu', 'adresse inconnue', 'unbekannt', 'no existe',
+  'not listed in domino directory', 'not listed in public name', 'is not a valid email',
+  'this email address is wrong or no longer valid', 'is not an active address', 'is not a valid recipient', 'mailbox is not valid',
+  'destinataire inconnu', 'utilisateur inconnu', 'adresse inconnue', 'no existe dicha persona', 'no existe ese usuario', 'adresse nicht gefunden', 'destinataire invalide', 'invalid recipient',
 ], [/\bmailbox [^ ]{1,80} does not exist/, /\b(?:user|recipient|address|mailbox) [^ ]{1,80} (?:is )?unknown\b/]);

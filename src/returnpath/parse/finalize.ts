@@ -1,6 +1,7 @@
 import {
   classifyReply, codeOf, enhancedOf, normaliseText, pseudoStatus, reasonFromText,
 } from '../../classify/index.js';
+import { commandIn } from './text-scan.js';
 import type { BounceRecord, Draft } from './types.js';
 
 const DIAG_CAP = 1000;
@@ -45,13 +46,15 @@ export function finalize(d: Draft, decodedby: string): BounceRecord {
   let text = d.note ? `${d.note}\n${diagnostic}` : diagnostic;
   const silent = !diagnostic || (!enhanced && !code && !reasonFromText(normaliseText(diagnostic)));
   if (d.context && silent) text = `${text}\n${cleanDiagnostic(d.context.slice(0, 8192)).slice(0, 4000)}`;
-  let verdict = classifyReply({ code, enhanced, text, command: d.command, permanent, reason: delivered ? 'delivered' : d.reason });
+  const command = d.command ?? commandIn(diagnostic);
+  let verdict = classifyReply({ code, enhanced, text, command, permanent, reason: delivered ? 'delivered' : d.reason });
   if (!permanent && !d.reason && !delivered) {
     // A temporary DNS failure is a network problem, not a missing domain; and a bounce that
     // gave up after temporary network failures is an expiry.
     let r = verdict.reason;
     if (r === 'hostunknown') r = 'networkerror';
-    else if (!d.delayed && (r === 'networkerror' || r === 'onhold' || r === 'undefined')) r = 'expired';
+    // A delay notice that names no cause is, in the same vocabulary, an expiry in progress.
+    else if ((!d.delayed && r === 'networkerror') || r === 'onhold' || r === 'undefined') r = 'expired';
     if (r !== verdict.reason) verdict = classifyReply({ reason: r, permanent });
   }
   if (!enhanced) enhanced = pseudoStatus(verdict.reason, permanent);

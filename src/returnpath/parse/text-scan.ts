@@ -23,16 +23,29 @@ export function notificationText(msg: LoadedMessage, cap = 16384): string {
   return out.join('\n').slice(0, cap);
 }
 
-const COMMANDS: Array<[RegExp, string]> = [
-  [/\b(?:in reply to|after|did not like our|response to|while talking to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
+/**
+ * How MTAs say which command a reply answered: Postfix "(in reply to RCPT TO command)", Exim
+ * "after RCPT TO:<a@b>", DragonFly "did not like our RCPT TO", Sendmail transcripts (">>> RCPT")
+ * and "<a@b>... User unknown" replies, qmail's "does not like recipient" / "failed after I sent
+ * the message", Postfix smtpd's "Recipient address rejected" (RCPT) and "Sender address rejected".
+ */
+const COMMANDS: ReadonlyArray<[RegExp, string]> = [
+  [/\b(?:in reply to|after(?: pipelined)?|did not like our|response to|while talking to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
   [/^[ \t]*>>>[ \t]*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
+  [/does not like recipient|recipient address rejected/i, 'RCPT'],
+  [/does not like sender|but sender was rejected|sender address rejected/i, 'MAIL'],
+  [/failed after i sent the message|failed on data command/i, 'DATA'],
+  [/but my name was rejected/i, 'HELO'],
+  [/but greeting failed/i, 'CONN'],
 ];
 
 /** The SMTP command a failure text says it answered, normalised (RCPT, MAIL, DATA, HELO, CONN). */
 export function commandIn(text: string): string | undefined {
-  for (const [re] of COMMANDS) {
-    const m = re.exec(text);
+  const head = text.slice(0, 8192);
+  for (const [re, fixed] of COMMANDS) {
+    const m = re.exec(head);
     if (!m) continue;
+    if (fixed) return fixed;
     const c = m[1]!.toLowerCase();
     if (c.startsWith('rcpt')) return 'RCPT';
     if (c.startsWith('mail')) return 'MAIL';

@@ -8,6 +8,8 @@ export const gmail: Dialect = {
     /mailer-daemon@(googlemail|gmail)\.com/i.test(m.from) && !/groups\.google|googlegroups/i.test(m.headers['x-failed-recipients'] ?? '') ||
     textHas(m, /technical details of (permanent|temporary) failure|delivery to the following recipient(s)? (failed permanently|has been delayed)/i),
   adjust: (d, m) => {
+    // Gmail gives up with this sentence after its retries against an unreachable MX: an expiry.
+    if (!d.reason && /did not accept our requests to connect/i.test(d.diagnostic ?? '')) return { ...d, reason: 'expired' };
     if (/delay/i.test(m.subject) || /warning message only|has been delayed|will be retried/i.test(m.text.slice(0, 4096))) {
       return { ...d, temporary: true, reason: d.reason ?? (/recipient server did not accept our requests to connect|dns|timed out/i.test(d.diagnostic ?? '') ? 'expired' : undefined) };
     }

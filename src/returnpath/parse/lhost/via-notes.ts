@@ -13,6 +13,8 @@ export const notes: Dialect = {
     const reasons = rule ? body.slice(rule.index + rule[0].length) : body;
     const rcpts = addressesIn(reasons);
     const diagnostic = reasons.split('\n').filter((l) => l.trim() && !l.includes('@')).join(' ').trim();
-    return rcpts.map((rcpt) => ({ rcpt, diagnostic }));
+    // Domino's router answers from its directory: "not listed in" it means there is no such person.
+    const reason = /not listed in (?:the )?(?:domino directory|public name & address book|public name and address book)/i.test(diagnostic) ? 'userunknown' as const : undefined;
+    return rcpts.map((rcpt) => ({ rcpt, diagnostic, ...(reason ? { reason } : {}) }));
   },
 };
