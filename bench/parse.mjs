@@ -1,23 +1,80 @@
 #!/usr/bin/env node
-// Parse + classify throughput over the shared corpus, in one process.
-// usage: node bench/parse.mjs [CORPUS_DIR] [--passes N]   (needs `npx tsc -p .` first)
-import { readFileSync } from 'node:fs';
+// Bounce parsing + classification: Rebound beside Debian's Sisimai (libsisimai-perl) on the same
+// files in one run. Whole process (start-up included, as an operator runs it: `rebound parse
+// --jsonl FILES` vs a Perl script calling Sisimai->make per file), alternating, median of N
+// rounds; then Rebound in one process (per-message p50/p99/max).
+// usage: node bench/parse.mjs [CORPUS_DIR] [--dir EXTRA_EML_DIR]... [--rounds N] [--passes N]
+//   (needs `npm run build`; `npm run bench:parse` does both)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const passes = args.includes('--passes') ? Number(args[args.indexOf('--passes') + 1]) : 5;
-const corpus = path.resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--passes') ?? path.join(repoRoot, '..', 'shared', 'corpus'));
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const valued = new Set(['--dir', '--rounds', '--passes']);
+const rounds = Number(opt('--rounds', 5));
+const passes = Number(opt('--passes', 5));
+const corpus = path.resolve(args.find((a, i) => !a.startsWith('--') && !valued.has(args[i - 1])) ?? path.join(repoRoot, '..', 'shared', 'corpus'));
+const extraDirs = args.flatMap((a, i) => (a === '--dir' ? [path.resolve(args[i + 1])] : []));
+
+const files = [];
+if (existsSync(path.join(corpus, 'manifest.json'))) {
+  for (const e of JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8'))) files.push(path.join(corpus, e.file));
+}
+for (const d of extraDirs) for (const f of readdirSync(d).sort()) if (/\.(eml|txt|msg)$/.test(f)) files.push(path.join(d, f));
+if (!files.length) {
+  console.error(`no input: ${corpus}/manifest.json not found and no --dir given`);
+  process.exit(2);
+}
+const bytes = files.reduce((n, f) => n + readFileSync(f).length, 0);
+console.log(`input: ${files.length} messages, ${(bytes / 1024).toFixed(0)} KiB (${[corpus, ...extraDirs].map((d) => path.relative(repoRoot, d)).join(', ')})`);
+
+const rebound = [path.join(repoRoot, 'dist', 'rebound.js'), 'parse', '--jsonl', ...files];
+const sisimaiScript = path.join(repoRoot, 'bench', 'lib', 'sisimai-parse.pl');
+const haveSisimai = spawnSync('perl', ['-MSisimai', '-e', '1']).status === 0;
+if (!haveSisimai) console.log('Sisimai: not installed (apt-get install libsisimai-perl); Rebound only');
+
+/** Wall time of one whole process, in ms, and its stdout. */
+function timed(cmd, argv) {
+  const t0 = performance.now();
+  const out = execFileSync(cmd, argv, { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+  return { ms: performance.now() - t0, out };
+}
+
+const wall = { rebound: [], sisimai: [] };
+let reboundResults = 0;
+let sisimai = { results: 0, ms: 0 };
+for (let r = 0; r < rounds; r++) {
+  const a = timed(process.execPath, rebound);
+  wall.rebound.push(a.ms);
+  reboundResults = a.out.split('\n').filter(Boolean).reduce((n, l) => n + JSON.parse(l).results.length, 0);
+  if (haveSisimai) {
+    const b = timed('perl', [sisimaiScript, ...files]);
+    wall.sisimai.push(b.ms);
+    sisimai = JSON.parse(b.out);
+  }
+}
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const rate = (ms) => (files.length / (ms / 1000)).toFixed(0);
+const rMs = median(wall.rebound);
+console.log(`whole process, median of ${rounds} alternating rounds:`);
+console.log(`  Rebound  (node dist/rebound.js parse --jsonl): ${rMs.toFixed(0)} ms = ${rate(rMs)} messages/s, ${reboundResults} results`);
+if (haveSisimai) {
+  const sMs = median(wall.sisimai);
+  console.log(`  Sisimai  (perl, Sisimai->make per file):       ${sMs.toFixed(0)} ms = ${rate(sMs)} messages/s, ${sisimai.results} results (${sisimai.ms.toFixed(0)} ms of it parsing)`);
+  console.log(`  Rebound / Sisimai speed: ${(sMs / rMs).toFixed(2)}x`);
+}
+
+// In one process: steady-state parse + classify cost per message.
 const { parseReport } = await import(path.join(repoRoot, 'dist', 'returnpath', 'parse', 'index.js'));
-
-const manifest = JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8'));
-const mails = manifest.map((e) => readFileSync(path.join(corpus, e.file)));
-const bytes = mails.reduce((n, b) => n + b.length, 0);
-
-for (const m of mails) await parseReport(m); // warm-up: JIT, lazy regex compilation
-const times = [];
+const mails = files.map((f) => readFileSync(f));
 const t0 = performance.now();
+for (const m of mails) await parseReport(m); // first pass: cold (JIT, lazy compilation)
+const cold = performance.now() - t0;
+const times = [];
+const t1 = performance.now();
 for (let p = 0; p < passes; p++) {
   for (const m of mails) {
     const s = performance.now();
@@ -25,9 +82,8 @@ for (let p = 0; p < passes; p++) {
     times.push(performance.now() - s);
   }
 }
-const wall = (performance.now() - t0) / 1000;
+const inproc = (performance.now() - t1) / 1000;
 times.sort((a, b) => a - b);
 const q = (f) => times[Math.min(times.length - 1, Math.floor(f * times.length))].toFixed(2);
-console.log(`corpus: ${mails.length} messages, ${(bytes / 1024).toFixed(0)} KiB; ${passes} passes after warm-up`);
-console.log(`throughput: ${(times.length / wall).toFixed(0)} messages/s, ${((bytes * passes) / 1048576 / wall).toFixed(1)} MiB/s`);
-console.log(`ms/message: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  max ${times[times.length - 1].toFixed(2)}`);
+console.log(`Rebound in one process: first pass ${cold.toFixed(0)} ms; then ${(times.length / inproc).toFixed(0)} messages/s, ` +
+  `${((bytes * passes) / 1048576 / inproc).toFixed(1)} MiB/s; ms/message p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} max ${times[times.length - 1].toFixed(2)}`);
