@@ -12,7 +12,7 @@ export const blocked = defineRule('blocked', [
   'client host rejected', 'client host blocked', 'connection refused due to', 'connection rejected by policy',
   'service unavailable; client host', 'not allowed to connect', 'refused to talk', 'client not authorized',
   'dynamic ip', 'dynamic address', 'dynamically assigned', 'dial-up', 'dialup', 'residential', 'rejecting open',
-  'not allowed to send from', 'weren\'t sent', 'were not sent', 'your ip address is', 'your server is blocked',
+  'not allowed to send from', 'not authorized to send email directly to our servers', 'weren\'t sent', 'were not sent', 'your ip address is', 'your server is blocked',
   'ip address is blocked', 'sending ip is blocked', 'access denied - invalid helo', 'bad helo', 'invalid helo',
   'helo command rejected', 'your host name is', 'is not permitted to relay through', 'mail from ip address',
   'connections not accepted from', 'has been temporarily blocked', 'ip has been blocked', 'poor reputation ip',

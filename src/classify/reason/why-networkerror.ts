@@ -2,7 +2,7 @@ import { defineRule } from './rule.js';
 
 /** The network path to the receiver failed (DNS, connection, timeout). */
 export const networkerror = defineRule('networkerror', [
-  'mail loop', 'loop detected', 'routing loop', 'too many hops', 'hop count exceeded', 'host not reachable', 'no route to host', 'network is unreachable',
+  'mail loop', 'this message is looping', 'already has my delivered-to line', 'too many "received" headers', 'loop detected', 'routing loop', 'too many hops', 'hop count exceeded', 'host not reachable', 'no route to host', 'network is unreachable',
   'could not connect and send', 'socket error',
   'host is unreachable', 'malformed or unexpected name server reply', 'malformed name server reply',
   'temporary lookup failure', 'connection dropped', 'connection closed',

@@ -10,7 +10,7 @@ export const userunknown = defineRule('userunknown', [
   'recipient does not exist', 'account does not exist', 'address does not exist', 'user not exist',
   'does not exist here', 'email account that you tried to reach does not exist',
   'no mailbox here by that name', 'not a valid mailbox', 'invalid mailbox', 'invalid recipient',
-  'invalid user', 'not a valid user', 'unknown or illegal user', 'unrouteable address',
+  'invalid user', 'not a valid user', 'unknown or illegal user',
   'recipient name is not recognized', 'is not a known user', 'bad destination mailbox address',
   'no account by that name', 'mailbox unavailable', 'mailbox not available', 'mailbox is unavailable',
   'this user doesn\'t have a', 'not our customer', 'recipient address rejected: user',

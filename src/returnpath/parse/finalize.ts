@@ -48,13 +48,14 @@ export function finalize(d: Draft, decodedby: string): BounceRecord {
   if (d.context && silent) text = `${text}\n${cleanDiagnostic(d.context.slice(0, 8192)).slice(0, 4000)}`;
   const command = d.command ?? commandIn(diagnostic);
   let verdict = classifyReply({ code, enhanced, text, command, permanent, reason: delivered ? 'delivered' : d.reason });
-  if (!permanent && !d.reason && !delivered) {
-    // A temporary DNS failure is a network problem, not a missing domain; and a bounce that
-    // gave up after temporary network failures is an expiry.
+  if (!d.reason && !delivered) {
     let r = verdict.reason;
-    if (r === 'hostunknown') r = 'networkerror';
-    // A delay notice that names no cause is, in the same vocabulary, an expiry in progress.
-    else if ((!d.delayed && r === 'networkerror') || r === 'onhold' || r === 'undefined') r = 'expired';
+    // A temporary "domain not found" is a lookup that may yet succeed: a network problem.
+    if (!permanent && r === 'hostunknown') r = 'networkerror';
+    // A delay notice that names no cause is an expiry in progress (RFC 3464 Action: delayed).
+    if (d.delayed && (r === 'onhold' || r === 'undefined')) r = 'expired';
+    // A local program's failure (Diagnostic-Code: X-Unix; ...) that names no cause is the mailer's.
+    if (/^x-(?:unix|postfix)/i.test(d.diagType ?? '') && (r === 'onhold' || r === 'undefined' || r === 'filtered' || r === 'syntaxerror')) r = 'mailererror';
     if (r !== verdict.reason) verdict = classifyReply({ reason: r, permanent });
   }
   if (!enhanced) enhanced = pseudoStatus(verdict.reason, permanent);

@@ -60,6 +60,8 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
       const status = /([245]\.\d{1,3}\.\d{1,3})/.exec(g['status'] ?? '')?.[1];
       const action = (g['action'] ?? '').toLowerCase().split(/[\s(;]/)[0] || undefined;
       const d: Draft = { rcpt, diagnostic: stripType(g['diagnostic-code']) };
+      const diagType = /^\s*([A-Za-z0-9-]{1,20})\s*;/.exec(g['diagnostic-code'] ?? '')?.[1];
+      if (diagType) d.diagType = diagType.toLowerCase();
       if (status) d.status = status;
       if (action) d.action = action;
       const remote = stripType(g['remote-mta']);

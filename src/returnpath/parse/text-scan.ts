@@ -35,8 +35,11 @@ const COMMANDS: ReadonlyArray<[RegExp, string]> = [
   [/does not like recipient|recipient address rejected/i, 'RCPT'],
   [/does not like sender|but sender was rejected|sender address rejected/i, 'MAIL'],
   [/failed after i sent the message|failed on data command/i, 'DATA'],
-  [/but my name was rejected/i, 'HELO'],
-  [/but greeting failed/i, 'CONN'],
+  [/but my name was rejected|while performing the (?:ehlo|helo|lhlo) handshake/i, 'HELO'],
+  [/but greeting failed|refused to talk to me|while receiving the initial server greeting/i, 'CONN'],
+  [/while sending (?:message body|end of data|data command|data)\b/i, 'DATA'],
+  [/while sending rcpt to\b/i, 'RCPT'],
+  [/while sending mail from\b/i, 'MAIL'],
 ];
 
 /** The SMTP command a failure text says it answered, normalised (RCPT, MAIL, DATA, HELO, CONN). */
