@@ -1,33 +1,18 @@
 // Postfix's load tools (smtp-source, smtp-sink) and a private, loopback-only Postfix instance.
 //
-// The instance never touches /etc/postfix or /var/spool/postfix: its main.cf/master.cf (copied from
-// ../shared/peers/postfix) live in a temp config directory used with `postfix -c DIR`, with their own
-// queue_directory, data_directory and maillog_file under the same temp dir.
+// The instance is scripts/mta/postfix.mjs's private Postfix (never /etc/postfix or /var/spool/postfix)
+// with the main.cf parameters of ../shared/peers/postfix.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { run, sleep, waitForPort, which } from './util.mjs';
+import { ensurePostfix } from '../../scripts/mta/install.mjs';
+import { startPostfix } from '../../scripts/mta/postfix.mjs';
+import { run, waitForPort, which } from './util.mjs';
+
+export { ensurePostfix };
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-/** Installs Postfix with apt-get when `postfix`, `smtp-source` or `smtp-sink` is missing. Throws when it cannot. */
-export async function ensurePostfix(log = console.log) {
-  const missing = () => ['postfix', 'smtp-source', 'smtp-sink'].filter((p) => !which(p));
-  if (!missing().length) return { installed: false };
-  if (!isRoot) throw new Error(`${missing().join(', ')} missing and not root: install Postfix (apt-get install postfix)`);
-  log(`installing postfix (missing: ${missing().join(', ')})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('sh', ['-c', 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections'], { env, timeoutMs: 60_000 });
-  let r = await run('apt-get', ['install', '-y', 'postfix'], { env, timeoutMs: 600_000 });
-  if (r.code !== 0) {
-    log('apt-get install failed; running apt-get update and retrying');
-    await run('apt-get', ['update'], { env, timeoutMs: 600_000 });
-    r = await run('apt-get', ['install', '-y', 'postfix'], { env, timeoutMs: 600_000 });
-  }
-  if (r.code !== 0 || missing().length) throw new Error(`postfix install failed (exit ${r.code}): ${r.stderr.slice(-2_000)}`);
-  return { installed: true };
-}
 
 /**
  * `smtp-sink -c` on host:port, counting delivered messages from its running counter (`... mesg=N`,
@@ -96,14 +81,22 @@ export async function runSmtpSource({ port, host = '127.0.0.1', n, sessions, siz
   return { ...r, t0, args };
 }
 
-function setParam(text, key, value) {
-  const re = new RegExp(`^${key}\\s*=.*$`, 'm');
-  return re.test(text) ? text.replace(re, `${key} = ${value}`) : `${text.trimEnd()}\n${key} = ${value}\n`;
+// Where the instance keeps its files is decided by startPostfix, not by the shared peer config.
+const LOCATION_PARAMS = new Set(['queue_directory', 'data_directory', 'maillog_file', 'maillog_file_prefixes']);
+
+/** `key = value` lines of a main.cf (comments and continuation lines are not used by the peer config). */
+function readMainCf(file) {
+  const out = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([a-z_0-9]+)\s*=\s*(.*)$/.exec(line);
+    if (m && !LOCATION_PARAMS.has(m[1])) out[m[1]] = m[2].trim();
+  }
+  return out;
 }
 
 /**
- * A private Postfix instance in `dir` built from the shared peer config. `listenPort` replaces
- * 2602 in master.cf and `sinkPort` replaces the relayhost's 2601 when they differ.
+ * A private Postfix instance in `dir` (scripts/mta/postfix.mjs) with the shared peer main.cf
+ * (../shared/peers/postfix), smtpd on `listenPort`, relaying everything to the sink on `sinkPort`.
  */
 export class PostfixInstance {
   constructor({ dir, peerDir, listenPort = 2602, sinkPort = 2601 }) {
@@ -111,81 +104,35 @@ export class PostfixInstance {
     this.peerDir = peerDir;
     this.listenPort = listenPort;
     this.sinkPort = sinkPort;
-    this.confDir = path.join(dir, 'etc');
-    this.running = false;
-    this.bin = which('postfix');
+    this.main = null;
+    this.instance = null;
   }
 
-  /** Writes main.cf/master.cf with the given extra main.cf parameters and runs `postfix check`. */
+  /** Takes the peer main.cf plus the given parameters; `postfix check` runs in start(). */
   async configure(params = {}) {
-    for (const f of ['main.cf', 'master.cf']) {
-      if (!existsSync(path.join(this.peerDir, f))) throw new Error(`${path.join(this.peerDir, f)} is missing`);
-    }
-    // Postfix daemons drop to the postfix user: the temp tree must be traversable.
-    mkdirSync(this.confDir, { recursive: true });
-    chmodSync(this.dir, 0o755);
-    chmodSync(path.dirname(this.dir), 0o755);
-    mkdirSync(path.join(this.dir, 'queue'), { recursive: true });
-    let main = readFileSync(path.join(this.peerDir, 'main.cf'), 'utf8');
-    const all = {
-      queue_directory: path.join(this.dir, 'queue'),
-      data_directory: path.join(this.dir, 'data'),
-      maillog_file: path.join(this.dir, 'maillog'),
-      maillog_file_prefixes: this.dir,
-      relayhost: `[127.0.0.1]:${this.sinkPort}`,
-      ...params,
-    };
-    for (const [k, v] of Object.entries(all)) main = setParam(main, k, v);
-    let master = readFileSync(path.join(this.peerDir, 'master.cf'), 'utf8');
-    if (!/^127\.0\.0\.1:2602\s+inet/m.test(master)) throw new Error('master.cf has no "127.0.0.1:2602 inet" line to rewrite');
-    master = master.replace(/^127\.0\.0\.1:2602(\s+inet)/m, `127.0.0.1:${this.listenPort}$1`);
-    writeFileSync(path.join(this.confDir, 'main.cf'), main);
-    writeFileSync(path.join(this.confDir, 'master.cf'), master);
-    const r = await run(this.bin, ['-c', this.confDir, 'check'], { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`postfix check failed (exit ${r.code}): ${r.stderr.trim()}`);
-    return r.stderr.trim(); // warnings, if any
+    const file = path.join(this.peerDir, 'main.cf');
+    if (!existsSync(file)) throw new Error(`${file} is missing`);
+    // Postfix's own retry timing (startPostfix's test defaults are seconds), as the peer config assumes.
+    const postfixDefaults = { queue_run_delay: '300s', minimal_backoff_time: '300s', maximal_backoff_time: '4000s' };
+    this.main = { ...postfixDefaults, ...readMainCf(file), relayhost: `[127.0.0.1]:${this.sinkPort}`, ...params };
+    return '';
   }
 
   async start() {
-    const r = await run(this.bin, ['-c', this.confDir, 'start'], { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`postfix start failed (exit ${r.code}): ${r.stderr.trim()}`);
-    this.running = true;
-    await waitForPort(this.listenPort, 15_000);
+    this.instance = await startPostfix({ dir: this.dir, name: 'relaybench', port: this.listenPort, main: this.main ?? {} });
+    return this.instance.warnings;
   }
 
-  /** PID of this instance's master process (from its data directory's pid file), or null. */
   masterPid() {
-    try {
-      return Number(readFileSync(path.join(this.dir, 'queue', 'pid', 'master.pid'), 'utf8').trim()) || null;
-    } catch {
-      return null;
-    }
+    return this.instance?.masterPid() ?? null;
   }
 
   async stop() {
-    if (!this.running) return;
-    const pid = this.masterPid();
-    const r = await run(this.bin, ['-c', this.confDir, 'stop'], { timeoutMs: 30_000 });
-    if (r.code !== 0 && pid) {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone already */ }
-    }
-    // Wait for the master (ours, by PID) to go away so the ports are free for the next run.
-    for (let i = 0; pid && i < 100; i++) {
-      try { process.kill(pid, 0); } catch { break; }
-      await sleep(100);
-    }
-    this.running = false;
+    await this.instance?.stop();
   }
 
-  /** Messages still in this instance's queue (files under incoming/active/deferred/maildrop/hold). */
+  /** Messages still in this instance's queue. */
   queued() {
-    let n = 0;
-    const walk = (d) => {
-      let entries;
-      try { entries = readdirSync(d, { withFileTypes: true }); } catch { return; }
-      for (const e of entries) (e.isDirectory() ? walk(path.join(d, e.name)) : n++);
-    };
-    for (const q of ['maildrop', 'incoming', 'active', 'deferred', 'hold']) walk(path.join(this.dir, 'queue', q));
-    return n;
+    return this.instance?.queued() ?? 0;
   }
 }
