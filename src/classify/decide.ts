@@ -32,6 +32,9 @@ const NOT_THE_ADDRESS: readonly Reason[] = [
  * x.1.x or the refusal came at RCPT; after DATA the same words are a filter's verdict.
  */
 const FIRST: ReadonlyArray<[Reason, (e: Evidence, name: Reason | '') => boolean]> = [
+  // Greylisting refuses every first attempt on purpose; a failure reported under it is the
+  // sender's queue giving up, whatever 4.7.1 says.
+  ['expired', (e) => /gr[ae]y-?list/.test(e.text)],
   ['mailboxfull', (e, n) => n === 'mailboxfull' || says('mailboxfull', e.text)],
   ['mesgtoobig', (e, n) => n === 'mesgtoobig' || (n !== 'exceedlimit' && says('mesgtoobig', e.text))],
   ['exceedlimit', (e, n) => n === 'exceedlimit' || says('exceedlimit', e.text)],
@@ -44,7 +47,8 @@ const FIRST: ReadonlyArray<[Reason, (e: Evidence, name: Reason | '') => boolean]
       // x.1.1 with words of another cause (relaying, a block, a full box, the sender) is that cause.
       return !NOT_THE_ADDRESS.some((r) => says(r, e.text));
     }
-    return e.command === 'RCPT' && says('userunknown', e.text);
+    // Exim's "Unrouteable address" answering RCPT is its recipient verification: no such user there.
+    return e.command === 'RCPT' && (says('userunknown', e.text) || e.text.includes('unrouteable address'));
   }],
   ['filtered', (e, n) => {
     if (n === 'filtered') return says('userunknown', e.text) || says('filtered', e.text);

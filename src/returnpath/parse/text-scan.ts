@@ -30,7 +30,7 @@ export function notificationText(msg: LoadedMessage, cap = 16384): string {
  * the message", Postfix smtpd's "Recipient address rejected" (RCPT) and "Sender address rejected".
  */
 const COMMANDS: ReadonlyArray<[RegExp, string]> = [
-  [/\b(?:in reply to|after(?: pipelined)?|did not like our|response to|while talking to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
+  [/\b(?:in\s+reply\s+to|after(?:\s+pipelined)?|did\s+not\s+like\s+our|response\s+to|while\s+talking\s+to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s+)?(rcpt(?:\s+to)?|mail(?:\s+from)?|end\s+of\s+data|data|helo|ehlo|initial\s+connection|connect)\b/i, ''],
   [/^[ \t]*>>>[ \t]*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
   [/does not like recipient|recipient address rejected/i, 'RCPT'],
   [/does not like sender|but sender was rejected|sender address rejected/i, 'MAIL'],
