@@ -3,7 +3,8 @@
 /** Splits a header block into unfolded "name: value" pairs (names lower-cased). */
 export function parseHeaderBlock(block: string, maxLines = 400): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const lines = block.split('\n', maxLines);
+  const end = block.indexOf('\n\n');
+  const lines = (end < 0 ? block.slice(0, 128 * 1024) : block.slice(0, end)).split('\n', maxLines);
   for (const rawLine of lines) {
     const line = rawLine.replace(/\r$/, '');
     if (line === '') break;

@@ -31,9 +31,15 @@ export const MAX_LINE_CHARS = 2000;
 
 /** LF line ends and no line longer than MAX_LINE_CHARS. */
 function toLf(s: string): string {
-  const lf = s.replace(/\r\n?/g, '\n');
+  const lf = s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
   // A loop, not a /[^\n]{2001,}/ regex: that one rescans up to 2,000 characters at every position.
-  if (!lf.split('\n').some((l) => l.length > MAX_LINE_CHARS)) return lf;
+  let long = false;
+  for (let at = 0, next = 0; at < lf.length; at = next + 1) {
+    next = lf.indexOf('\n', at);
+    if (next < 0) next = lf.length;
+    if (next - at > MAX_LINE_CHARS) { long = true; break; }
+  }
+  if (!long) return lf;
   return lf.split('\n').map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)).join('\n');
 }
 

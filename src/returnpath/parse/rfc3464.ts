@@ -17,7 +17,7 @@ function fieldGroups(text: string): Array<Record<string, string>> {
     cur = {};
     last = '';
   };
-  for (const line of text.split('\n', 20000)) {
+  for (const line of text.slice(0, 64 * 1024).split('\n', 20000)) {
     if (line.trim() === '') { flush(); continue; }
     if (/^[ \t]/.test(line) && last) { cur[last] += ' ' + line.trim(); continue; }
     const m = /^([A-Za-z][A-Za-z0-9-]{1,40})\s*:\s?(.*)$/.exec(line);

@@ -2,25 +2,31 @@ import { addressOf, addressesIn } from './headers.js';
 import type { LoadedMessage } from './message.js';
 import type { Draft } from './types.js';
 
-/** Lines where the returned copy of the original message begins. */
-const ORIGINAL_STARTS = [
-  /^\s*-{2,}\s*(?:original message|this is a copy of the message|below this line is a copy|enclosed is a copy|returned message|original message follows|undelivered message|the original message|message text follows|unsent message below|the header of the original|header of original message)/i,
-  /^\s*(?:-+\s*)?(?:this is a copy of the message|below this line is a copy of the message|original message follows)/i,
-  /^\s*message headers follow/i,
-  /^\s*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}\s*$/i,
-  /^(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \t]/i,
-  /^content-type:\s*(?:message\/rfc822|text\/rfc822-headers)/i,
-];
+/**
+ * Lines where the returned copy of the original message begins (MTAs' own separators, or the
+ * first header line of the copy). Tried sticky at each line start only, with [ \t]* (never \s*,
+ * which would run across blank lines).
+ */
+const ORIGINAL_START = new RegExp([
+  '[ \\t]*-{2,}[ \\t]*(?:original message|this is a copy of the message|below this line is a copy|enclosed is a copy|returned message|original message follows|undelivered message|the original message|message text follows|unsent message below|the header of the original|header of original message)',
+  '[ \\t]*(?:-+[ \\t]*)?(?:this is a copy of the message|below this line is a copy of the message|original message follows)',
+  '[ \\t]*message headers follow',
+  '[ \\t]*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}[ \\t]*(?:\\n|$)',
+  '(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \\t]',
+  'content-type:[ \\t]*(?:message\\/rfc822|text\\/rfc822-headers)',
+].join('|'), 'iy');
 
 /** The notification text: everything before the returned original. */
 export function notificationText(msg: LoadedMessage, cap = 16384): string {
-  const lines = msg.text.slice(0, 128 * 1024).split('\n');
-  const out: string[] = [];
-  for (const line of lines) {
-    if (ORIGINAL_STARTS.some((re) => re.test(line))) break;
-    out.push(line);
+  const text = msg.text.slice(0, 64 * 1024);
+  for (let at = 0; at < text.length;) {
+    ORIGINAL_START.lastIndex = at;
+    if (ORIGINAL_START.test(text)) return text.slice(0, at).replace(/\n$/, '').slice(0, cap);
+    const next = text.indexOf('\n', at);
+    if (next < 0) break;
+    at = next + 1;
   }
-  return out.join('\n').slice(0, cap);
+  return text.slice(0, cap);
 }
 
 /**

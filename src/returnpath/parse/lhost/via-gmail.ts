@@ -1,12 +1,13 @@
 import type { Dialect } from './dialect.js';
-import { textHas } from './dialect.js';
+import { textIncludes } from './dialect.js';
 
 /** Gmail's "Delivery Status Notification (Failure|Delay)" in its plain-text form. */
 export const gmail: Dialect = {
   name: 'Gmail',
   detect: (m) =>
     /mailer-daemon@(googlemail|gmail)\.com/i.test(m.from) && !/groups\.google|googlegroups/i.test(m.headers['x-failed-recipients'] ?? '') ||
-    textHas(m, /technical details of (permanent|temporary) failure|delivery to the following recipient(s)? (failed permanently|has been delayed)/i),
+    textIncludes(m, ['technical details of permanent failure', 'technical details of temporary failure', 'delivery to the following recipient failed permanently',
+      'delivery to the following recipients failed permanently', 'delivery to the following recipient has been delayed', 'delivery to the following recipients has been delayed']),
   adjust: (d, m) => {
     // Gmail gives up with this sentence after its retries against an unreachable MX: an expiry.
     if (!d.reason && /did not accept our requests to connect/i.test(d.diagnostic ?? '')) return { ...d, reason: 'expired' };

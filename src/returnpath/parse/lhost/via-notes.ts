@@ -1,11 +1,11 @@
 import type { Dialect } from './dialect.js';
-import { textHas } from './dialect.js';
+import { textHas, textIncludes } from './dialect.js';
 import { addressesIn } from '../headers.js';
 
 /** Lotus (HCL) Notes / Domino: "------- Failure Reasons --------". */
 export const notes: Dialect = {
   name: 'Notes',
-  detect: (m) => textHas(m, /^-{3,}[ \t]*failure reasons[ \t]*-{3,}/im),
+  detect: (m) => textIncludes(m, ['failure reasons']) && textHas(m, /^-{3,}[ \t]*failure reasons[ \t]*-{3,}/im),
   parse: (m) => {
     const body = m.text.slice(0, 32768).split(/^-{3,}[ \t]*returned message[ \t]*-{3,}/im)[0] ?? '';
     // Everything after the "Failure Reasons" rule (indexOf, not a lazy [\s\S]*? that rescans per line).
