@@ -5,5 +5,5 @@ export { categoryOf, categoryInfo } from './categories.js';
 export { parseReply } from './parse-reply.js';
 export type { ParsedReply } from './parse-reply.js';
 export { reasonFromEnhanced, reasonFromBasicCode, pseudoStatus } from './status-codes.js';
-export { RULES, reasonFromText, normaliseText } from './reason/index.js';
+export { RULES, reasonFromText, normaliseText, says } from './reason/index.js';
 export type { ReasonRule } from './reason/index.js';

@@ -54,8 +54,13 @@ export function finalize(d: Draft, decodedby: string): BounceRecord {
     if (!permanent && r === 'hostunknown') r = 'networkerror';
     // A delay notice that names no cause is an expiry in progress (RFC 3464 Action: delayed).
     if (d.delayed && (r === 'onhold' || r === 'undefined')) r = 'expired';
-    // A local program's failure (Diagnostic-Code: X-Unix; ...) that names no cause is the mailer's.
-    if (/^x-(?:unix|postfix)/i.test(d.diagType ?? '') && (r === 'onhold' || r === 'undefined' || r === 'filtered' || r === 'syntaxerror')) r = 'mailererror';
+    // A local program's failure (Diagnostic-Code: X-Unix; ...) that names no precise cause is the
+    // mailer's (Postfix renders a pipe command's exit status as "unknown mail system error N").
+    if (/^x-(?:unix|postfix)/i.test(d.diagType ?? '')) {
+      const vague = r === 'onhold' || r === 'undefined' || r === 'filtered' || r === 'syntaxerror';
+      // "unknown mail system error 1" under a notice saying "Command died with status 1".
+      if (vague || (r === 'systemerror' && /command died with status|command time limit exceeded/i.test(d.context ?? ''))) r = 'mailererror';
+    }
     if (r !== verdict.reason) verdict = classifyReply({ reason: r, permanent });
   }
   if (!enhanced) enhanced = pseudoStatus(verdict.reason, permanent);
