@@ -74,4 +74,41 @@ describe('MTA templates', () => {
       '--F\nContent-Type: message/rfc822\n\nFrom: app@sender.example\nTo: u1@isp.example\n\nbody\n--F--\n';
     expect(await pick(raw)).toEqual([['u1@isp.example', 'feedback', false], ['u2@isp.example', 'feedback', false], ['u3@isp.example', 'feedback', false]]);
   });
+
+  it('OpenSMTPD without a DSN part: one line per recipient', async () => {
+    const raw = head('MAILER-DAEMON@smtpd.example', 'Delivery status notification: error') + '\n' + [
+      'Hi!', '', 'This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.', '',
+      'An error has occurred while attempting to deliver a message for', 'the following list of recipients:', '',
+      'u1@dest.example: 550 5.1.1 <u1@dest.example>: Recipient address rejected: User unknown',
+      'u2@dest.example: 552 5.2.2 <u2@dest.example>: Mailbox full', '', 'Below is a copy of the original message:', '', 'From: app@sender.example', '',
+    ].join('\n');
+    expect(await pick(raw)).toEqual([['u1@dest.example', 'userunknown', true], ['u2@dest.example', 'mailboxfull', false]]);
+  });
+
+  it('Yahoo tags the stage: [RCPT_TO] makes "User Unknown" a missing mailbox', async () => {
+    const raw = head('MAILER-DAEMON@yahoo.com', 'Failure Notice') + '\n' + [
+      'Sorry, we were unable to deliver your message to the following address.', '',
+      '<u1@dest.example>:', 'Remote host said: 550 User Unknown [RCPT_TO]', '', '--- Below this line is a copy of the message.', '',
+    ].join('\n');
+    expect(await pick(raw)).toEqual([['u1@dest.example', 'userunknown', true]]);
+  });
+
+  it('Exim delay warning and qmail relay refusal stay soft', async () => {
+    const warn = head('Mail Delivery System <Mailer-Daemon@mx.example>', 'Warning: message 1AbCdE-000123-Xy delayed 24 hours',
+      'X-Failed-Recipients: slow@dest.example\n') + '\n' + [
+      'This message was created automatically by mail delivery software.', '',
+      'A message that you sent has not yet been delivered to one or more of its', 'recipients after more than 24 hours on the queue on mx.example.', '',
+      'The message identifier is:     1AbCdE-000123-Xy', '', 'The address to which the message has not yet been delivered is:', '',
+      '  slow@dest.example', '    host mx.dest.example [192.0.2.1]: Connection timed out', '',
+      'No action is required on your part. Delivery attempts will continue for some time.', '',
+    ].join('\n');
+    expect(await pick(warn)).toEqual([['slow@dest.example', 'expired', false]]);
+    const relay = head('MAILER-DAEMON@mx.example.net', 'failure notice') + '\n' + [
+      'Hi. This is the qmail-send program at mx.example.net.', "I'm afraid I wasn't able to deliver your message to the following addresses.",
+      "This is a permanent error; I've given up. Sorry it didn't work out.", '',
+      '<x@elsewhere.example>:', '192.0.2.9 does not like recipient.', "Remote host said: 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", '',
+      '--- Below this line is a copy of the message.', '',
+    ].join('\n');
+    expect(await pick(relay)).toEqual([['x@elsewhere.example', 'norelaying', false]]);
+  });
 });

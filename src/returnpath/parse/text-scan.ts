@@ -33,14 +33,15 @@ export function notificationText(msg: LoadedMessage, cap = 16384): string {
  * How MTAs say which command a reply answered: Postfix "(in reply to RCPT TO command)", Exim
  * "after RCPT TO:<a@b>", DragonFly "did not like our RCPT TO", Sendmail transcripts (">>> RCPT")
  * and "<a@b>... User unknown" replies, qmail's "does not like recipient" / "failed after I sent
- * the message", Postfix smtpd's "Recipient address rejected" (RCPT) and "Sender address rejected".
+ * the message", Postfix smtpd's "Recipient address rejected" (RCPT) and "Sender address rejected",
+ * Yahoo's "[RCPT_TO]" / "[MAIL_FROM]" / "[BODY]" tags.
  */
 const COMMANDS: ReadonlyArray<[RegExp, string]> = [
   [/\b(?:in\s+reply\s+to|after(?:\s+pipelined)?|did\s+not\s+like\s+our|response\s+to|while\s+talking\s+to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s+)?(rcpt(?:\s+to)?|mail(?:\s+from)?|end\s+of\s+data|data|helo|ehlo|initial\s+connection|connect)\b/i, ''],
   [/^[ \t]*>>>[ \t]*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
-  [/does not like recipient|recipient address rejected/i, 'RCPT'],
-  [/does not like sender|but sender was rejected|sender address rejected/i, 'MAIL'],
-  [/failed after i sent the message|failed on data command/i, 'DATA'],
+  [/does not like recipient|recipient address rejected|\[rcpt_to\]/i, 'RCPT'],
+  [/does not like sender|but sender was rejected|sender address rejected|\[mail_from\]/i, 'MAIL'],
+  [/failed after i sent the message|failed on data command|\[body\]|\[end_of_data\]/i, 'DATA'],
   [/but my name was rejected|while performing the (?:ehlo|helo|lhlo) handshake/i, 'HELO'],
   [/but greeting failed|refused to talk to me|while receiving the initial server greeting/i, 'CONN'],
   [/while sending (?:message body|end of data|data command|data)\b/i, 'DATA'],
@@ -70,8 +71,8 @@ function isSystemAddress(a: string): boolean {
   return /^(?:mailer-daemon|postmaster|noreply|no-reply|double-bounce|abuse|support|help)@/i.test(a);
 }
 
-/** Line shapes that present a recipient: "<a@b>:", "a@b", "To: a@b", "Recipient: <a@b>". */
-const RECIPIENT_LINE = /^\s*(?:(?:recipient|recipients|recipient address|address|e-?mail|original-recipient|failed recipient|destinataire|empfänger)\s*:\s*)?(?:rfc822;\s*)?["<]?([^\s<>():,;"]{1,128}@[^\s<>():,;"]{1,255}?)[">]?(?:\s*(?:[:.,;]|\(.{0,120}\)|on .{0,60}|\.{3}.*))?\s*$/i;
+/** Line shapes that present a recipient: "<a@b>:", "a@b", "To: a@b", "Recipient: <a@b>", "a@b: 550 why" (OpenSMTPD, Postfix). */
+const RECIPIENT_LINE = /^\s*(?:(?:recipient|recipients|recipient address|address|e-?mail|original-recipient|failed recipient|destinataire|empfänger)\s*:\s*)?(?:rfc822;\s*)?["<]?([^\s<>():,;"]{1,128}@[^\s<>():,;"]{1,255}?)[">]?(?:\s*(?:[:.,;]|\(.{0,120}\)|on .{0,60}|\.{3}.*)|:[ \t]+\S.*)?\s*$/i;
 
 export interface ScanOptions {
   /** Addresses known not to be recipients (the bounce's own From/To, the original sender). */

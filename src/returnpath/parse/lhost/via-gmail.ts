@@ -12,7 +12,7 @@ export const gmail: Dialect = {
     // Gmail gives up with this sentence after its retries against an unreachable MX: an expiry.
     if (!d.reason && /did not accept our requests to connect/i.test(d.diagnostic ?? '')) return { ...d, reason: 'expired' };
     if (/delay/i.test(m.subject) || /warning message only|has been delayed|will be retried/i.test(m.text.slice(0, 4096))) {
-      return { ...d, temporary: true, reason: d.reason ?? (/recipient server did not accept our requests to connect|dns|timed out/i.test(d.diagnostic ?? '') ? 'expired' : undefined) };
+      return { ...d, temporary: true, delayed: true, reason: d.reason ?? (/recipient server did not accept our requests to connect|dns|timed out/i.test(d.diagnostic ?? '') ? 'expired' : undefined) };
     }
     return d;
   },
