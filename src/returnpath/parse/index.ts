@@ -17,7 +17,15 @@ export { DIALECTS } from './lhost/index.js';
 export { splitMbox } from './mbox.js';
 
 /** Subjects and senders of failure notices from MTAs we have no dialect for. */
-const BOUNCE_SUBJECT = /undeliver|returned mail|delivery (?:status notification|failure|failed|has failed|problem|notification)|failure notice|mail delivery|non[- ]?delivery|could not be delivered|not delivered|mail system error|delivery report|unzustellbar|nicht zustellbar|non remis|no entregado|non recapitabile|onbestelbaar/i;
+const BOUNCE_SUBJECT = new RegExp([
+  'undeliver', 'returned mail', 'returned to sender', 'delivery (?:status notification|failure|failed|has failed|problem|notification|error)',
+  'failure notice', 'mail delivery', 'non[- ]?deliver', 'could not be delivered', 'not delivered', 'unable to deliver', 'could not deliver',
+  'mail system error', 'delivery report',
+  // German, French, Spanish, Portuguese, Italian, Dutch, Swedish, Polish, Russian, Japanese, Chinese
+  'unzustellbar', 'nicht zustellbar', 'non remis', 'non distribu', 'no entregado', 'no se pudo entregar', 'n[ãa]o entregue',
+  'non recapitabile', 'onbestelbaar', 'ej levererbar', 'olevererbar', 'niedostarczon', 'недостав', 'не доставлен',
+  '配信(?:不能|エラー|失敗)', '送信エラー', 'エラーメール', '退信', '未送达', '無法傳遞', '无法投递',
+].join('|'), 'i');
 const DAEMON_FROM = /^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail delivery)/i;
 
 function looksLikeBounce(msg: LoadedMessage): boolean {
@@ -75,9 +83,11 @@ function readBounce(msg: LoadedMessage, dialect: Dialect | undefined): { drafts:
   const by = dialect?.name ?? 'RFC3464';
   let drafts = dialect?.parse?.(msg) ?? [];
   let kind: ReportKind = dialect ? 'lhost' : 'dsn';
-  if (!drafts.length) {
+  // A dialect's own reader may miss recipients its DSN part lists: the DSN wins when it has more.
+  const dsn = !drafts.length || isDeliveryReport(msg) ? parseDeliveryStatus(msg) : [];
+  if (dsn.length > drafts.length) {
     const human = notificationText(msg);
-    drafts = parseDeliveryStatus(msg).map((d) => withContext(withCommand(withFullReply(d, human), human), human));
+    drafts = dsn.map((d) => withContext(withCommand(withFullReply(d, human), human), human));
     if (!dialect && drafts.length) kind = 'dsn';
   }
   if (!drafts.length && (dialect || isDeliveryReport(msg) || looksLikeBounce(msg))) drafts = scanTextBounce(msg);
