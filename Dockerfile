@@ -1,5 +1,7 @@
 # Rebound: build the TypeScript, then run the built server as a non-root user.
-FROM node:20-bookworm-slim AS build
+# Node 22 LTS: the lowest release every dependency's engines field accepts (cookie@2, under fastify's
+# light-my-request, asks for >=22; the code itself needs >=20.19, see package.json engines).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +9,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production REBOUND_CONFIG=/etc/rebound/config.json
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

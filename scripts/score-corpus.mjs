@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Score the built parser (dist/) against the shared bounce corpus.
-// usage: node scripts/score-corpus.mjs [CORPUS_DIR] [--crlf] [--json OUT.json]
+// usage: node scripts/score-corpus.mjs [CORPUS_DIR] [--crlf] [--json OUT.json]   (e.g. fixtures/mta-corpus)
 // Writes results.jsonl to a temp dir, then runs the corpus's own score.mjs on it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,9 @@ const dir = mkdtempSync(path.join(tmpdir(), 'rebound-score-'));
 const results = path.join(dir, 'results.jsonl');
 writeFileSync(results, lines.join('\n') + '\n');
 console.log(`results: ${results}${crlf ? ' (CRLF copies)' : ''}`);
-const scoreArgs = [path.join(corpus, 'score.mjs'), manifestPath, results];
+// A corpus without its own scorer (fixtures/mta-corpus) is scored with the shared corpus's score.mjs.
+const scorer = [path.join(corpus, 'score.mjs'), path.join(repoRoot, '..', 'shared', 'corpus', 'score.mjs')].find((f) => existsSync(f));
+if (!scorer) throw new Error(`no score.mjs in ${corpus} or ../shared/corpus`);
+const scoreArgs = [scorer, manifestPath, results];
 if (jsonOut) scoreArgs.push('--json', jsonOut);
 process.stdout.write(execFileSync(process.execPath, scoreArgs, { encoding: 'utf8' }));

@@ -16,6 +16,7 @@ import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
 import { hashPassword } from './util/password.js';
 import { describeEvent } from './recipients/index.js';
+import { tokenHash } from './http/index.js';
 import { categoryInfo } from './classify/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,6 +78,9 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     app = await Rebound.start(config, { logger });
+    if (app.signInUrl) {
+      process.stderr.write(`\nDashboard: open ${app.signInUrl}\n  (signs you in; valid until this process stops, never stored. http.tokens is empty: make a lasting token with \`rebound new-token\`)\n\n`);
+    }
     if (requested) stop(requested);
   });
 
@@ -97,7 +101,8 @@ program
   .action(async (opts: { json?: boolean }) => {
     const { randomBytes } = await import('node:crypto');
     const token = randomBytes(32).toString('base64url');
-    const hash = await hashPassword(token);
+    // 256 random bits need no slow hash: SHA-256 keeps token checks off the thread pool.
+    const hash = tokenHash(token);
     print(!!opts.json, { token, hash }, () => `token (give to the API user, shown once): ${token}\nhash (add to http.tokens):             ${hash}`);
   });
 
@@ -110,15 +115,16 @@ program
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
     const store = await openReadOnlyStore(config);
-    const key = email.toLowerCase();
-    const record = store.getRecipient(key) ?? store.getRecipient(email) ?? null;
-    const events = store.eventsForRecipient(record?.email ?? email, 20);
+    const record = store.getRecipient(email) ?? null;
+    const events = store.eventsForRecipient(email, 20);
     print(!!opts.json, { email, record, events }, () => {
       if (!record) return `${email}: no record (nothing sent to it yet)`;
       const lines = [
         `${record.email}  ${record.invalid ? 'INVALID' : 'ok'}${record.suppressed ? `  SUPPRESSED (${record.suppressedReason ?? ''})` : ''}  last: ${record.lastStatus ?? '-'}  reason: ${record.reason ?? '-'}  category: ${record.category ?? '-'}`,
         ...(record.category ? [`  why: ${categoryInfo(record.category).why}`, `  what to do: ${categoryInfo(record.category).todo}`] : []),
         `  consecutive failures: ${record.consecutiveFailures}  delivered: ${record.deliveredCount}  failed: ${record.failedCount}`,
+        ...(record.awaiting ? [`  flag waits for ${record.awaiting.queueId} (accepted by the smarthost ${new Date(record.awaiting.since).toISOString()}): cleared by its success DSN or no bounce within the bounce window`] : []),
+        ...(record.clearedBy ? [`  last flag cleared by ${record.clearedBy}${record.clearedAt ? ` at ${new Date(record.clearedAt).toISOString()}` : ''}`] : []),
       ];
       for (const e of events) lines.push(`  ${describeEvent(e)}`);
       return lines.join('\n');
@@ -221,7 +227,8 @@ program
  */
 async function recipientCommand(cmd: 'clear' | 'suppress' | 'unsuppress', email: string, extra: string[], opts: { config?: string; json?: boolean }): Promise<void> {
   const config = readConfig(opts.config);
-  const addr = email.toLowerCase();
+  // As typed: the store finds any spelling, and a new record shows the address as written.
+  const addr = email;
   const remote = await sendControl(controlSocketPath(config), cmd, [addr, ...extra]);
   let result: unknown;
   if (remote) {
@@ -260,7 +267,7 @@ program
   .option('--json', 'JSON output')
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
-    const r = await sendControl(controlSocketPath(config), 'resend', [email.toLowerCase()]);
+    const r = await sendControl(controlSocketPath(config), 'resend', [email]);
     if (!r) throw new Error('Rebound is not running (resend needs the running server to queue the messages)');
     if (!r.ok) throw new Error(r.error ?? 'resend failed');
     const list = r.result as Array<{ from: string; queueId: string }>;
@@ -300,7 +307,10 @@ program.command('reconcile')
       const store = openStore(config, silentLogger(), systemClock);
       await store.open({ readOnly: o.dryRun });
       try {
-        result = await reconcile(store, o.files, { ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun });
+        result = await reconcile(store, o.files, {
+          ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: o.dryRun,
+          relays: config.reconcile.relays, skewMs: config.reconcile.skewMs,
+        });
       } finally {
         await store.close();
       }
@@ -319,7 +329,7 @@ program.command('diagnose')
     const now = Date.now();
     const windowMs = now - parseSince(opts.window, now).getTime();
     const remote = await sendControl(controlSocketPath(config), 'diagnose', [String(windowMs)]);
-    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : diagnose(await openReadOnlyStore(config), { now, windowMs });
+    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : await diagnose(await openReadOnlyStore(config), { now, windowMs });
     print(!!opts.json, findings, () => formatFindings(findings));
   });
 
@@ -338,8 +348,16 @@ program
       returnPath: { host: config.returnPath.host, port: config.returnPath.port },
     });
     const port = await sandbox.start();
+    const cfg = opts.config ? ` --config ${opts.config}` : '';
     process.stderr.write(`sandbox listening on ${opts.host}:${port}; recipients (any domain):\n` +
-      Object.entries(SANDBOX_RECIPIENTS).map(([k, v]) => `  ${k}@...  ${v}`).join('\n') + '\n');
+      Object.entries(SANDBOX_RECIPIENTS).map(([k, v]) => `  ${k}@...  ${v}`).join('\n') + '\n\n' +
+      `Walkthrough (in another terminal, from this folder):\n` +
+      `  node dist/cli.js start${cfg} &        # prints a dashboard sign-in link\n` +
+      `  node dist/cli.js send${cfg} --to ${Object.keys(SANDBOX_RECIPIENTS).map((r) => `${r}@example.com`).join(' ')}\n` +
+      `  node dist/cli.js flags${cfg}                # bounce@ and late-bounce@: Invalid Email (after a few seconds)\n` +
+      `  node dist/cli.js flags --suppressed${cfg}   # complaint@: Spam, suppressed\n` +
+      `  node dist/cli.js status late-bounce@example.com${cfg}\n` +
+      `  node dist/cli.js queue${cfg}                # full@ is deferred and retried\n`);
     const stop = () => void sandbox.stop().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -38,6 +38,8 @@ const submission = z.strictObject({
   tls: tlsFiles.nullable().default(null),
   users: z.array(user).default([]),
   trustedNetworks: z.array(cidr).default([]),
+  /** Lets `trustedNetworks` cover every address (0.0.0.0/0, ::/0): an open relay. Only behind a firewall that does the job. */
+  allowOpenRelay: z.boolean().default(false),
   maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
   maxRecipients: z.number().int().positive().default(100),
   maxClients: z.number().int().positive().default(500),
@@ -49,7 +51,7 @@ const submission = z.strictObject({
   bareLineFeeds: z.enum(['reject', 'normalize']).default('reject'),
   /** Mail to a suppressed recipient: "refuse" answers 550 5.7.1 at RCPT; "hold" accepts it and keeps it queued until the suppression is lifted. */
   suppressed: z.enum(['refuse', 'hold']).default('refuse'),
-  /** AUTH failures per client address before it is disconnected, within `authFailureWindowMs`. */
+  /** Failed logins per client address, and per user name, within `authFailureWindowMs` before further attempts are refused. */
   maxAuthFailures: z.number().int().positive().default(5),
   authFailureWindowMs: z.number().int().positive().default(15 * 60_000),
 });
@@ -89,6 +91,11 @@ const delivery = z.strictObject({
   idleTimeoutMs: z.number().int().positive().default(5_000),
   /** Name sent with EHLO; defaults to `hostname`. */
   heloName: z.string().nullable().default(null),
+  /**
+   * Ask a smarthost that offers DSN for NOTIFY=SUCCESS,FAILURE: its success notices are the
+   * evidence that clears a flag (a smarthost's 250 is only acceptance).
+   */
+  requestDsn: z.boolean().default(true),
 });
 
 const returnPath = z.strictObject({
@@ -109,13 +116,26 @@ const returnPath = z.strictObject({
   maxRecipients: z.number().int().positive().default(50),
   /** Raw reports are kept this long. */
   retentionDays: z.number().positive().default(30),
+  /**
+   * Smarthost mode: a flagged address whose message the smarthost accepted is cleared when no
+   * bounce for that message arrives within this time (a success DSN or reconcile clears it sooner).
+   */
+  bounceWindowMs: z.number().int().positive().default(3_600_000),
+  /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
+  clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
+  /** Worker threads that parse reports, off the event loop the listeners run on. */
+  parseWorkers: z.number().int().min(1).max(64).default(2),
+  /** Longest one report may take to parse; a report over it is kept raw and recorded as unparsed. */
+  parseTimeoutMs: z.number().int().positive().default(3_000),
+  /** Most bytes the raw report archive may hold; beyond it new reports get 452 4.3.1 until retention frees space. */
+  archiveMaxBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
 });
 
 const http = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8025),
-  /** Bearer tokens, as hashes printed by `rebound hash-password` (or `rebound new-token`). */
-  tokens: z.array(scryptHash).default([]),
+  /** Bearer tokens, as hashes printed by `rebound new-token` (sha256$...) or `rebound hash-password` (scrypt$...). */
+  tokens: z.array(z.string().regex(/^(scrypt\$|sha256\$[0-9a-f]{64}$)/, 'must be a hash printed by `rebound new-token` or `rebound hash-password`')).default([]),
   /** Serve /metrics without a token (a Prometheus scraper on a trusted network). */
   metricsPublic: z.boolean().default(false),
   /** Largest log accepted by POST /api/reconcile. */
@@ -167,6 +187,13 @@ const reconcile = z.strictObject({
   startAt: z.enum(['start', 'end']).default('start'),
   /** UTC offset of zone-less (syslog) timestamps in minutes; null = this machine's zone. */
   utcOffsetMinutes: z.number().int().min(-900).max(900).nullable().default(null),
+  /**
+   * Relays of our own chain (names or IPs, as the logs write them) besides loopback, private
+   * addresses and hosts whose logs are read: a message passed to one is a hand-off, not a delivery.
+   */
+  relays: z.array(z.string().min(1)).default([]),
+  /** Clock difference allowed between the logs' hosts and ours when telling copies of a message apart. */
+  skewMs: z.number().int().min(0).default(5 * 60_000),
 });
 
 const log = z.strictObject({
@@ -204,6 +231,13 @@ function describeIssues(error: z.ZodError, source: string): string {
   return `invalid configuration in ${source}:\n${lines.join('\n')}`;
 }
 
+/** A trusted range that covers every IPv4 or every IPv6 address (prefix 0, or all IPv4-mapped). */
+function coversEveryone(range: string): boolean {
+  const [ip, bits] = ipaddr.parseCIDR(range.includes('/') ? range : `${range}/${range.includes(':') ? 128 : 32}`);
+  if (bits === 0) return true;
+  return ip.kind() === 'ipv6' && bits <= 96 && (ip as ipaddr.IPv6).isIPv4MappedAddress();
+}
+
 /** Validates and defaults a configuration object; relative paths resolve against `baseDir`. */
 export function parseConfig(input: unknown, source = 'configuration', baseDir = process.cwd()): Config {
   const result = configSchema.safeParse(input ?? {});
@@ -215,6 +249,13 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
     config.submission.tls.cert = path.resolve(baseDir, config.submission.tls.cert);
   }
   config.reconcile.follow = config.reconcile.follow.map((f) => path.resolve(baseDir, f));
+  const open = config.submission.trustedNetworks.filter(coversEveryone);
+  if (open.length && !config.submission.allowOpenRelay) {
+    throw new ConfigError(
+      `invalid configuration in ${source}:\n  submission.trustedNetworks: ${open.join(', ')} trusts every address: anyone on the internet could relay mail through this server. ` +
+      'List the networks of your own systems, or set submission.allowOpenRelay: true if a firewall in front already restricts who can connect',
+    );
+  }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);
   }

@@ -6,7 +6,7 @@ import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
-import { ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
+import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
 import { SubmissionServer } from './submission/index.js';
@@ -14,10 +14,11 @@ import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { loadOrCreateSecret } from './util/secret-file.js';
 import { ReconcileFollower } from './reconcile/index.js';
-import { diagnoser, reconcileRunner, startHttp, type HttpServer } from './http/index.js';
+import { diagnoser, reconcileRunner, signInToken, startHttp, storeReadiness, type HttpServer } from './http/index.js';
 import { ReboundMetrics } from './metrics/index.js';
 import { WebhookDispatcher } from './webhooks/index.js';
 import { systemMxResolver } from './delivery/route.js';
+import { holdDataDir, type DataDirLock } from './datadir/index.js';
 import type { Envelope } from './types.js';
 
 export interface StartOptions {
@@ -50,6 +51,7 @@ interface Services {
   delivery: DeliveryEngine;
   submission: SubmissionServer;
   returnPath: ReturnPathServer | null;
+  parsePool: ParsePool | null;
   reports: ReportProcessor;
   control: ControlServer;
   actions: RecipientActions;
@@ -58,6 +60,7 @@ interface Services {
   follower: ReconcileFollower | null;
   metrics: ReboundMetrics;
   webhooks: WebhookDispatcher;
+  dataDirLock: DataDirLock;
 }
 
 /** The wiring: starts every service from configuration and stops them in order. */
@@ -72,6 +75,8 @@ export class Rebound {
   ) {}
 
   http: HttpServer | null = null;
+  /** With no http.tokens on a loopback listener: a link that signs the dashboard in, valid while this process runs. */
+  signInUrl: string | null = null;
   stopping = false;
 
   get webhooks(): WebhookDispatcher {
@@ -110,6 +115,15 @@ export class Rebound {
   }
 
   static async start(input: Config, opts: StartOptions = {}): Promise<Rebound> {
+    // Before anything touches the data directory: one server per directory.
+    const lock = await holdDataDir(input.dataDir);
+    return Rebound.startHolding(input, opts, lock).catch(async (err: unknown) => {
+      await lock.release();
+      throw err;
+    });
+  }
+
+  private static async startHolding(input: Config, opts: StartOptions, dataDirLock: DataDirLock): Promise<Rebound> {
     const config: Config = { ...input, returnPath: { ...input.returnPath, secret: resolveSecret(input) } };
     const logger = opts.logger ?? createLogger(config.log.level);
     const clock = opts.clock ?? systemClock;
@@ -131,9 +145,11 @@ export class Rebound {
     const webhooksStarted = webhooks.start();
     const hold = config.submission.suppressed === 'hold';
     const retained = new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays);
+    // Through a smarthost a 250 is acceptance: flags wait for evidence of final delivery.
+    const recorder = new OutcomeRecorder(store, { acceptance: config.delivery.mode === 'smarthost' ? 'accepted' : 'final' });
     const delivery = new DeliveryEngine({
       config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, spool, store,
-      recorder: new OutcomeRecorder(store), logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
+      recorder, logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: (rcpt: string) => !!store.getRecipient(rcpt)?.suppressed } : {}),
       retain: (queueId, raw) => retained.keep(queueId, raw),
     });
@@ -141,10 +157,14 @@ export class Rebound {
     const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
-    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays);
+    const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);
+    await archive.open();
     const verpDomain = config.returnPath.domain;
+    // Only the running return path needs parser threads (they are started here, ended in stop()).
+    const parsePool = domains.length ? new ParsePool(config.returnPath.parseWorkers, config.returnPath.parseTimeoutMs, logger) : null;
     const reports = new ReportProcessor({
       store, archive, logger, clock,
+      ...(parsePool ? { parse: (raw: Buffer) => parsePool.parse(raw) } : {}),
       correlation: {
         store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),
         // With VERP on, every message with a sender was sent with a signed return path.
@@ -152,7 +172,7 @@ export class Rebound {
       },
     });
     const returnPath = domains.length
-      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger })
+      ? new ReturnPathServer({ config: config.returnPath, tls: config.submission.tls, hostname: config.hostname, domains, processor: reports, logger, clock })
       : null;
 
     const acceptedListeners: Array<(e: Envelope) => void> = [(e) => metrics.accepted(e)];
@@ -172,7 +192,7 @@ export class Rebound {
       },
     });
     const resender = createResender({ store, spool, retained, clock, logger, enqueue });
-    const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock }), logger);
+    const control = new ControlServer(controlSocketPath(config), controlCommands({ store, actions, delivery, resender, clock, reconcileChain: { relays: config.reconcile.relays, skewMs: config.reconcile.skewMs } }), logger);
 
     await webhooksStarted;
     const ports = await submission.start();
@@ -180,24 +200,31 @@ export class Rebound {
     await control.start();
     const rc = config.reconcile;
     const follower = rc.follow.length === 0 ? null : new ReconcileFollower(store, rc.follow, {
-      logger, clock, pollMs: rc.pollMs, startAt: rc.startAt,
+      logger, clock, pollMs: rc.pollMs, startAt: rc.startAt, relays: rc.relays, skewMs: rc.skewMs,
       ...(rc.format ? { format: rc.format } : {}), ...(rc.utcOffsetMinutes !== null ? { utcOffsetMinutes: rc.utcOffsetMinutes } : {}),
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks }, {
+    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
+      const oneTime = signInToken(config.http);
       app.http = await startHttp({
-        config: config.http, store, actions, delivery, logger, clock, resender,
+        config: config.http, store, actions, delivery, logger, clock, resender, ...(oneTime ? { signInToken: oneTime } : {}),
         resolver: opts.resolver ?? systemMxResolver(config.delivery.dnsServers),
-        diagnose: diagnoser(store), reconcile: reconcileRunner(store), metrics, webhooks,
-        readiness: () => ({ store: !app.stopping, listeners: !app.stopping }),
+        diagnose: diagnoser(store), reconcile: reconcileRunner(store, { relays: config.reconcile.relays, skewMs: config.reconcile.skewMs }), metrics, webhooks,
+        readiness: () => ({ store: app.stopping ? false : storeReadiness(store), listeners: !app.stopping }),
       });
       app.ports.http = app.http.port;
+      if (oneTime) app.signInUrl = `${app.http.url}/#signin=${oneTime}`;
     }
     app.every(10_000, () => spool.reclaim().then(() => undefined));
+    // A few checks per window, at most once a minute.
+    app.every(Math.min(60_000, Math.max(250, config.returnPath.bounceWindowMs / 4)), async () => {
+      const cleared = recorder.settleAwaiting(clock.now(), config.returnPath.bounceWindowMs);
+      if (cleared) logger.info({ cleared }, 'recipients: flags cleared, no bounce within the bounce window after the smarthost accepted');
+    });
     app.every(3_600_000, () => archive.prune(clock.now()).then(() => retained.prune(clock.now())).then(() => undefined));
     logger.info({
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: app.ports.http, mode: config.delivery.mode,
@@ -218,10 +245,12 @@ export class Rebound {
     for (const t of this.timers) clearInterval(t);
     await this.http?.close();
     await Promise.all([this.s.submission.stop(), this.s.returnPath?.stop(), this.s.control.stop(), this.s.delivery.stop(timeoutMs), this.s.follower?.stop()]);
+    await this.s.parsePool?.close();
     await this.s.webhooks.stop();
     this.s.metrics.stop();
     await this.s.store.close();
     await this.s.spool.close();
+    await this.s.dataDirLock.release();
     this.logger.info('rebound stopped');
   }
 }

@@ -74,9 +74,14 @@ export type RecipientEvent =
       rcpt: string;
       /** mismatch: we recorded a failure but the log shows delivery; confirmed: the log agrees with the failure. */
       verdict: 'mismatch' | 'confirmed';
-      /** The upstream host that sent the status the log contradicts (or confirms). */
+      /** The server whose report the log contradicts (or confirms): the hop that answered, the DSN's MTA, or our upstream. */
       upstreamHost: string | null;
       evidence: LogEvidenceRef;
+      /**
+       * What decided it: 'final' a hop's own final outcome (a mailbox, the recipient's MX, a bounce
+       * it decided), 'relayed' a hop logging its next hop's refusal, 'own-log' Rebound's own log.
+       */
+      basis?: 'final' | 'relayed' | 'own-log';
     }
   | {
       type: 'flag' | 'clear' | 'suppress' | 'unsuppress';
@@ -85,7 +90,7 @@ export type RecipientEvent =
       rcpt: string;
       reason: Reason | null;
       queueId: string | null;
-      by: 'attempt' | 'report' | 'reconcile' | 'operator';
+      by: 'attempt' | 'report' | 'reconcile' | 'operator' | 'bounce-window';
     };
 
 /** Where in a delivery log a reconciliation found its evidence. */
@@ -117,6 +122,10 @@ export interface ReportOutcome {
   decodedby: string;
   feedbacktype?: string;
   remoteMta?: string;
+  /** The DSN's Reporting-MTA (the server that wrote the report). */
+  reportingMta?: string;
+  /** The DSN's Action field (delivered, relayed, expanded, failed, delayed). */
+  action?: string;
 }
 
 /** The per-recipient view derived from events. */
@@ -141,7 +150,22 @@ export interface RecipientRecord {
   suppressedReason: string | null;
   /** Failures later contradicted by delivery logs (server response mismatches). */
   reconciledCount: number;
+  /** What cleared the flag last (see FlagClearedBy); absent on records never cleared. */
+  clearedBy?: FlagClearedBy | null;
+  clearedAt?: number | null;
+  /**
+   * A smarthost accepted a message for this flagged address: acceptance is not delivery, so the
+   * flag stays until that message proves delivered (success DSN, reconcile) or no bounce for it
+   * arrives within returnPath.bounceWindowMs.
+   */
+  awaiting?: { queueId: string; since: number } | null;
 }
+
+/**
+ * The evidence that cleared an invalid flag: a final 250 (MX mode), a success DSN, a delivery
+ * found by reconcile, no bounce within the bounce window after a smarthost accepted, or an operator.
+ */
+export type FlagClearedBy = 'delivery' | 'success-dsn' | 'reconcile' | 'bounce-window' | 'operator';
 
 /** One recipient's fate inside a message. */
 export interface MessageRecipient {

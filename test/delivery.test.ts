@@ -69,17 +69,20 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     expect(rec.invalid).toBe(false);
   });
 
-  it('flags a user-unknown address and clears the flag on the next successful delivery', async () => {
+  it('flags a user-unknown address; a smarthost 250 is acceptance: the flag clears once no bounce came within the window', async () => {
     const up = await upstream({ rcpt: { bob: '550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown in virtual mailbox table' } });
-    app = await startRebound(testConfig(dir(), up.port));
+    app = await startRebound(testConfig(dir(), up.port, { returnPath: { bounceWindowMs: 1_500 } }));
     await send(app.ports.submission, { to: 'bob@example.org' });
     await waitFor(() => app!.store.getRecipient('bob@example.org')?.invalid);
     expect(app.store.getRecipient('bob@example.org')).toMatchObject({ reason: 'userunknown', category: 'Invalid Email', consecutiveFailures: 1 });
     up.opts.rcpt = {};
-    await send(app.ports.submission, { to: 'bob@example.org' });
+    const q = queueIdOf((await send(app.ports.submission, { to: 'bob@example.org' })).response);
     await waitFor(() => app!.store.getRecipient('bob@example.org')?.lastStatus === 'delivered');
+    // Accepted by the smarthost, not delivered: the flag stands and waits for that message's fate.
+    expect(app.store.getRecipient('bob@example.org')).toMatchObject({ invalid: true, awaiting: { queueId: q } });
+    await waitFor(() => app!.store.getRecipient('bob@example.org')?.invalid === false, 5_000);
     const rec = app.store.getRecipient('bob@example.org')!;
-    expect(rec.invalid).toBe(false);
+    expect(rec).toMatchObject({ clearedBy: 'bounce-window', awaiting: null });
     expect(rec.consecutiveFailures).toBe(0);
     const kinds = app.store.eventsForRecipient('bob@example.org').map((e) => e.type);
     expect(kinds).toContain('flag');
@@ -88,7 +91,7 @@ describe('delivery: retries, expiry and the invalid flag', () => {
 
   it('resends what did not get through once the cause is fixed', async () => {
     const up = await upstream({ rcpt: { carol: '550 5.1.1 No such user' } });
-    app = await startRebound(testConfig(dir(), up.port));
+    app = await startRebound(testConfig(dir(), up.port, { returnPath: { bounceWindowMs: 1_000 } }));
     const q = queueIdOf((await send(app.ports.submission, { to: ['carol@example.org', 'dave@example.org'], subject: 'invoice 42' })).response);
     await waitFor(() => app!.store.getMessage(q)?.status === 'done');
     up.opts.rcpt = {};

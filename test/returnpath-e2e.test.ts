@@ -1,12 +1,11 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../src/sandbox/index.js';
+import type { Sandbox } from '../src/sandbox/index.js';
 import { makeReturnPath } from '../src/delivery/index.js';
-import { silentLogger } from '../src/util/logger.js';
 import type { Rebound } from '../src/main.js';
 import type { RecipientEvent } from '../src/types.js';
-import { freePort } from './helpers/child.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { startSandboxWorld, type SandboxWorld } from './helpers/sandbox-world.js';
+import { allEvents, cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
 /** Sends raw mail to the return-path port, like a remote MTA would. */
 function deliverReport(port: number, from: string, to: string, body: string): Promise<string> {
@@ -28,26 +27,16 @@ const reports = (app: Rebound, rcpt: string) =>
   app.store.eventsForRecipient(rcpt).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
 
 describe('return path end to end: relay to the sandbox, reports come back', () => {
+  let world: SandboxWorld;
   let app: Rebound;
   let sandbox: Sandbox;
-  let dir: string;
   const D = 'sandbox.test';
 
   beforeAll(async () => {
-    dir = tempDir();
-    const rpPort = await freePort();
-    sandbox = new Sandbox({ host: '127.0.0.1', port: 0, name: D, reportDelayMs: 50, logger: silentLogger(), returnPath: { host: '127.0.0.1', port: rpPort } });
-    const port = await sandbox.start();
-    app = await startRebound(testConfig(dir, port, {
-      returnPath: { domain: 'bounces.rebound.test', port: rpPort },
-      delivery: { retry: { firstDelayMs: 60_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } },
-    }));
+    world = await startSandboxWorld(D);
+    ({ app, sandbox } = world);
   });
-  afterAll(async () => {
-    await app.stop(2_000);
-    await sandbox.stop();
-    cleanup(dir);
-  });
+  afterAll(() => world.stop());
 
   it('a late DSN flags the address', async () => {
     await send(app.ports.submission, { from: 'news@shop.example', to: `late-bounce@${D}` });
@@ -149,9 +138,9 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
     const forgedToken = `b+${q}-0-0123456789abcdef@bounces.rebound.test`;
     expect(await deliverReport(app.ports.returnPath!, '', forgedToken, dsnFor(forgedToken))).toMatch(/^250/);
     expect(await deliverReport(app.ports.returnPath!, '', 'bounces@bounces.rebound.test', dsnFor('bounces@bounces.rebound.test'))).toMatch(/^250/);
-    await waitFor(() => reports(app, rcpt).length >= 0 && app.store.recentEvents(0).filter((e) => e.type === 'report' && !e.verified).length >= 2);
+    await waitFor(async () => reports(app, rcpt).length >= 0 && (await allEvents(app.store)).filter((e) => e.type === 'report' && !e.verified).length >= 2);
     expect(JSON.stringify(app.store.getRecipient(rcpt))).toBe(before);
-    const unmatched = app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
+    const unmatched = (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
     expect(unmatched.map((u) => u.unmatchedWhy).join(' | ')).toMatch(/signature does not match.*\|.*no valid signature/);
   });
 

@@ -61,6 +61,8 @@ describe('submission server', () => {
           { user: 'shop', passwordHash: await hashPassword('pw'), allowedSenderDomains: ['shop.example'] },
         ],
       },
+      // VERP on: the envelope sender is replaced on the way out, so the header From: is checked too.
+      returnPath: { domain: 'bounces.submission.test', port: 0 },
     }));
   });
   afterAll(async () => {
@@ -112,11 +114,50 @@ describe('submission server', () => {
     expect(t.match(/^250 2\.1\.5/gm)).toHaveLength(3);
   });
 
-  it('advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and STARTTLS', async () => {
+  it('advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and STARTTLS, and AUTH only once TLS is up', async () => {
     const t = await rawSession(app.ports.submission, async (say) => {
       await say('EHLO t\r\n');
     });
-    for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 20000', 'ENHANCEDSTATUSCODES', 'STARTTLS', 'AUTH PLAIN LOGIN']) expect(t).toContain(ext);
+    for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 20000', 'ENHANCEDSTATUSCODES', 'STARTTLS']) expect(t).toContain(ext);
+    expect(t, 'AUTH advertised before STARTTLS').not.toMatch(/AUTH/);
+    const secure = await rawSession(app.ports.submissionSecure!, async (say) => {
+      await say('EHLO t\r\n');
+    }, true);
+    expect(secure).toContain('AUTH PLAIN LOGIN');
+  });
+
+  it('lists AUTH after STARTTLS on the plain port, and refuses AUTH before it with 538', async () => {
+    const { RawClient } = await import('./abuse/raw-smtp.js');
+    const { client } = await RawClient.connect(app.ports.submission);
+    const before = await client.say('EHLO Mixed.Case.Example\r\n');
+    const early = await client.say(`AUTH PLAIN ${Buffer.from('\0app\0s3cret').toString('base64')}\r\n`);
+    expect(before?.text).not.toMatch(/AUTH/);
+    expect(early?.code).toBe(538);
+    expect((await client.say('STARTTLS\r\n'))?.code).toBe(220);
+    const sock = tls.connect({ socket: client.sock, rejectUnauthorized: false });
+    let buf = '';
+    sock.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    sock.write('EHLO Mixed.Case.Example\r\n');
+    await waitFor(() => /^250 /m.test(buf), 5_000);
+    sock.destroy();
+    expect(buf).toMatch(/^250-AUTH PLAIN LOGIN|^250 AUTH PLAIN LOGIN/m);
+  });
+
+  it('checks the header From: against the user\'s sender domains too (VERP replaces the envelope sender)', async () => {
+    const auth = { user: 'shop', pass: 'pw' };
+    const { default: nodemailer } = await import('nodemailer');
+    const sendRaw = async (headerFrom: string) => {
+      const t = nodemailer.createTransport({ host: '127.0.0.1', port: app.ports.submission, requireTLS: true, tls: { rejectUnauthorized: false }, auth });
+      try {
+        return await t.sendMail({ envelope: { from: 'Orders@Shop.Example', to: ['Buyer@Example.ORG'] }, raw: `From: ${headerFrom}\r\nTo: Buyer@Example.ORG\r\nSubject: hi\r\n\r\nhello\r\n` });
+      } finally {
+        t.close();
+      }
+    };
+    await expect(sendRaw('"Your Bank" <Security@Bank.Example>')).rejects.toThrow(/550 5\.7\.1 Header From: <Security@Bank\.Example> is not allowed for user shop/);
+    await expect(sendRaw('Orders@Shop.Example, ceo@bank.example')).rejects.toThrow(/550 5\.7\.1/);
+    await expect(sendRaw('"Orders, Shop@Bank.Example" <Orders@SHOP.example>')).resolves.toMatchObject({ response: expect.stringMatching(/^250 /) });
   });
 
   it('cannot be made to accept a smuggled second message (<LF>.<LF>, <CR>.<CR>, <LF>.<CR><LF>)', async () => {

@@ -53,15 +53,16 @@ export function eximConfig(o) {
   const mainText = [
     `domainlist local_domains = ${listOf(o.localDomains)}`,
     `domainlist route_domains = ${listOf(routeDomains)}`,
-    'hostlist relay_from_hosts = <; 127.0.0.1',
+    `hostlist relay_from_hosts = <; ${(o.relayFromHosts ?? ['127.0.0.1']).join(' ; ')}`,
     ...Object.entries(main).map(([k, v]) => `${k} = ${v}`),
   ].join('\n');
   const acl = o.acl ?? `
 acl_check_rcpt:
   accept  hosts = :
 ${o.rcptAcl ?? ''}
+  deny    domains = +local_domains
+          !verify = recipient
   accept  domains = +local_domains
-          verify = recipient
   accept  hosts = +relay_from_hosts
   deny    message = relay not permitted
 
@@ -69,7 +70,7 @@ acl_check_data:
 ${o.dataAcl ?? ''}
   accept
 `;
-  const routers = o.routers ?? `
+  const routers = o.routers ?? `${o.extraRouters ?? ''}
 fixed_routes:
   driver = manualroute
   domains = +route_domains
@@ -101,7 +102,7 @@ local_mailbox:
   user = Debian-exim
   group = Debian-exim
   mode = 0600
-${o.quota ? `  quota = ${o.quota}\n` : ''}`;
+${o.quota ? `  quota = ${o.quota}\n` : ''}${o.extraTransports ?? ''}`;
   const retry = o.retry ?? '*  *  F,1h,5s';
   return `# private test instance ${o.name} (written by scripts/mta/exim.mjs)\n${mainText}\n\nbegin acl\n${acl}\nbegin routers\n${routers}\nbegin transports\n${transports}\nbegin retry\n${retry}\n\nbegin rewrite\n\nbegin authenticators\n`;
 }
@@ -113,9 +114,11 @@ ${o.quota ? `  quota = ${o.quota}\n` : ''}`;
  *   port          SMTP port on 127.0.0.1 (default: a free one)
  *   localDomains  domains delivered here; `users` lists the local parts that exist
  *   routes        { domain: 'IP:PORT' } sent by SMTP to that host (bounces to a sink, a next hop)
+ *   relayFromHosts  clients that may relay (default ['127.0.0.1']; [] makes a final hop that refuses to relay)
  *   main          main-section options over the defaults (message_size_limit, ...)
  *   rcptAcl, dataAcl  ACL statements placed before the default accept/deny
  *   quota         appendfile quota for local mailboxes ('1K')
+ *   extraRouters  routers placed before the default ones (an autoreply router, ...); extraTransports: appended
  *   acl/routers/transports/retry  replace a whole section
  *   queueInterval -q interval of the daemon (default 2s)
  * Returns { name, dir, configPath, ports: { smtp }, logPath, rejectLogPath, pid, log(), exim(args), stop() }.

@@ -84,11 +84,13 @@ function baseMain(dir, name) {
  *   virtual      { domains, mailboxes: [address], format: 'maildir' | 'mbox', limit } : virtual(8) delivery into
  *                DIR/mail as uid 65534; other addresses in those domains get "User unknown in virtual mailbox table"
  *   smtpdOptions extra `-o key=value` for the smtpd listener
+ *   listeners    { label: { key: value } } more smtpd listeners on free ports with their own -o overrides
+ *                (a second port with a smaller message_size_limit, a client blocklist): ports[label]
  *   services     extra master.cf text (more listeners, pipes)
- * Returns { name, dir, confDir, ports: { smtp }, logPath, map(file), log(), postfix(args), flush(), queued(), stop() }.
+ * Returns { name, dir, confDir, ports: { smtp, ...labels }, logPath, map(file), log(), postfix(args), flush(), queued(), stop() }.
  */
 export async function startPostfix(opts) {
-  const { dir, name = 'postfix', main = {}, maps = {}, transport = null, virtual = null, smtpdOptions = {}, services = '' } = opts;
+  const { dir, name = 'postfix', main = {}, maps = {}, transport = null, virtual = null, smtpdOptions = {}, listeners = {}, services = '' } = opts;
   const bin = which('postfix');
   if (!bin) throw new Error('postfix not found (apt-get install postfix, or run .ci/run)');
   const port = opts.port ?? (await freePort());
@@ -107,8 +109,14 @@ export async function startPostfix(opts) {
   }
   Object.assign(params, main);
   writeFileSync(path.join(confDir, 'main.cf'), Object.entries(params).map(([k, v]) => `${k} = ${v}\n`).join(''));
-  const listenerOpts = Object.entries(smtpdOptions).map(([k, v]) => `  -o ${k}=${v}\n`).join('');
-  writeFileSync(path.join(confDir, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${listenerOpts}${SERVICES}${services}`);
+  // One smtpd line per listener; `-o { key = value }` keeps values with spaces and commas intact.
+  const ports = { smtp: port };
+  for (const extra of Object.keys(listeners)) {
+    do ports[extra] = await freePort(); while (Object.values(ports).filter((p) => p === ports[extra]).length > 1);
+  }
+  const smtpd = (p, o) => `127.0.0.1:${p} inet n - n - - smtpd\n${Object.entries(o).map(([k, v]) => `  -o { ${k} = ${v} }\n`).join('')}`;
+  const inet = [smtpd(port, smtpdOptions), ...Object.entries(listeners).map(([k, o]) => smtpd(ports[k], { syslog_name: `${params.syslog_name}/${k}`, ...o }))];
+  writeFileSync(path.join(confDir, 'master.cf'), `${inet.join('')}${SERVICES}${services}`);
 
   const postfix = (args, timeoutMs = 60_000) => run(bin, ['-c', confDir, ...args], { timeoutMs });
   const check = await postfix(['check']);
@@ -122,7 +130,7 @@ export async function startPostfix(opts) {
   };
   let running = true;
   const instance = {
-    name, dir, confDir, logPath, ports: { smtp: port },
+    name, dir, confDir, logPath, ports,
     warnings: check.stderr.trim(),
     map: mapRef,
     masterPid,

@@ -13,12 +13,14 @@ export interface CommandDeps {
   delivery: DeliveryEngine;
   resender: Resender;
   clock: Clock;
+  /** reconcile.relays and reconcile.skewMs from the configuration. */
+  reconcileChain?: { relays: readonly string[]; skewMs: number };
 }
 
 /** What the CLI may ask a running server to do over the control socket. */
 export function controlCommands(d: CommandDeps): ControlHandler {
   return (cmd, args) => {
-    const email = (args[0] ?? '').toLowerCase();
+    const email = args[0] ?? '';
     switch (cmd) {
       case 'clear': return d.actions.clear(email);
       case 'suppress': return d.actions.suppress(email, args[1] ?? 'suppressed by operator');
@@ -30,6 +32,7 @@ export function controlCommands(d: CommandDeps): ControlHandler {
         const o = JSON.parse(args[0] ?? '{}') as { files: string[]; format?: LogFormat; since?: string; dryRun?: boolean };
         return reconcile(d.store, o.files, {
           ...(o.format ? { format: o.format } : {}), ...(o.since ? { since: new Date(o.since) } : {}), dryRun: !!o.dryRun, clock: d.clock,
+          ...d.reconcileChain,
         });
       }
       case 'diagnose': return diagnose(d.store, { now: d.clock.now(), windowMs: Number(args[0]) || 3_600_000 });

@@ -4,6 +4,7 @@ import type { Envelope } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import { newQueueId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
+import { sameAddress } from '../util/address-key.js';
 
 export interface ResendDeps {
   store: Store;
@@ -49,9 +50,10 @@ export function createResender(d: ResendDeps): Resender {
     async resendTo(email) {
       const out: Array<{ from: string; queueId: string }> = [];
       for (const m of d.store.listMessages({ rcpt: email })) {
-        const r = m.rcpts.find((x) => x.rcpt === email);
+        const r = m.rcpts.find((x) => sameAddress(x.rcpt, email));
         if (!r || (r.status !== 'bounced' && r.status !== 'expired')) continue;
-        out.push({ from: m.queueId, queueId: await resend(m.queueId, [email]) });
+        // The address as that message had it: that is what goes upstream again.
+        out.push({ from: m.queueId, queueId: await resend(m.queueId, [r.rcpt]) });
       }
       return out;
     },

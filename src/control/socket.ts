@@ -1,12 +1,12 @@
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../util/logger.js';
 
 export type ControlHandler = (cmd: string, args: string[]) => Promise<unknown> | unknown;
 
 /**
- * A local control socket (a Unix socket in the data directory, so only users who may read the
- * data can use it): the CLI sends one JSON line {cmd, args} and gets one JSON line back. It lets
+ * A local control socket (a Unix socket in the data directory, mode 0600 whatever the umask, so
+ * only the user the server runs as can use it): the CLI sends one JSON line {cmd, args} and gets one JSON line back. It lets
  * commands change a running server's state instead of racing it on the store files.
  */
 export class ControlServer {
@@ -44,8 +44,17 @@ export class ControlServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.path, () => resolve());
+      // The socket file is created inside listen() with the umask's mode: under umask 000 any
+      // local user could connect (and run `suppress`) until a chmod. A tight umask around the
+      // call makes it 0600 from the start; the chmod after it holds whatever happened.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(this.path, () => resolve());
+      } finally {
+        process.umask(umask);
+      }
     });
+    chmodSync(this.path, 0o600);
     this.server = server;
     this.logger.debug({ path: this.path }, 'control socket listening');
   }

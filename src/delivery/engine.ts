@@ -11,7 +11,7 @@ import { MinHeap } from './min-heap.js';
 import { describeError, fromReply, integrationCause, judge, mailRejectionCause, type RawOutcome } from './outcome.js';
 import { backoffMs, isExpired } from './retry-policy.js';
 import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
-import { refusalStage, resetSession, sendTransaction, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
+import { refusalStage, resetSession, sendTransaction, type DsnRequest, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
 import { makeReturnPath } from './verp.js';
 
 export interface DeliveryDeps {
@@ -198,7 +198,7 @@ export class DeliveryEngine {
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
     const done = new Set(state.done);
     const waiting = [...new Set(env.rcpts)].filter((r) => !done.has(r));
-    const pending = waiting.filter((r) => !this.deps.isHeld?.(r.toLowerCase()));
+    const pending = waiting.filter((r) => !this.deps.isHeld?.(r));
     if (pending.length === 0) {
       // Everyone left is held: look again later without spending an attempt.
       this.schedule(queueId, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);
@@ -353,7 +353,9 @@ export class DeliveryEngine {
         continue;
       }
       const from = this.returnPathFor(env, batch[0]!);
-      const res = await sendTransaction(s, from, batch, raw);
+      // Through a smarthost a 250 is acceptance; ask for the notice that proves delivery (or failure).
+      const dsn = s.dest.kind === 'smarthost' && this.deps.config.requestDsn ? { notify: ['SUCCESS', 'FAILURE'] as DsnRequest['notify'], ret: 'HDRS' as const, envid: env.queueId } : undefined;
+      const res = await sendTransaction(s, from, batch, raw, dsn);
       if (res.sessionError) {
         const cause = integrationCause(res.sessionError);
         this.reportIntegration(env, s.dest, cause, res.sessionError, batch);

@@ -99,6 +99,13 @@ export interface TransactionResult {
   sessionError: SmtpClientError | null;
 }
 
+/** RFC 3461 parameters; nodemailer adds them only when the server advertises DSN. */
+export interface DsnRequest {
+  notify: Array<'SUCCESS' | 'FAILURE' | 'DELAY'>;
+  ret: 'HDRS' | 'FULL';
+  envid: string;
+}
+
 /**
  * nodemailer refuses a message larger than the server's advertised SIZE before sending MAIL FROM,
  * with no server reply. It is the server's limit all the same, so it is written as the reply a
@@ -118,9 +125,9 @@ const rcptRefusals = (errs: SmtpClientError[] | undefined) =>
   (errs ?? []).map((r) => ({ rcpt: r.recipient ?? '', response: r.response ?? r.message, stage: 'rcpt' as const }));
 
 /** One MAIL/RCPT/DATA transaction; never rejects, the outcome says what happened to whom. */
-export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer): Promise<TransactionResult> {
+export function sendTransaction(s: UpstreamSession, from: string, rcpts: string[], raw: Buffer, dsn?: DsnRequest): Promise<TransactionResult> {
   return new Promise((resolve) => {
-    s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true }, raw, (err, info) => {
+    s.conn.send({ from: from || false, to: rcpts, size: raw.length, use8BitMime: true, ...(dsn ? { dsn } : {}) }, raw, (err, info) => {
       s.sent++;
       if (!err && info) {
         return resolve({ accepted: info.accepted, dataResponse: info.response, rejected: rcptRefusals(info.rejectedErrors as SmtpClientError[]), sessionError: null });

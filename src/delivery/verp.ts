@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { addressKey } from '../util/address-key.js';
 
 // VERP return path: b+<queueId>-<rcptIndex>-<sig>@<domain>. The signature is an HMAC over the
 // queue id, index and recipient address, so a bounce can be tied to exactly one recipient and a
@@ -7,7 +8,7 @@ const PREFIX = 'b+';
 const RE = /^b\+([0-9A-Z]+)-(\d{1,5})-([0-9a-z]{16})$/;
 
 function sign(secret: string, queueId: string, index: number, rcpt: string): string {
-  return createHmac('sha256', secret).update(`${queueId}\0${index}\0${rcpt.toLowerCase()}`).digest('hex').slice(0, 16);
+  return createHmac('sha256', secret).update(`${queueId}\0${index}\0${addressKey(rcpt)}`).digest('hex').slice(0, 16);
 }
 
 export function makeReturnPath(secret: string, domain: string, queueId: string, index: number, rcpt: string): string {

@@ -25,13 +25,14 @@ export interface DiagnoseContext {
   found: Finding[];
 }
 
-export function buildContext(store: Store, opts: DiagnoseOptions): DiagnoseContext {
+export async function buildContext(store: Store, opts: DiagnoseOptions): Promise<DiagnoseContext> {
   const since = opts.now - opts.windowMs;
   const ctx: DiagnoseContext = {
     store, now: opts.now, windowMs: opts.windowMs, since, t: { ...DEFAULT_THRESHOLDS, ...opts.thresholds },
     attempts: [], integrations: [], reconciles: [], reports: [], flagChanges: [], found: [],
   };
-  for (const e of store.recentEvents(since)) {
+  // The whole window, however many events it holds (read from the event log when memory has only the newest).
+  for await (const e of store.eventsSince(since)) {
     if (e.time > opts.now) continue;
     switch (e.type) {
       case 'attempt': ctx.attempts.push(e); break;

@@ -17,8 +17,8 @@ const RULES: Rule[] = [configProblem, responseMismatch, domainBlocked, addressSp
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export function diagnose(store: Store, opts: DiagnoseOptions): Finding[] {
-  const ctx = buildContext(store, opts);
+export async function diagnose(store: Store, opts: DiagnoseOptions): Promise<Finding[]> {
+  const ctx = await buildContext(store, opts);
   for (const rule of RULES) ctx.found.push(...rule(ctx));
   return ctx.found.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map((x) => x.f);
 }

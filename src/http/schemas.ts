@@ -23,6 +23,8 @@ export const messageRecipientSchema = {
     invalid: { type: 'boolean', description: 'the address is flagged invalid now (from its recipient record)' },
     reason: { ...reason, description: 'the recipient record\'s reason now' },
     category: { ...category, description: 'the recipient record\'s category now' },
+    outcomeCategory: { ...category, description: 'the category of this recipient\'s latest failure or report in this message (Spam after a complaint, Autoresponder after an out-of-office)' },
+    outcomeReason: { ...reason, description: 'the reason of that failure or report' },
   },
   required: ['rcpt', 'status', 'attempts'],
 } as const;
@@ -47,6 +49,9 @@ export const recipientSchema = {
     lastEventAt: nullableTime, lastQueueId: nullable(str), lastResponse: nullable(str),
     consecutiveFailures: int, attemptsSinceFlag: int, flaggedAt: nullableTime, deliveredCount: int, failedCount: int,
     suppressed: bool, suppressedAt: nullableTime, suppressedReason: nullable(str), reconciledCount: int,
+    clearedBy: { type: ['string', 'null'], enum: ['delivery', 'success-dsn', 'reconcile', 'bounce-window', 'operator', null] },
+    clearedAt: nullableTime,
+    awaiting: { type: ['object', 'null'], properties: { queueId: str, since: time } },
   },
   required: ['email', 'invalid', 'suppressed'],
 } as const;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { systemMxResolver } from '../delivery/route.js';
-import { bearerToken, TokenVerifier } from './auth.js';
+import { bearerToken, FailureLimiter, TokenVerifier } from './auth.js';
 import { sendError } from './errors.js';
 import { categoryRoutes } from './routes/categories.js';
 import { checkAddressRoutes } from './routes/check-address.js';
@@ -14,11 +14,15 @@ import { messageRoutes } from './routes/messages.js';
 import { recipientRoutes } from './routes/recipients.js';
 import { reconcileRoutes } from './routes/reconcile.js';
 import { staticRoutes } from './routes/static.js';
+import { statsRoutes } from './routes/stats.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { HttpDeps } from './types.js';
 
 export type { HttpDeps, HttpConfig, Resender, QueueView, ReconcileRunner, Diagnoser, Readiness } from './types.js';
+
+/** The dashboard's policy, sent as a header (frame-ancestors only works there, not in a meta tag). */
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** src/http/public next to this module (dist/http/public once the build copies it). */
 export const DEFAULT_PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -59,6 +63,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
   const verifier = new TokenVerifier(deps.config.tokens);
+  if (deps.signInToken) verifier.allow(deps.signInToken);
+  const limiter = new FailureLimiter(deps.config.maxTokenFailures ?? 10, deps.config.tokenFailureWindowMs ?? 60_000, () => deps.clock.now());
   const isProtected = (p: string) => p === '/api' || p.startsWith('/api/') || (!deps.config.metricsPublic && p === '/metrics');
   app.addHook('onRequest', async (req, reply) => {
     // Judged on the route that matched, not the raw URL: the router decodes "/%61pi/..." to "/api/...".
@@ -69,10 +75,27 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       reply.header('www-authenticate', 'Bearer realm="rebound"');
       return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <token> (tokens are configured in http.tokens)');
     }
+    if (verifier.knownGood(token)) return;
+    const wait = limiter.blockedFor(req.ip);
+    if (wait > 0) {
+      // A blocked client waits for its answer: a flood on a kept-alive connection slows to one
+      // request per delay instead of costing us CPU at full speed. A timer costs nothing.
+      await new Promise((r) => setTimeout(r, Math.min(wait, deps.config.blockedDelayMs ?? 1_000)));
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return sendError(reply, 429, 'too_many_failures', `too many wrong tokens from ${req.ip}; try again in ${Math.ceil(wait / 1000)} s`);
+    }
     if (!(await verifier.verify(token))) {
+      limiter.fail(req.ip);
       reply.header('www-authenticate', 'Bearer realm="rebound", error="invalid_token"');
       return sendError(reply, 401, 'unauthorized', 'the bearer token is not one of http.tokens');
     }
+  });
+  // Every answer, the dashboard's files first: no framing (clickjacking), no sniffing, no referrer.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('content-security-policy', CSP);
+    reply.header('x-frame-options', 'DENY');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -89,6 +112,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   categoryRoutes(app);
   checkAddressRoutes(app, deps, deps.resolver ?? systemMxResolver([]));
   insightRoutes(app, deps);
+  statsRoutes(app, deps);
   reconcileRoutes(app, deps);
   webhookRoutes(app, deps);
   const endStreams = eventStreamRoutes(app, deps);

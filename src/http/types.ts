@@ -23,22 +23,27 @@ export interface QueueView {
 /** Runs reconciliation of uploaded delivery logs; resolves to the result shown to the caller. */
 export type ReconcileRunner = (files: string[], opts: { format?: LogFormat; dryRun?: boolean; since?: Date; utcOffsetMinutes?: number }) => Promise<unknown>;
 
-export type Diagnoser = (opts: { now: number; windowMs: number }) => Finding[];
+export type Diagnoser = (opts: { now: number; windowMs: number }) => Promise<Finding[]>;
 
 /** The HTTP part of the configuration (the `http` key). */
 export interface HttpConfig {
   host: string;
   port: number;
-  /** Bearer tokens as scrypt hashes (`rebound hash-password`). */
+  /** Bearer token hashes: `sha256$...` from `rebound new-token`, or `scrypt$...` from `rebound hash-password`. */
   tokens: string[];
+  /** Wrong tokens a client may send per window before it gets 429 (default 10 per 60 s). */
+  maxTokenFailures?: number;
+  tokenFailureWindowMs?: number;
+  /** How long a blocked client waits for its 429 (default 1 s). */
+  blockedDelayMs?: number;
   /** Serve /metrics without a token (for a scraper on a trusted network). Default false. */
   metricsPublic?: boolean;
   /** Largest accepted upload for POST /api/reconcile, in bytes. Default 256 MiB. */
   maxUploadBytes?: number;
 }
 
-/** Named checks for /readyz; each true when that part is up. */
-export type Readiness = () => Record<string, boolean>;
+/** Named checks for /readyz; each true when that part is up, else false or the cause (a sentence). */
+export type Readiness = () => Record<string, boolean | string>;
 
 export interface HttpDeps {
   config: HttpConfig;
@@ -62,6 +67,8 @@ export interface HttpDeps {
   readiness?: Readiness;
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
+  /** A token accepted for the life of this process only (the start-up sign-in link); never stored. */
+  signInToken?: string;
   /** Folder of the dashboard's static files (default src/http/public, dist/http/public after the build). */
   publicDir?: string;
 }

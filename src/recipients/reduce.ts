@@ -1,11 +1,11 @@
-import type { Attempt, RecipientRecord } from '../types.js';
+import type { Attempt, FlagClearedBy, RecipientRecord } from '../types.js';
 
 export function emptyRecipient(email: string): RecipientRecord {
   return {
     email, invalid: false, reason: null, category: null, lastStatus: null, lastEventAt: null,
     lastQueueId: null, lastResponse: null, consecutiveFailures: 0, attemptsSinceFlag: 0,
     flaggedAt: null, deliveredCount: 0, failedCount: 0, suppressed: false, suppressedAt: null, suppressedReason: null,
-    reconciledCount: 0,
+    reconciledCount: 0, clearedBy: null, clearedAt: null, awaiting: null,
   };
 }
 
@@ -20,21 +20,29 @@ export function raiseFlag(r: RecipientRecord, at: number): boolean {
   return true;
 }
 
-/** Clears the invalid flag on a record being built; true when it was set. */
-export function dropFlag(r: RecipientRecord): boolean {
+/** Clears the invalid flag on a record being built, noting the evidence; true when it was set. */
+export function dropFlag(r: RecipientRecord, by: FlagClearedBy, at: number): boolean {
+  r.awaiting = null;
   if (!r.invalid) return false;
   r.invalid = false;
   r.flaggedAt = null;
   r.attemptsSinceFlag = 0;
+  r.clearedBy = by;
+  r.clearedAt = at;
   return true;
 }
 
+/** How a 250 counts: 'final' from the recipient's MX, 'accepted' from a smarthost that passes the message on. */
+export type Acceptance = 'final' | 'accepted';
+
 /**
  * The recipient state machine: folds one delivery attempt into the recipient's record.
- * Only a hard verdict (the address itself is bad) sets the invalid flag; any success clears it.
- * Integration errors say nothing about the recipient and leave the record untouched.
+ * Only a hard verdict (the address itself is bad) sets the invalid flag; a final 250 clears it.
+ * A smarthost's 250 is acceptance, not delivery: a flag stays (the next DSN would only set it
+ * again) and waits for that message's evidence (see settleAwaiting). Integration errors say
+ * nothing about the recipient and leave the record untouched.
  */
-export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { record: RecipientRecord; change: FlagChange } {
+export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt, acceptance: Acceptance = 'final'): { record: RecipientRecord; change: FlagChange } {
   const r: RecipientRecord = { ...emptyRecipient(a.rcpt), ...prev };
   if (a.integration) return { record: r, change: null };
   let change: FlagChange = null;
@@ -45,10 +53,14 @@ export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { r
   if (r.invalid) r.attemptsSinceFlag++;
   if (a.status === 'delivered') {
     r.deliveredCount++;
+    if (acceptance === 'accepted' && r.invalid) {
+      r.awaiting = { queueId: a.queueId, since: a.finishedAt };
+      return { record: r, change };
+    }
     r.consecutiveFailures = 0;
     r.reason = null;
     r.category = null;
-    if (dropFlag(r)) change = 'clear';
+    if (dropFlag(r, 'delivery', a.finishedAt)) change = 'clear';
     return { record: r, change };
   }
   r.consecutiveFailures++;
@@ -63,7 +75,22 @@ export function applyAttempt(prev: RecipientRecord | undefined, a: Attempt): { r
 export function clearFlag(prev: RecipientRecord, at: number): { record: RecipientRecord; change: FlagChange } {
   if (!prev.invalid) return { record: prev, change: null };
   const r = { ...prev, lastEventAt: at };
-  dropFlag(r);
+  dropFlag(r, 'operator', at);
+  return { record: r, change: 'clear' };
+}
+
+/**
+ * A flag whose address a smarthost accepted mail for, with no bounce for that message within
+ * `windowMs`: the silence is the evidence of delivery, and the flag clears.
+ */
+export function settleAwaiting(prev: RecipientRecord, now: number, windowMs: number): { record: RecipientRecord; change: FlagChange } {
+  const w = prev.awaiting;
+  if (!w || now - w.since < windowMs) return { record: prev, change: null };
+  const r: RecipientRecord = { ...prev };
+  if (!dropFlag(r, 'bounce-window', now)) return { record: r, change: null };
+  r.consecutiveFailures = 0;
+  r.reason = null;
+  r.category = null;
   return { record: r, change: 'clear' };
 }
 
@@ -89,6 +116,6 @@ export function applyReconcile(
     r.reason = null;
     r.category = null;
   }
-  const change: FlagChange = (latest || m.flaggedBy === m.queueId) && dropFlag(r) ? 'clear' : null;
+  const change: FlagChange = (latest || m.flaggedBy === m.queueId) && dropFlag(r, 'reconcile', m.at) ? 'clear' : null;
   return { record: r, change };
 }

@@ -10,6 +10,14 @@ export function isBounceReport(o: Pick<ReportOutcome, 'reason' | 'status' | 'rep
 }
 
 /**
+ * A success notice that proves delivery. "relayed" and "expanded" only say the next server took
+ * the message on (one that does not report back): acceptance, like a smarthost's 250.
+ */
+export function provesDelivery(o: Pick<ReportOutcome, 'reason' | 'action'>): boolean {
+  return o.reason === 'delivered' && o.action !== 'relayed' && o.action !== 'expanded';
+}
+
+/**
  * Folds a report that came back to the return path into the recipient's record. Unverified
  * reports (no trustworthy tie to a message we sent) change nothing: a forged bounce cannot flag
  * or clear an address. Auto-replies are noted but never count as failures.
@@ -32,12 +40,13 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       r.category = 'Spam';
       return { record: r, changes };
     case 'delivered':
+      if (!provesDelivery(o)) return { record: r, changes };
       r.lastStatus = 'delivered';
       r.deliveredCount++;
       r.consecutiveFailures = 0;
       r.reason = null;
       r.category = null;
-      if (dropFlag(r)) changes.push('clear');
+      if (dropFlag(r, 'success-dsn', at)) changes.push('clear');
       return { record: r, changes };
     default: {
       const permanent = isBounceReport(o);
@@ -48,6 +57,8 @@ export function applyReport(prev: RecipientRecord | undefined, o: ReportOutcome,
       if (permanent) {
         r.failedCount++;
         r.lastStatus = 'bounced';
+        // The message a smarthost accepted bounced after all: the flag keeps standing.
+        if (r.awaiting && r.awaiting.queueId === o.queueId) r.awaiting = null;
       }
       if (o.hard && permanent && raiseFlag(r, at)) changes.push('flag');
       return { record: r, changes };

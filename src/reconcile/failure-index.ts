@@ -4,8 +4,14 @@
 // each with the recipient: the Message-ID, Rebound's queue id, the upstream's queue id ("queued as X").
 import type { Store } from '../store/index.js';
 import type { MessageRecord, RecipientRecord, RecipientStatus } from '../types.js';
+import { addressKey, sameAddress } from '../util/address-key.js';
+import { nextHopIds } from './parse/smtp-reply.js';
+import type { LogEvidence } from './types.js';
 
 export type FailedStatus = 'bounced' | 'expired';
+
+/** How an earlier or current confirmation was reached (a bounce a hop decided outranks a claim about the next hop). */
+export type Basis = 'final' | 'relayed' | 'own-log';
 
 export interface FailureEntry {
   queueId: string;
@@ -13,8 +19,10 @@ export interface FailureEntry {
   /** The recipient as Rebound recorded it. */
   rcpt: string;
   status: FailedStatus;
-  /** When the failed attempt finished. */
+  /** When the failure was recorded (the attempt's reply, or the DSN's arrival). */
   failedAt: number;
+  /** When Rebound accepted this copy: log records older than that (less the skew allowance) are about another copy. */
+  sentAt: number;
   /** The upstream host that answered the failure. */
   mx: string | null;
   response: string | null;
@@ -22,7 +30,28 @@ export interface FailureEntry {
   matched: boolean;
   /** 'confirmed' when a log (this run or an earlier one) agreed with the failure; 'mismatch' once contradicted. */
   verdict: 'confirmed' | 'mismatch' | null;
+  /** How the confirmation was reached (null when none, or for verdicts recorded before bases existed: treated as final). */
+  basis: Basis | null;
+  /** Log records about this copy, in the order read (bounded); judged once every log was read. */
+  outcomes: LogEvidence[];
+  /** Outcomes arrived since the last judgement. */
+  dirty: boolean;
 }
+
+/** Outcome records kept per copy; a copy rarely has more than one per hop. */
+const MAX_OUTCOMES = 16;
+
+/** Keeps a record with its copy, once (a second pass over a log sees the same lines again). */
+export function addOutcome(e: FailureEntry, ev: LogEvidence): boolean {
+  for (const o of e.outcomes) if (o.line === ev.line && o.file === ev.file && o.rcpt === ev.rcpt) return false;
+  if (e.outcomes.length >= MAX_OUTCOMES) e.outcomes.shift();
+  e.outcomes.push(ev);
+  e.dirty = true;
+  return true;
+}
+
+/** Strength of a confirmation: a later, stronger one may replace a weaker one. */
+export const RANK: Record<Basis, number> = { 'own-log': 0, relayed: 1, final: 2 };
 
 const FAILED = new Set<RecipientStatus>(['bounced', 'expired']);
 const FAILING_LAST = new Set<RecipientStatus>(['bounced', 'expired', 'deferred']);
@@ -37,24 +66,14 @@ function add(map: Positions, id: string, at: number): void {
   else had.push(at);
 }
 
-/** Queue ids the upstream named when it accepted the message: Postfix "queued as X", Exim "id=X". */
-export function upstreamQueueIds(response: string | null): string[] {
-  if (!response) return [];
-  const out: string[] = [];
-  const re = /\bqueued as ([0-9A-Za-z]{5,20})\b|\b[Ii][Dd]=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b/g;
-  for (let m = re.exec(response); m; m = re.exec(response)) out.push((m[1] ?? m[2])!);
-  return out;
-}
+/** Queue ids the upstream named when it accepted the message (the same reading as a log's hand-off reply). */
+export const upstreamQueueIds = nextHopIds;
 
 /** A recipient worth reconciling: flagged, or its last outcome was a failure (or nothing is known). */
 export function isCandidate(rec: RecipientRecord | undefined): boolean {
   return !rec || rec.invalid || (rec.lastStatus !== null && FAILING_LAST.has(rec.lastStatus));
 }
 
-/** Addresses compare case-insensitively (strictly only the domain is, but MTAs log either form). */
-function sameAddress(a: string, b: string): boolean {
-  return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
-}
 
 export class FailureIndex {
   readonly entries: FailureEntry[] = [];
@@ -63,6 +82,7 @@ export class FailureIndex {
   private readonly byMessageId: Positions = new Map();
   private readonly byQueueId: Positions = new Map();
   private readonly byUpstreamId: Positions = new Map();
+  private readonly byRcpt: Positions = new Map();
   private readonly indexedMessages = new Set<string>();
   private readonly candidates = new Map<string, boolean>();
 
@@ -86,27 +106,48 @@ export class FailureIndex {
     for (const r of m.rcpts) {
       if (!FAILED.has(r.status) || !this.isCandidate(r.rcpt)) continue;
       this.indexedMessages.add(m.queueId);
+      const earlier = this.earlierVerdict(m.queueId, r.rcpt);
       const entry: FailureEntry = {
         queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus, failedAt: r.updatedAt,
-        mx: r.lastMx, response: r.lastResponse, matched: false, verdict: this.earlierVerdict(m.queueId, r.rcpt),
+        sentAt: m.receivedAt, mx: r.lastMx, response: r.lastResponse, matched: false, verdict: earlier.verdict, basis: earlier.basis,
+        outcomes: [], dirty: false,
       };
       const at = this.entries.push(entry) - 1;
       if (m.messageId) add(this.byMessageId, m.messageId, at);
       add(this.byQueueId, m.queueId, at);
+      add(this.byRcpt, addressKey(r.rcpt), at);
       // Recipients accepted in the same transaction carry the upstream's queue id for the message.
       upstream ??= [...new Set(m.rcpts.flatMap((x) => upstreamQueueIds(x.lastResponse)))];
       for (const id of upstream) add(this.byUpstreamId, id, at);
     }
   }
 
-  /** The entry a log record speaks about, trying the strongest relation first. */
-  find(rcpt: string, messageId: string | undefined, reboundQueueId: string | undefined, upstreamQueueId: string | undefined): FailureEntry | undefined {
+  /**
+   * Ties a next hop's id to a copy: its records in that hop's log (queue id X) are about the same
+   * copy. True when the id was new for this entry.
+   */
+  linkNextHop(id: string, entry: FailureEntry): boolean {
+    const at = this.entries.indexOf(entry);
+    const had = this.byUpstreamId.get(id);
+    if (at < 0 || had === at || (Array.isArray(had) && had.includes(at))) return false;
+    add(this.byUpstreamId, id, at);
+    return true;
+  }
+
+  /**
+   * The entry a log record speaks about, trying the strongest relation first. `timeMs` tells
+   * apart copies of a resent message: the latest copy sent before the record (within `skewMs`).
+   */
+  find(
+    rcpt: string, messageId: string | undefined, reboundQueueId: string | undefined, upstreamQueueId: string | undefined,
+    timeMs?: number, skewMs = 0,
+  ): FailureEntry | undefined {
     if (messageId !== undefined) {
-      const e = this.pick(this.byMessageId.get(messageId), rcpt);
+      const e = this.pick(this.byMessageId.get(messageId), rcpt, timeMs, skewMs);
       if (e) return e;
     }
     if (reboundQueueId !== undefined) {
-      const e = this.pick(this.byQueueId.get(reboundQueueId), rcpt);
+      const e = this.pick(this.byQueueId.get(reboundQueueId), rcpt, timeMs, skewMs);
       if (e) return e;
     }
     if (upstreamQueueId === undefined) return undefined;
@@ -122,33 +163,58 @@ export class FailureIndex {
     return e;
   }
 
-  private pick(at: number | number[] | undefined, rcpt: string): FailureEntry | undefined {
+  private pick(at: number | number[] | undefined, rcpt: string, timeMs?: number, skewMs = 0): FailureEntry | undefined {
     if (at === undefined) return undefined;
     if (typeof at === 'number') {
       const e = this.entries[at]!;
       return sameAddress(e.rcpt, rcpt) ? e : undefined;
     }
-    for (const i of at) if (sameAddress(this.entries[i]!.rcpt, rcpt)) return this.entries[i];
-    return undefined;
+    let best: FailureEntry | undefined;
+    for (const i of at) {
+      const e = this.entries[i]!;
+      if (!sameAddress(e.rcpt, rcpt)) continue;
+      if (!best) best = e;
+      else if (timeMs !== undefined && e.sentAt - skewMs <= timeMs && (best.sentAt - skewMs > timeMs || e.sentAt > best.sentAt)) best = e;
+    }
+    return best;
+  }
+
+  /** Whether a later copy to the same recipient failed too and stands (not contradicted): then its flag is its own. */
+  laterFailureStands(entry: FailureEntry): boolean {
+    const at = this.byRcpt.get(addressKey(entry.rcpt));
+    if (at === undefined || typeof at === 'number') return false;
+    return at.some((i) => {
+      const e = this.entries[i]!;
+      return e !== entry && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
+    });
   }
 
   /** Drops a cached candidate verdict after the recipient's record changed. */
   forgetRecipient(rcpt: string): void {
-    this.candidates.delete(rcpt);
+    this.candidates.delete(addressKey(rcpt));
   }
 
   private isCandidate(rcpt: string): boolean {
-    let c = this.candidates.get(rcpt);
-    if (c === undefined) this.candidates.set(rcpt, (c = isCandidate(this.store.getRecipient(rcpt))));
+    const key = addressKey(rcpt);
+    let c = this.candidates.get(key);
+    if (c === undefined) this.candidates.set(key, (c = isCandidate(this.store.getRecipient(rcpt))));
     return c;
   }
 
   /** What an earlier reconciliation already said about this message and recipient (keeps reruns idempotent). */
-  private earlierVerdict(queueId: string, rcpt: string): FailureEntry['verdict'] {
+  private earlierVerdict(queueId: string, rcpt: string): { verdict: FailureEntry['verdict']; basis: Basis | null } {
     let verdict: FailureEntry['verdict'] = null;
+    let basis: Basis | null = null;
     for (const e of this.store.eventsForRecipient(rcpt)) {
-      if (e.type === 'reconcile' && e.queueId === queueId) verdict = e.verdict === 'mismatch' ? 'mismatch' : (verdict ?? 'confirmed');
+      if (e.type !== 'reconcile' || e.queueId !== queueId) continue;
+      if (e.verdict === 'mismatch') verdict = 'mismatch';
+      else if (verdict !== 'mismatch') {
+        verdict = 'confirmed';
+        // Confirmations written before bases existed came from a logged bounce: kept as final.
+        const b = e.basis ?? 'final';
+        if (basis === null || RANK[b] > RANK[basis]) basis = b;
+      }
     }
-    return verdict;
+    return { verdict, basis };
   }
 }

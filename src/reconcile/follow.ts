@@ -26,6 +26,10 @@ export interface FollowOptions {
   /** Where to begin in a file seen for the first time: 'start' re-reads it (reconciling is idempotent), 'end' only follows new lines. Default 'start'. */
   startAt?: 'start' | 'end';
   utcOffsetMinutes?: number;
+  /** Relays that pass mail on for us (reconcile.relays). */
+  relays?: readonly string[];
+  /** Clock-skew allowance between the logs' hosts and ours. */
+  skewMs?: number;
   logger: Logger;
   clock?: Clock;
   onMatch?: (m: ReconcileMatch) => void;
@@ -232,6 +236,8 @@ export class ReconcileFollower {
         this.opts.logger.warn({ file: t.file, err: (err as Error).message }, 'reconcile: cannot read a followed log, will retry');
       }
     }
+    // Every followed log has been read up to now: judge the copies that got new records.
+    this.matcher?.settle();
   }
 
   private reindex(): void {
@@ -241,6 +247,8 @@ export class ReconcileFollower {
     else {
       this.matcher = new Matcher(this.store, index, {
         live: true,
+        ...(this.opts.relays ? { relays: this.opts.relays } : {}),
+        ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
         ...(this.opts.clock ? { clock: this.opts.clock } : {}),
         onMatch: (m) => {
           this.opts.logger.info({

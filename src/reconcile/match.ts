@@ -1,14 +1,28 @@
-// The matcher: ties delivery-log evidence to failures Rebound recorded and turns each tie into
-// a verdict. A delivery logged after our failure is a server response mismatch (the upstream
-// said "failed" but the mail went through): the recipient is marked delivered, its flag cleared,
-// and the mismatch counted against the upstream host. A logged failure confirms ours.
+// The matcher: ties delivery-log records to failures Rebound recorded, follows each copy of a
+// message across the hops of the chain, and judges the failure only against the chain's final
+// outcome for that copy. Log records are gathered first (consider) and judged once the logs are
+// read (settle), so a hand-off in one log never decides before the next hop's log has spoken.
+//
+//   hand-off        passed to a relay of the chain (loopback, private, reconcile.relays, a host
+//                   whose log is read): says nothing about delivery; its reply may name the next
+//                   hop's id, which ties that hop's records to the copy
+//   final delivery  into a mailbox, or to a host outside the chain (the recipient's MX)
+//   final bounce    a bounce the hop decided itself (status=bounced from outside or local, Exim **)
+//   relayed bounce  a hop logging that its next hop in the chain refused: a claim about that hop
+//
+// Verdict: the latest final outcome decides (delivered: a server response mismatch; bounced:
+// confirmed); without one, a relayed bounce or Rebound's own log confirms. Rebound's own log only
+// records hand-offs, so it never contradicts a failure.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
 import type { LogEvidenceRef, RecipientEvent } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import { applyReconcile } from '../recipients/reduce.js';
-import { FailureIndex, type FailureEntry } from './failure-index.js';
+import { ChainHosts } from './chain-hosts.js';
+import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
+import { nextHopIds } from './parse/smtp-reply.js';
 import type { LogEvidence } from './types.js';
+import { sameAddress } from '../util/address-key.js';
 
 export type Verdict = 'mismatch' | 'confirmed';
 
@@ -17,12 +31,13 @@ export interface ReconcileMatch {
   queueId: string;
   messageId: string | null;
   rcpt: string;
-  /** The host that answered the failure we recorded. */
+  /** The server whose report the logs contradict (mismatch) or the host we recorded the failure from. */
   upstreamHost: string | null;
   /** What that host answered. */
   failedResponse: string | null;
   failedAt: number;
   evidence: LogEvidenceRef;
+  basis: Basis;
   /** Whether the recipient's invalid flag was cleared by this match. */
   flagCleared: boolean;
 }
@@ -30,8 +45,10 @@ export interface ReconcileMatch {
 export interface MatcherOptions {
   /** Compute verdicts without writing anything to the store. */
   dryRun?: boolean;
-  /** Tolerated clock difference between the log's host and ours (a delivery may look slightly "before" our failure). Default 5 min. */
+  /** Clock difference allowed between the logs' hosts and ours when telling copies of a message apart. Default 5 min. */
   skewMs?: number;
+  /** Relays that pass mail on for us (reconcile.relays), besides loopback/private addresses and the hosts whose logs are read. */
+  relays?: readonly string[];
   /**
    * Look messages up in the store when the index has no entry (for the live follower, whose
    * index was built before the newest failures were recorded).
@@ -49,23 +66,41 @@ export interface MatchCounters {
   changed: number;
   mismatches: number;
   confirmed: number;
-  /** Deliveries logged before our failure (a different attempt, not a contradiction). */
+  /** Records about an earlier copy of the message (logged before this copy was sent). */
   earlier: number;
-  /** Records tied to a failure that already had this verdict. */
+  /** Hand-offs to a relay of the chain: no verdict by themselves. */
+  handoffs: number;
+  /** Copies whose logs only show hand-offs so far (the next hop's log was not read). */
+  handedOffOnly: number;
+  /** Copies judged again with the verdict they already had. */
   repeated: number;
-  /** Mismatches per upstream host. */
+  /** Mismatches per server whose report the logs contradict. */
   byUpstream: Map<string, number>;
 }
+
+type Role = 'handoff' | 'delivered' | 'bounced' | 'relayed-bounce' | 'own-bounce';
 
 /** Longest evidence line kept with an event. */
 const MAX_EVIDENCE_TEXT = 2_000;
 const DEFAULT_SKEW_MS = 5 * 60_000;
+/** Next-hop ids waiting for their hop's log (the live follower never rereads, so keep it bounded). */
+const MAX_PENDING_LINKS = 100_000;
 
 export class Matcher {
-  readonly counters: MatchCounters = { matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, repeated: 0, byUpstream: new Map() };
+  readonly counters: MatchCounters = {
+    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, handoffs: 0, handedOffOnly: 0, repeated: 0, byUpstream: new Map(),
+  };
+  readonly chain: ChainHosts;
   private readonly dryRun: boolean;
   private readonly skewMs: number;
   private readonly clock: Clock;
+  private readonly dirty = new Set<FailureEntry>();
+  /** Next-hop ids linked to a copy whose hop log has not shown them yet, with the file being read when linked. */
+  private readonly pendingLinks = new Map<string, number>();
+  /** Index of the file being read (set by the caller), so a later pass knows which files to read again. */
+  fileIndex = 0;
+  /** In a second pass: only records of these next-hop ids are considered. */
+  private only: Set<string> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -75,6 +110,7 @@ export class Matcher {
     this.dryRun = !!opts.dryRun;
     this.skewMs = opts.skewMs ?? DEFAULT_SKEW_MS;
     this.clock = opts.clock ?? { now: () => Date.now() };
+    this.chain = new ChainHosts(opts.relays ?? []);
   }
 
   get failures(): FailureIndex {
@@ -83,73 +119,188 @@ export class Matcher {
 
   /** Swaps in a freshly built index (the follower refreshes it now and then). */
   setIndex(index: FailureIndex): void {
+    this.settle();
     this.index = index;
   }
 
-  /** Considers one log record; returns the verdict when it changed something. */
-  consider(ev: LogEvidence): ReconcileMatch | undefined {
+  /** Considers one log record: keeps it with the copy it is about. Verdicts come from settle(). */
+  consider(ev: LogEvidence): void {
+    // A host writing a log we read is part of the chain.
+    if (ev.host !== undefined && this.only === null) this.chain.add(ev.host);
     const s = ev.status;
-    if ((s !== 'sent' && s !== 'bounced' && s !== 'expired') || ev.rcpt === undefined) return undefined;
+    if ((s !== 'sent' && s !== 'bounced' && s !== 'expired') || ev.rcpt === undefined) return;
+    if (this.only !== null && (ev.queueId === undefined || !this.only.has(ev.queueId))) return;
     const entry = this.entryFor(ev, ev.rcpt) ?? (ev.origRcpt !== undefined ? this.entryFor(ev, ev.origRcpt) : undefined);
-    if (!entry) return undefined;
+    if (!entry) return;
+    if (ev.time !== undefined && ev.time.getTime() < entry.sentAt - this.skewMs) {
+      this.counters.earlier++;
+      return;
+    }
+    if (!addOutcome(entry, ev)) return;
     this.counters.matched++;
     entry.matched = true;
-    if (s === 'sent') {
-      if (ev.time !== undefined && ev.time.getTime() < entry.failedAt - this.skewMs) {
-        this.counters.earlier++;
-        return undefined;
-      }
-      if (entry.verdict === 'mismatch') {
-        this.counters.repeated++;
-        return undefined;
-      }
-      return this.mismatch(entry, ev);
+    this.dirty.add(entry);
+    if (ev.queueId !== undefined) this.pendingLinks.delete(ev.queueId);
+    // A hand-off's reply names the next hop's id for the copy ("queued as X", "250 OK id=X").
+    const next = s === 'sent' ? nextHopIds(ev.reply)[0] : undefined;
+    if (next !== undefined && this.index.linkNextHop(next, entry)) {
+      if (this.pendingLinks.size >= MAX_PENDING_LINKS) this.pendingLinks.delete(this.pendingLinks.keys().next().value!);
+      this.pendingLinks.set(next, this.fileIndex);
     }
-    if (entry.verdict !== null) {
+  }
+
+  /**
+   * Files that must be read again for next-hop ids linked after they were read (a hop's log read
+   * before the log that names its id). Empty when nothing is pending.
+   */
+  filesToReread(): number[] {
+    let last = -1;
+    for (const at of this.pendingLinks.values()) last = Math.max(last, at - 1);
+    return Array.from({ length: last + 1 }, (_, i) => i);
+  }
+
+  /** Starts (true) a pass that only looks at records of the pending next-hop ids, or ends it (false). */
+  followPending(on: boolean): void {
+    if (!on) {
+      this.only = null;
+      return;
+    }
+    this.only = new Set(this.pendingLinks.keys());
+    this.pendingLinks.clear();
+  }
+
+  /** Judges every copy that got new records since the last call; returns the verdicts that changed something. */
+  settle(): ReconcileMatch[] {
+    const out: ReconcileMatch[] = [];
+    for (const entry of this.dirty) {
+      entry.dirty = false;
+      const m = this.judge(entry);
+      if (m) out.push(m);
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  private judge(entry: FailureEntry): ReconcileMatch | undefined {
+    let final: LogEvidence | undefined;
+    let finalRole: Role | undefined;
+    let relayed: LogEvidence | undefined;
+    let own: LogEvidence | undefined;
+    let handoffs = 0;
+    for (const ev of entry.outcomes) {
+      const role = this.roleOf(ev);
+      if (role === 'handoff') handoffs++;
+      else if (role === 'relayed-bounce') relayed = later(relayed, ev);
+      else if (role === 'own-bounce') own = later(own, ev);
+      else if (later(final, ev) === ev) {
+        final = ev;
+        finalRole = role;
+      }
+    }
+    this.counters.handoffs += handoffs;
+    let verdict: Verdict;
+    let basis: Basis;
+    let evidence: LogEvidence;
+    if (final) {
+      verdict = finalRole === 'delivered' ? 'mismatch' : 'confirmed';
+      basis = 'final';
+      evidence = final;
+    } else if (relayed) {
+      verdict = 'confirmed';
+      basis = 'relayed';
+      evidence = relayed;
+    } else if (own) {
+      verdict = 'confirmed';
+      basis = 'own-log';
+      evidence = own;
+    } else {
+      if (handoffs > 0) this.counters.handedOffOnly++;
+      return undefined;
+    }
+    // A mismatch is never taken back. A confirmation yields only to evidence that outranks it: a
+    // final delivery overturns a relayed or own-log confirmation; a final bounce makes it final.
+    const outranks = entry.verdict === 'confirmed' && RANK[basis] > RANK[entry.basis ?? 'final'];
+    if (entry.verdict === 'mismatch' || (entry.verdict === 'confirmed' && !outranks)) {
       this.counters.repeated++;
       return undefined;
     }
-    return this.confirm(entry, ev);
+    return verdict === 'mismatch' ? this.mismatch(entry, evidence, relayed) : this.confirm(entry, evidence, basis);
+  }
+
+  /** What a record means for its copy, now that the chain's hosts are known. */
+  private roleOf(ev: LogEvidence): Role {
+    if (ev.format === 'rebound') return ev.status === 'sent' ? 'handoff' : 'own-bounce';
+    if (ev.status === 'sent') {
+      if (ev.via === 'mailbox') return 'delivered';
+      if (ev.relay === undefined || ev.via === undefined) return 'handoff'; // discard, error agents: not a delivery
+      return this.chain.has(ev.relay) ? 'handoff' : 'delivered';
+    }
+    // A hop giving up (expired) decided itself; a refusal from a chain relay is that relay's claim.
+    if (ev.status === 'bounced' && ev.relay !== undefined && this.chain.has(ev.relay)) return 'relayed-bounce';
+    return 'bounced';
   }
 
   private entryFor(ev: LogEvidence, rcpt: string): FailureEntry | undefined {
-    const hit = this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId);
+    const timeMs = ev.time?.getTime();
+    const hit = this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId, timeMs, this.skewMs);
     if (hit || !this.opts.live) return hit;
     const m = (ev.reboundQueueId !== undefined ? this.store.getMessage(ev.reboundQueueId) : undefined)
       ?? (ev.messageId !== undefined ? this.store.findByMessageId(ev.messageId) : undefined);
     if (!m) return undefined;
     this.index.addMessage(m);
-    return this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId);
+    return this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId, timeMs, this.skewMs);
   }
 
-  private mismatch(entry: FailureEntry, ev: LogEvidence): ReconcileMatch {
+  /**
+   * The server whose report the final log contradicts: the chain hop that answered the refusal
+   * (a relayed bounce), else the MTA named in the DSN we got, else the upstream that answered us.
+   */
+  private blame(entry: FailureEntry, relayed: LogEvidence | undefined): string | null {
+    // As the log names it (host[ip]:port): on one machine the port tells the hops apart.
+    if (relayed?.relay !== undefined) return relayed.relay;
+    const events = this.store.eventsForRecipient(entry.rcpt);
+    for (let i = events.length - 1; i >= 0; i--) {
+      const e = events[i]!;
+      if (e.type === 'report' && e.queueId === entry.queueId && e.verified) {
+        const mta = e.remoteMta ?? e.reportingMta;
+        if (mta) return mta;
+        break;
+      }
+    }
+    return entry.mx;
+  }
+
+  private mismatch(entry: FailureEntry, ev: LogEvidence, relayed: LogEvidence | undefined): ReconcileMatch {
     entry.verdict = 'mismatch';
+    entry.basis = null;
     const c = this.counters;
     c.mismatches++;
     c.changed++;
-    const host = entry.mx ?? '(unknown)';
-    c.byUpstream.set(host, (c.byUpstream.get(host) ?? 0) + 1);
-    const match = this.toMatch('mismatch', entry, ev);
+    const host = this.blame(entry, relayed);
+    const key = host ?? '(unknown)';
+    c.byUpstream.set(key, (c.byUpstream.get(key) ?? 0) + 1);
+    const match = this.toMatch('mismatch', entry, ev, 'final', host);
     if (!this.dryRun) match.flagCleared = this.recordMismatch(entry, match);
     else match.flagCleared = this.wouldClearFlag(entry);
     this.opts.onMatch?.(match);
     return match;
   }
 
-  private confirm(entry: FailureEntry, ev: LogEvidence): ReconcileMatch {
+  private confirm(entry: FailureEntry, ev: LogEvidence, basis: Basis): ReconcileMatch {
     entry.verdict = 'confirmed';
+    entry.basis = basis;
     this.counters.confirmed++;
     this.counters.changed++;
-    const match = this.toMatch('confirmed', entry, ev);
+    const match = this.toMatch('confirmed', entry, ev, basis, entry.mx);
     if (!this.dryRun) this.store.appendEvent(this.reconcileEvent(match));
     this.opts.onMatch?.(match);
     return match;
   }
 
-  private toMatch(verdict: Verdict, entry: FailureEntry, ev: LogEvidence): ReconcileMatch {
+  private toMatch(verdict: Verdict, entry: FailureEntry, ev: LogEvidence, basis: Basis, host: string | null): ReconcileMatch {
     return {
-      verdict, queueId: entry.queueId, messageId: entry.messageId, rcpt: entry.rcpt, upstreamHost: entry.mx,
-      failedResponse: entry.response, failedAt: entry.failedAt, flagCleared: false,
+      verdict, queueId: entry.queueId, messageId: entry.messageId, rcpt: entry.rcpt, upstreamHost: host,
+      failedResponse: entry.response, failedAt: entry.failedAt, flagCleared: false, basis,
       evidence: { file: ev.file, line: ev.line, text: ev.raw.length > MAX_EVIDENCE_TEXT ? ev.raw.slice(0, MAX_EVIDENCE_TEXT) : ev.raw, format: ev.format },
     };
   }
@@ -157,7 +308,7 @@ export class Matcher {
   private reconcileEvent(m: ReconcileMatch): RecipientEvent {
     return {
       type: 'reconcile', id: randomUUID(), time: this.clock.now(), queueId: m.queueId, messageId: m.messageId, rcpt: m.rcpt,
-      verdict: m.verdict, upstreamHost: m.upstreamHost, evidence: m.evidence,
+      verdict: m.verdict, upstreamHost: m.upstreamHost, evidence: m.evidence, basis: m.basis,
     };
   }
 
@@ -166,14 +317,14 @@ export class Matcher {
     const now = this.clock.now();
     this.store.appendEvent(this.reconcileEvent(match));
     const msg = this.store.getMessage(entry.queueId);
-    const r = msg?.rcpts.find((x) => x.rcpt === entry.rcpt);
+    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, entry.rcpt));
     if (msg && r && r.status === entry.status) {
       r.status = 'delivered';
       r.updatedAt = now;
       this.store.putMessage(msg);
     }
     const prev = this.store.getRecipient(entry.rcpt);
-    const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: prev?.invalid ? this.flaggedBy(entry.rcpt) : null });
+    const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: this.flagOwner(entry, prev?.invalid) });
     this.store.putRecipient(record);
     this.index.forgetRecipient(entry.rcpt);
     if (change === 'clear') {
@@ -186,7 +337,13 @@ export class Matcher {
   private wouldClearFlag(entry: FailureEntry): boolean {
     const prev = this.store.getRecipient(entry.rcpt);
     if (!prev?.invalid) return false;
-    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: this.flaggedBy(entry.rcpt) }).change === 'clear';
+    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: this.flagOwner(entry, true) }).change === 'clear';
+  }
+
+  /** The message that set the flag, unless a later failed copy to the address stands (then the flag is that copy's). */
+  private flagOwner(entry: FailureEntry, invalid: boolean | undefined): string | null {
+    if (!invalid || this.index.laterFailureStands(entry)) return null;
+    return this.flaggedBy(entry.rcpt);
   }
 
   /** The message whose failure set the recipient's current flag. */
@@ -198,4 +355,13 @@ export class Matcher {
     }
     return null;
   }
+}
+
+/** The later of two records by logged time; on a tie (or no time) the one read last. */
+function later(a: LogEvidence | undefined, b: LogEvidence): LogEvidence {
+  if (!a) return b;
+  const ta = a.time?.getTime();
+  const tb = b.time?.getTime();
+  if (ta === undefined || tb === undefined) return b;
+  return tb >= ta ? b : a;
 }

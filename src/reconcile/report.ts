@@ -30,13 +30,14 @@ export function formatReconcileReport(r: ReconcileResult): string {
   }
   out.push('');
   out.push(`Failures searched for: ${r.candidates}   matched log records: ${r.matched}   ${r.dryRun ? 'would change' : 'changed'}: ${r.changed}`);
-  out.push(`  mismatches (failed here, delivered per log): ${r.mismatches}`);
-  out.push(`  confirmed (the log agrees with the failure): ${r.confirmed}`);
+  out.push(`  mismatches (failed here, delivered per the chain's final log): ${r.mismatches}`);
+  out.push(`  confirmed (the logs agree with the failure): ${r.confirmed}`);
+  out.push(`  handed off only (the next hop's log was not read): ${r.handedOffOnly}`);
   out.push(`  not found in the logs: ${r.unmatched}`);
   const hosts = Object.entries(r.byUpstream).sort((a, b) => b[1] - a[1]);
   if (hosts.length) {
     out.push('');
-    out.push('Mismatches by upstream host (the host that answered the wrong status):');
+    out.push('Mismatches by server (the one whose report the final log contradicts):');
     out.push(...table(hosts.map(([h, n]) => [`  ${h}`, String(n)])));
   }
   if (r.matches.length) {
@@ -45,7 +46,7 @@ export function formatReconcileReport(r: ReconcileResult): string {
     out.push(...table([
       ['  verdict', 'queue id', 'recipient', 'upstream', 'evidence'],
       ...r.matches.slice(0, SHOWN).map((m) => [
-        `  ${m.verdict}${m.flagCleared ? ' (flag cleared)' : ''}`, m.queueId, m.rcpt, m.upstreamHost ?? '-', `${m.evidence.file}:${m.evidence.line}`,
+        `  ${m.verdict}${m.verdict === 'confirmed' && m.basis !== 'final' ? ` (${m.basis})` : ''}${m.flagCleared ? ' (flag cleared)' : ''}`, m.queueId, m.rcpt, m.upstreamHost ?? '-', `${m.evidence.file}:${m.evidence.line}`,
       ]),
     ]));
     if (r.changed > SHOWN) out.push(`  … and ${r.changed - SHOWN} more (use --json for all)`);

@@ -16,6 +16,9 @@ import type { LogFormat, MalformedSample } from './types.js';
  */
 export const REBOUND_ID_PATTERN = /^(?:b\+)?([0-9A-Z]{16})(?:-\d{1,5}-[0-9a-z]{16})?@/;
 
+/** Extra passes over earlier logs for next-hop ids found later (hops in a chain, beyond the first). */
+const MAX_CHAIN_PASSES = 4;
+
 export interface ReconcileOptions {
   /** Read every file as this format instead of detecting it. */
   format?: LogFormat;
@@ -27,8 +30,10 @@ export interface ReconcileOptions {
   utcOffsetMinutes?: number;
   /** For year-less syslog timestamps: a date at or just after the end of the log (default: the file's mtime). */
   referenceDate?: Date;
-  /** Tolerated clock difference between the log's host and ours. Default 5 minutes. */
+  /** Clock difference allowed between the logs' hosts and ours when telling copies of a message apart. Default 5 minutes. */
   skewMs?: number;
+  /** Relays that pass mail on for us (reconcile.relays), besides loopback/private addresses and the hosts whose logs are read. */
+  relays?: readonly string[];
   /** How many matches and unmatched failures the result lists (all are counted). Default 1,000. */
   maxListed?: number;
   clock?: Clock;
@@ -65,6 +70,10 @@ export interface ReconcileResult {
   changed: number;
   mismatches: number;
   confirmed: number;
+  /** Log records about an earlier copy of the message (logged before this copy left Rebound). */
+  earlier: number;
+  /** Copies the logs show only handed off inside the chain (read the next hop's log to settle them). */
+  handedOffOnly: number;
   /** Candidates the logs said nothing about. */
   unmatched: number;
   /** Mismatches per upstream host (the host that sent the wrong status). */
@@ -88,13 +97,31 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
   const matcher = new Matcher(store, index, {
     dryRun: !!opts.dryRun,
     ...(opts.skewMs !== undefined ? { skewMs: opts.skewMs } : {}),
+    ...(opts.relays ? { relays: opts.relays } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     onMatch: (m) => {
       if (matches.length < maxListed) matches.push(m);
     },
   });
   const reports: FileReport[] = [];
-  for (const file of files) reports.push(await reconcileFile(matcher, file, opts));
+  for (let i = 0; i < files.length; i++) {
+    matcher.fileIndex = i;
+    reports.push(await reconcileFile(matcher, files[i]!, opts));
+  }
+  // A hand-off read late may name an id in a hop log read earlier: read those logs again for it
+  // (a chain is a few hops long; each pass only looks at the newly linked ids).
+  for (let pass = 0; pass < MAX_CHAIN_PASSES; pass++) {
+    const again = matcher.filesToReread();
+    if (again.length === 0) break;
+    matcher.followPending(true);
+    for (const i of again) {
+      matcher.fileIndex = i;
+      if (!reports[i]!.error) await reconcileFile(matcher, files[i]!, opts);
+    }
+    matcher.followPending(false);
+  }
+  // Judged once every log was read: the end of the chain decides.
+  matcher.settle();
 
   const unmatchedFailures: UnmatchedFailure[] = [];
   let unmatched = 0;
@@ -108,7 +135,7 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
   const c = matcher.counters;
   return {
     dryRun: !!opts.dryRun, candidates: index.size, matched: c.matched, changed: c.changed, mismatches: c.mismatches,
-    confirmed: c.confirmed, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
+    confirmed: c.confirmed, handedOffOnly: c.handedOffOnly, earlier: c.earlier, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
     files: reports, elapsedMs: Date.now() - started,
   };
 }

@@ -41,6 +41,15 @@ export interface LogEvidence {
   reply?: string;
   /** Queue id of the notification (bounce/DSN) this MTA generated for the message. */
   ndrQueueId?: string;
+  /**
+   * For `sent` records, where the message went: 'mailbox' when this host put it into a mailbox
+   * (Postfix local/virtual/lmtp/pipe, Exim local transports, Exchange STOREDRIVER), 'smtp' when it
+   * handed it to the host in `relay`. Whether an 'smtp' record is a hand-off inside the chain or a
+   * final delivery to the recipient's MX is the chain's call (see chain-hosts.ts), not the reader's.
+   */
+  via?: 'mailbox' | 'smtp';
+  /** The host that wrote the line (the syslog host field), when the log names it. */
+  host?: string;
 }
 
 /** What a reader concluded about one line; records go through `emit`. */

@@ -2,6 +2,7 @@ import type { Store } from '../store/index.js';
 import type { MessageRecord } from '../types.js';
 import { parseReturnPath, verifyReturnPath, type VerpToken } from '../delivery/index.js';
 import type { BounceRecord, ParsedReport } from './parse/index.js';
+import { sameAddress } from '../util/address-key.js';
 
 export interface CorrelationContext {
   store: Store;
@@ -44,7 +45,7 @@ function tokensIn(envelopeRcpts: string[], raw: string, domains: string[]): Verp
   return out;
 }
 
-const same = (a: string | undefined, b: string) => !!a && a.toLowerCase() === b.toLowerCase();
+const same = (a: string | undefined, b: string) => sameAddress(a, b);
 
 /**
  * Ties each result of a report to the message and recipient it is about. Order: the VERP token

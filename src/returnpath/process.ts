@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyReport } from '../recipients/index.js';
+import { applyReport, provesDelivery } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
 import type { MessageRecipient, ReportOutcome } from '../types.js';
 import type { Clock } from '../util/clock.js';
@@ -7,11 +7,21 @@ import type { Logger } from '../util/logger.js';
 import { correlate, type CorrelationContext } from './correlate.js';
 import { parseReport, type ParsedReport } from './parse/index.js';
 import type { ReportArchive } from './report-archive.js';
+import { sameAddress } from '../util/address-key.js';
+import { RecentReports } from './retransmissions.js';
 
 export interface ProcessedReport {
   reportId: string;
   parsed: ParsedReport;
   outcomes: ReportOutcome[];
+  /** True when this was a retransmission of a report already recorded (nothing was done again). */
+  duplicate?: boolean;
+}
+
+/** What parsing made of a report; `unparsedWhy` when it could not be parsed (kept raw, no effects). */
+export interface ParseResult {
+  parsed: ParsedReport;
+  unparsedWhy?: string;
 }
 
 export interface ReportProcessorDeps {
@@ -22,17 +32,33 @@ export interface ReportProcessorDeps {
   clock: Clock;
   /** Told about every outcome (webhooks, metrics). */
   onOutcome?: (o: ReportOutcome) => void;
+  /** Parses a report (default: in this thread; the server passes its worker pool). */
+  parse?: (raw: Buffer) => Promise<ParseResult>;
 }
 
-/** Parses, ties and records one report that reached the return path, then applies its effects. */
+const parseHere = async (raw: Buffer): Promise<ParseResult> => ({ parsed: await parseReport(raw) });
+
+/**
+ * Parses, ties and records one report that reached the return path, then applies its effects.
+ * It resolves (and the server says 250) only once the raw report is synced to disk and the store
+ * has made its effects durable; a retransmitted report resolves to the first one's result.
+ */
 export class ReportProcessor {
+  private readonly recent = new RecentReports<ProcessedReport>();
+
   constructor(private readonly deps: ReportProcessorDeps) {}
 
   async process(raw: Buffer, envelope: { from: string; rcpts: string[] }): Promise<ProcessedReport> {
+    const { value, duplicate } = await this.recent.once(RecentReports.key(raw, envelope), () => this.record(raw, envelope));
+    if (duplicate) this.deps.logger.info({ reportId: value.reportId, from: envelope.from }, 'report: retransmission of a report already recorded');
+    return duplicate ? { ...value, duplicate } : value;
+  }
+
+  private async record(raw: Buffer, envelope: { from: string; rcpts: string[] }): Promise<ProcessedReport> {
     const { store, logger, clock } = this.deps;
     const reportId = randomUUID();
+    const { parsed, unparsedWhy } = await (this.deps.parse ?? parseHere)(raw);
     const now = clock.now();
-    const parsed = await parseReport(raw);
     const text = raw.subarray(0, 512 * 1024).toString('latin1');
     const tied = correlate(parsed, envelope.rcpts, text, this.deps.correlation);
     const outcomes: ReportOutcome[] = tied.map((c) => ({
@@ -48,19 +74,26 @@ export class ReportProcessor {
       reason: c.record?.reason ?? 'undefined',
       category: c.record?.category ?? 'Not Delivered',
       hard: c.record?.hardbounce ?? false,
-      diagnostic: c.record?.diagnostic ?? parsed.error ?? '',
+      diagnostic: c.record?.diagnostic ?? unparsedWhy ?? parsed.error ?? '',
       decodedby: c.record?.decodedby ?? '',
       ...(c.record?.feedbacktype ? { feedbacktype: c.record.feedbacktype } : {}),
       ...(c.record?.remoteMta ? { remoteMta: c.record.remoteMta } : {}),
+      ...(c.record?.reportingMta ? { reportingMta: c.record.reportingMta } : {}),
+      ...(c.record?.action ? { action: c.record.action } : {}),
     }));
-    // Kept raw beside what we made of it, before anything changes.
-    await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes });
+    // Kept raw beside what we made of it, synced, before anything changes.
+    await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes, ...(unparsedWhy ? { unparsedWhy } : {}) });
     for (const o of outcomes) {
       store.appendEvent({ type: 'report', id: randomUUID(), time: now, ...o });
-      this.apply(o, now);
+      // A report that could not be parsed is recorded, and changes no recipient.
+      if (!unparsedWhy) this.apply(o, now);
+    }
+    await store.durable();
+    for (const o of outcomes) {
       logger.info({
         reportId, kind: o.kind, queueId: o.queueId, rcpt: o.rcpt, status: o.status, code: o.replycode, reason: o.reason,
         verified: o.verified, matchedBy: o.matchedBy, unmatchedWhy: o.unmatchedWhy, from: envelope.from,
+        ...(unparsedWhy ? { unparsedWhy } : {}),
       }, 'report');
       this.deps.onOutcome?.(o);
     }
@@ -77,10 +110,10 @@ export class ReportProcessor {
     }
     // A late bounce or a success notice settles the recipient's fate inside its message too.
     const msg = o.queueId ? store.getMessage(o.queueId) : undefined;
-    const r = msg?.rcpts.find((x) => x.rcpt === o.rcpt);
+    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, o.rcpt));
     if (!msg || !r) return;
     let status: MessageRecipient['status'] | null = null;
-    if (o.reason === 'delivered') status = 'delivered';
+    if (provesDelivery(o)) status = 'delivered';
     else if (o.reason !== 'vacation' && o.reason !== 'feedback' && (o.status.startsWith('5') || o.replycode.startsWith('5'))) status = 'bounced';
     if (!status) return;
     Object.assign(r, { status, lastResponse: o.diagnostic || r.lastResponse, lastEnhanced: o.status || r.lastEnhanced, lastCode: Number(o.replycode) || r.lastCode, updatedAt: now });

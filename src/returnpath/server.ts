@@ -3,9 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
 import { limitSessionLength } from '../smtp/session-deadline.js';
+import { SERVE_HALF_CLOSED } from '../smtp/half-close.js';
+import '../smtp/pipelined-transactions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../util/logger.js';
+import type { Clock } from '../util/clock.js';
 import type { ReportProcessor } from './process.js';
+import { ArchiveFullError } from './report-archive.js';
+import { ClientByteRate } from './client-rate.js';
 
 export interface ReturnPathServerDeps {
   config: Config['returnPath'];
@@ -14,6 +19,7 @@ export interface ReturnPathServerDeps {
   domains: string[];
   processor: ReportProcessor;
   logger: Logger;
+  clock: Clock;
 }
 
 /**
@@ -22,8 +28,16 @@ export interface ReturnPathServerDeps {
  */
 export class ReturnPathServer {
   private server: SMTPServer | null = null;
+  private readonly rate: ClientByteRate;
 
-  constructor(private readonly deps: ReturnPathServerDeps) {}
+  constructor(private readonly deps: ReturnPathServerDeps) {
+    this.rate = new ClientByteRate(deps.config.clientBytesPerMinute, 60_000, deps.clock);
+  }
+
+  private overRate(client: string): Error {
+    this.deps.logger.warn({ client, bytes: this.rate.used(client), limit: this.deps.config.clientBytesPerMinute }, 'return path: client over its report byte rate');
+    return smtpError(451, '4.7.1', 'Too much report data from your address in the last minute, try again later');
+  }
 
   async start(): Promise<number> {
     const c = this.deps.config;
@@ -31,6 +45,7 @@ export class ReturnPathServer {
     const domains = new Set(this.deps.domains.map((d) => d.toLowerCase()));
     const server = new SMTPServer({
       ...tls,
+      ...SERVE_HALF_CLOSED,
       name: this.deps.hostname,
       banner: 'Rebound return path',
       size: c.maxMessageBytes,
@@ -42,6 +57,8 @@ export class ReturnPathServer {
       maxClients: c.maxClients,
       closeTimeout: 5_000,
       logger: false,
+      // A client already over its byte budget is told so before it sends the next report.
+      onMailFrom: (_address, session, cb) => cb(this.rate.allows(session.remoteAddress, 0) ? undefined : this.overRate(session.remoteAddress)),
       onRcptTo: (address, session, cb) => {
         if (session.envelope.rcptTo.length >= c.maxRecipients) {
           return cb(smtpError(452, '4.5.3', `Too many recipients (at most ${c.maxRecipients} per report)`));
@@ -74,12 +91,22 @@ export class ReturnPathServer {
     });
     stream.on('end', () => {
       if (stream.sizeExceeded || bytes > limit) return cb(smtpError(552, '5.3.4', `Report exceeds the limit of ${limit} bytes`));
+      const client = session.remoteAddress;
+      // Every byte received counts, refused or not: a client that keeps sending stays refused.
+      const allowed = this.rate.allows(client, bytes);
+      this.rate.record(client, bytes);
+      if (!allowed) return cb(this.overRate(client));
       const env = session.envelope;
       const envelope = { from: env.mailFrom ? env.mailFrom.address : '', rcpts: env.rcptTo.map((r) => r.address) };
+      // The answer waits until the report and its effects are on disk (see ReportProcessor).
       this.deps.processor.process(Buffer.concat(chunks, bytes), envelope).then(
-        (r) => cb(null, `2.0.0 Ok: report ${r.reportId}`),
+        (r) => cb(null, `2.0.0 Ok: report ${r.reportId}${r.duplicate ? ' (already recorded)' : ''}`),
         (err: Error) => {
           // Nothing is lost: a temporary failure makes the sender try again.
+          if (err instanceof ArchiveFullError) {
+            this.deps.logger.error({ err: err.message, client }, 'return path: report archive is full (returnPath.archiveMaxBytes); refusing reports');
+            return cb(smtpError(452, '4.3.1', 'Report storage is full, try again later'));
+          }
           this.deps.logger.error({ err: err.message }, 'return path: could not record report');
           cb(smtpError(451, '4.3.0', 'Could not record the report, try again later'));
         },

@@ -15,8 +15,8 @@ export class RetainedMessages {
   }
 
   async keep(queueId: string, raw: Buffer): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true });
-    await fsp.writeFile(this.file(queueId), raw);
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await fsp.writeFile(this.file(queueId), raw, { mode: 0o600 });
   }
 
   async get(queueId: string): Promise<Buffer | null> {

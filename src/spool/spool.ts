@@ -1,10 +1,12 @@
-import { promises as fsp, openSync, fsyncSync, closeSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { syncDir } from '../util/sync-dir.js';
 import type { Envelope } from '../types.js';
-import { GroupWriter } from './group-writer.js';
+import { GroupWriter } from '../durable/group-writer.js';
 import {
-  HEADER_BYTES, RecordType, decodeMessagePayload, encodeMessagePayload, encodeRecord, scanSegment,
+  FILE_HEADER_BYTES, HEADER_BYTES, RecordType, decodeMessagePayload, encodeFileHeader, encodeMessagePayload, encodeRecord,
+  newMarker, scanSegment,
 } from './record-format.js';
 
 /** Delivery progress that must survive a restart. */
@@ -30,13 +32,25 @@ interface Location {
   recordBytes: number;
   envelope: Envelope;
   state: SpoolState;
+  /** Segment holding the latest State record written after the Message record, if any. */
+  stateSeg: number | null;
 }
 
 interface Segment {
   id: number;
   file: string;
-  live: Set<string>;
   bytes: number;
+  /** No more writes will land in it (its writer is closed, or it was recovered). */
+  sealed: boolean;
+  /** Messages whose current Message record is here, and their record bytes. */
+  live: Set<string>;
+  liveBytes: number;
+  /** Live messages whose latest State record is here. */
+  states: Set<string>;
+  /** Every Message record here, current or superseded (a Done elsewhere may still be needed to cancel it). */
+  copies: string[];
+  /** Done records here. */
+  tombstones: string[];
 }
 
 export interface SpoolOptions {
@@ -48,6 +62,8 @@ export interface SpoolOptions {
 }
 
 const SEGMENT_RE = /^seg-(\d{8})\.log$/;
+/** Bytes of messages copied forward at once while cleaning (bounds memory, shares syncs). */
+const RELOCATE_BATCH_BYTES = 8 << 20;
 
 function isEnvelope(v: unknown): v is Envelope {
   const e = v as Envelope;
@@ -55,18 +71,29 @@ function isEnvelope(v: unknown): v is Envelope {
     && e.rcpts.every((r) => typeof r === 'string') && typeof e.receivedAt === 'number';
 }
 
+/** Creates a private directory, and makes an existing one private. */
+async function privateDir(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fsp.chmod(dir, 0o700);
+}
+
 /**
  * The queue's source of truth: append-only segment files written with group commit.
  * A message is durable (data synced, new files' directory entries synced) before accept() resolves.
- * Recovery replays the segments; finished segments are deleted oldest-first, so a Done record is
- * never removed while the Message record it cancels still exists.
+ * Recovery replays the segments in order. Space comes back by cleaning: a segment that is at
+ * most half live gets its live records (messages, latest states, Done records still cancelling
+ * a copy elsewhere) copied into the active segment, and is deleted, so no old message pins the
+ * segments after it and disk use follows the live data.
  */
 export class Spool {
   private readonly index = new Map<string, Location>();
   private readonly segments = new Map<number, Segment>();
-  private active: { seg: Segment; writer: GroupWriter } | null = null;
+  /** How many Message records of each queue id are on disk. */
+  private readonly copyCount = new Map<string, number>();
+  private active: { seg: Segment; marker: Buffer; writer: GroupWriter } | null = null;
   private nextSegId = 1;
   private rotating: Promise<void> | null = null;
+  private reclaiming: Promise<{ deleted: number; relocated: number }> | null = null;
 
   constructor(private readonly opts: SpoolOptions) {}
 
@@ -76,22 +103,30 @@ export class Spool {
 
   /** Scans the spool directory and returns every unfinished message. */
   async open(): Promise<SpooledMessage[]> {
-    await fsp.mkdir(this.opts.dir, { recursive: true });
+    await privateDir(this.opts.dir);
+    // On a first start the spool directory itself is new: its entry must survive a power cut too.
+    if (this.opts.fsync) syncDir(path.dirname(this.opts.dir));
     const names = (await fsp.readdir(this.opts.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     for (const name of names) await this.recoverSegment(name);
-    // Segments left with nothing live can go now.
-    await this.reclaim();
+    // No cleaning here: copying forward would delay start-up; the periodic reclaim() does it.
     await this.startSegment();
-    return [...this.index.values()].map((l) => ({ envelope: l.envelope, state: l.state }));
+    return this.list();
+  }
+
+  private newSegment(id: number, file: string, bytes: number, sealed: boolean): Segment {
+    const seg: Segment = { id, file, bytes, sealed, live: new Set(), liveBytes: 0, states: new Set(), copies: [], tombstones: [] };
+    this.segments.set(id, seg);
+    return seg;
   }
 
   private async recoverSegment(name: string): Promise<void> {
     const id = Number(SEGMENT_RE.exec(name)![1]);
     this.nextSegId = Math.max(this.nextSegId, id + 1);
     const file = path.join(this.opts.dir, name);
+    // Files from before the mode was set; a file we may not chmod is still worth reading.
+    await fsp.chmod(file, 0o600).catch((err: Error) => this.opts.logger.warn({ segment: name, err: err.message }, 'spool: cannot make segment private (0600)'));
     const buf = await fsp.readFile(file);
-    const seg: Segment = { id, file, live: new Set(), bytes: buf.length };
-    this.segments.set(id, seg);
+    const seg = this.newSegment(id, file, buf.length, true);
     const scan = scanSegment(buf);
     for (const c of scan.corrupt) await this.quarantine(name, buf.subarray(c.start, c.end), c.start, c.why);
     if (scan.tornTailAt !== null) {
@@ -103,47 +138,85 @@ export class Spool {
     }
     for (const rec of scan.records) {
       try {
-        this.replay(seg, rec.type, rec.payload, rec.offset);
+        this.replay(seg, rec.type, rec.payload, rec.offset + rec.headerBytes, rec.headerBytes);
       } catch (err) {
         await this.quarantine(name, rec.payload, rec.offset, `unreadable record: ${(err as Error).message}`);
       }
     }
   }
 
-  private replay(seg: Segment, type: RecordType, payload: Buffer, offset: number): void {
+  private replay(seg: Segment, type: RecordType, payload: Buffer, payloadOffset: number, headerBytes: number): void {
     if (type === RecordType.Message) {
       const { meta, rawStart } = decodeMessagePayload(payload);
       const m = meta as { envelope: unknown; state?: SpoolState };
       if (!isEnvelope(m.envelope)) throw new Error('envelope is missing fields');
-      const prev = this.index.get(m.envelope.queueId);
-      if (prev) this.segments.get(prev.seg)?.live.delete(m.envelope.queueId);
       const state = m.state ?? { done: [], attempts: {}, nextAttemptAt: 0 };
-      this.index.set(m.envelope.queueId, {
-        seg: seg.id,
-        rawOffset: offset + HEADER_BYTES + rawStart,
-        rawLength: payload.length - rawStart,
-        recordBytes: HEADER_BYTES + payload.length,
-        envelope: m.envelope,
-        state,
-      });
-      seg.live.add(m.envelope.queueId);
+      this.placed(seg.id, payloadOffset + rawStart, payload.length - rawStart, headerBytes + payload.length, m.envelope, state);
       return;
     }
     const body = JSON.parse(payload.toString('utf8')) as { queueId?: unknown; state?: SpoolState };
     if (typeof body.queueId !== 'string') throw new Error('record has no queue id');
     const loc = this.index.get(body.queueId);
-    if (!loc) return; // refers to a message finished or reclaimed earlier
-    if (type === RecordType.State && body.state) loc.state = body.state;
-    if (type === RecordType.Done) {
-      this.index.delete(body.queueId);
-      this.segments.get(loc.seg)?.live.delete(body.queueId);
+    if (type === RecordType.State) {
+      if (loc && body.state) {
+        loc.state = body.state;
+        this.stateAt(body.queueId, loc, seg.id);
+      }
+      return;
     }
+    this.finished(body.queueId, loc, seg.id);
+  }
+
+  // Bookkeeping shared by replay and the live paths, so both build the same picture.
+
+  /** A Message record for this message now sits in `seg`: it becomes the current copy. */
+  private placed(seg: number, rawOffset: number, rawLength: number, recordBytes: number, envelope: Envelope, state: SpoolState): void {
+    const q = envelope.queueId;
+    // Updated in place: a write in flight for this message checks it still holds the same entry.
+    const loc = this.index.get(q);
+    if (loc) {
+      this.detach(q, loc);
+      Object.assign(loc, { seg, rawOffset, rawLength, recordBytes, envelope, state });
+    } else {
+      this.index.set(q, { seg, rawOffset, rawLength, recordBytes, envelope, state, stateSeg: null });
+    }
+    const s = this.segments.get(seg)!;
+    s.live.add(q);
+    s.liveBytes += recordBytes;
+    this.copied(seg, q);
+  }
+
+  private copied(seg: number, queueId: string): void {
+    this.segments.get(seg)?.copies.push(queueId);
+    this.copyCount.set(queueId, (this.copyCount.get(queueId) ?? 0) + 1);
+  }
+
+  /** The message's latest State record now sits in `seg`. */
+  private stateAt(queueId: string, loc: Location, seg: number): void {
+    if (loc.stateSeg !== null) this.segments.get(loc.stateSeg)?.states.delete(queueId);
+    loc.stateSeg = seg;
+    this.segments.get(seg)?.states.add(queueId);
+  }
+
+  /** A Done record for this message now sits in `seg`. */
+  private finished(queueId: string, loc: Location | undefined, seg: number): void {
+    // Needed only while some Message record of it is still on disk.
+    if (this.copyCount.has(queueId)) this.segments.get(seg)?.tombstones.push(queueId);
+    if (loc && this.index.get(queueId) === loc) this.index.delete(queueId);
+    if (loc) this.detach(queueId, loc);
+  }
+
+  private detach(queueId: string, loc: Location): void {
+    const s = this.segments.get(loc.seg);
+    if (s?.live.delete(queueId)) s.liveBytes -= loc.recordBytes;
+    if (loc.stateSeg !== null) this.segments.get(loc.stateSeg)?.states.delete(queueId);
+    loc.stateSeg = null;
   }
 
   private async quarantine(segment: string, bytes: Buffer, offset: number, why: string): Promise<void> {
-    await fsp.mkdir(this.opts.quarantineDir, { recursive: true });
+    await privateDir(this.opts.quarantineDir);
     const file = path.join(this.opts.quarantineDir, `${segment}.at-${offset}.bin`);
-    await fsp.writeFile(file, bytes);
+    await fsp.writeFile(file, bytes, { mode: 0o600 });
     this.opts.logger.error({ segment, offset, bytes: bytes.length, why, quarantined: file },
       'spool: damaged record moved to quarantine; inspect it and re-submit the message if it can be recovered');
   }
@@ -151,22 +224,25 @@ export class Spool {
   private async startSegment(): Promise<void> {
     const id = this.nextSegId++;
     const file = path.join(this.opts.dir, `seg-${String(id).padStart(8, '0')}.log`);
-    const handle = await fsp.open(file, 'wx+');
-    // A new file's directory entry must be durable too, or a crash could lose the whole segment.
-    if (this.opts.fsync) this.syncDir();
-    const seg: Segment = { id, file, live: new Set(), bytes: 0 };
-    this.segments.set(id, seg);
-    const previous = this.active;
-    this.active = { seg, writer: new GroupWriter(handle, 0, this.opts.fsync) };
-    if (previous) await previous.writer.close();
-  }
-
-  private syncDir(): void {
-    const fd = openSync(this.opts.dir, 'r');
+    const handle = await fsp.open(file, 'wx+', 0o600);
+    const marker = newMarker();
+    const header = encodeFileHeader(marker);
     try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      // Synced together with the segment's first batch of records.
+      await handle.write(header, 0, header.length, 0);
+    } catch (err) {
+      await handle.close();
+      await fsp.rm(file, { force: true });
+      throw err;
+    }
+    // A new file's directory entry must be durable too, or a crash could lose the whole segment.
+    if (this.opts.fsync) syncDir(this.opts.dir);
+    const seg = this.newSegment(id, file, FILE_HEADER_BYTES, false);
+    const previous = this.active;
+    this.active = { seg, marker, writer: new GroupWriter(handle, FILE_HEADER_BYTES, this.opts.fsync) };
+    if (previous) {
+      await previous.writer.close();
+      previous.seg.sealed = true;
     }
   }
 
@@ -177,8 +253,8 @@ export class Spool {
       this.rotating = this.startSegment().finally(() => (this.rotating = null));
       await this.rotating;
     }
-    const { seg, writer } = this.active;
-    const offset = await writer.append(encodeRecord(type, payload));
+    const { seg, marker, writer } = this.active;
+    const offset = await writer.append(encodeRecord(marker, type, payload));
     seg.bytes = Math.max(seg.bytes, offset + HEADER_BYTES + payload.length);
     return { seg: seg.id, offset };
   }
@@ -187,22 +263,16 @@ export class Spool {
   async accept(envelope: Envelope, raw: Buffer, state?: SpoolState): Promise<void> {
     const st = state ?? { done: [], attempts: {}, nextAttemptAt: 0 };
     const payload = encodeMessagePayload({ envelope, state: st }, raw);
-    const rawStart = payload.length - raw.length;
     const { seg, offset } = await this.write(RecordType.Message, payload);
-    const prev = this.index.get(envelope.queueId);
-    if (prev) this.segments.get(prev.seg)?.live.delete(envelope.queueId);
-    this.index.set(envelope.queueId, {
-      seg, rawOffset: offset + HEADER_BYTES + rawStart, rawLength: raw.length,
-      recordBytes: HEADER_BYTES + payload.length, envelope, state: st,
-    });
-    this.segments.get(seg)?.live.add(envelope.queueId);
+    this.placed(seg, offset + HEADER_BYTES + payload.length - raw.length, raw.length, HEADER_BYTES + payload.length, envelope, st);
   }
 
   async saveState(queueId: string, state: SpoolState): Promise<void> {
     const loc = this.index.get(queueId);
     if (!loc) return;
     loc.state = state;
-    await this.write(RecordType.State, Buffer.from(JSON.stringify({ queueId, state })));
+    const { seg } = await this.write(RecordType.State, Buffer.from(JSON.stringify({ queueId, state })));
+    if (this.index.get(queueId) === loc) this.stateAt(queueId, loc, seg);
   }
 
   /** Marks a message finished; its space is reclaimed later. */
@@ -210,8 +280,8 @@ export class Spool {
     const loc = this.index.get(queueId);
     if (!loc) return;
     this.index.delete(queueId);
-    await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId })));
-    this.segments.get(loc.seg)?.live.delete(queueId);
+    const { seg } = await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId })));
+    this.finished(queueId, loc, seg);
   }
 
   has(queueId: string): boolean {
@@ -247,53 +317,87 @@ export class Spool {
   }
 
   /**
-   * Deletes finished segments oldest-first. When the oldest segment holds only a little live
-   * data (a few long-deferred messages), those messages are copied forward so it can go.
+   * Cleans every segment but the active one that is at most half live: what is still live in
+   * it is copied forward, then it is deleted. The copying costs at most the space it frees, and
+   * a segment kept is more than half live, so the spool holds under twice the live data plus
+   * the active segment.
    */
-  async reclaim(): Promise<{ deleted: number; relocated: number }> {
-    let deleted = 0;
-    let relocated = 0;
-    const ids = [...this.segments.keys()].sort((a, b) => a - b);
-    for (const id of ids) {
-      const seg = this.segments.get(id)!;
-      if (this.active && id === this.active.seg.id) break;
-      if (seg.live.size > 0) {
-        let liveBytes = 0;
-        for (const q of seg.live) liveBytes += this.index.get(q)?.recordBytes ?? 0;
-        if (!this.active || liveBytes > seg.bytes / 4) break;
-        for (const q of [...seg.live]) {
-          if (await this.relocate(q)) relocated++;
-        }
-        if (seg.live.size > 0) break;
-      }
-      await fsp.rm(seg.file, { force: true });
-      this.segments.delete(id);
-      deleted++;
-    }
-    if (deleted && this.opts.fsync) this.syncDir();
-    return { deleted, relocated };
+  reclaim(): Promise<{ deleted: number; relocated: number }> {
+    this.reclaiming ??= this.clean().finally(() => (this.reclaiming = null));
+    return this.reclaiming;
   }
 
-  /** Copies a live message into the active segment so its old segment can be deleted. */
+  private async clean(): Promise<{ deleted: number; relocated: number }> {
+    const gone: Segment[] = [];
+    let relocated = 0;
+    for (const seg of [...this.segments.values()].sort((a, b) => a.id - b.id)) {
+      if (!this.active || !seg.sealed || seg.liveBytes > (seg.bytes - FILE_HEADER_BYTES) / 2) continue;
+      relocated += await this.relocateAll([...seg.live]);
+      // Latest states of messages stored elsewhere, and Done records still cancelling a copy in
+      // another segment: small records, copied as they are.
+      await Promise.all([...seg.states].map((q) => {
+        const loc = this.index.get(q);
+        return loc ? this.saveState(q, loc.state) : undefined;
+      }));
+      const here = new Map<string, number>();
+      for (const q of seg.copies) here.set(q, (here.get(q) ?? 0) + 1);
+      await Promise.all(seg.tombstones.filter((q) => (this.copyCount.get(q) ?? 0) > (here.get(q) ?? 0)).map(async (q) => {
+        const at = await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId: q })));
+        this.finished(q, undefined, at.seg);
+      }));
+      if (seg.live.size > 0 || seg.states.size > 0) continue; // changing right now: next time
+      await fsp.rm(seg.file, { force: true });
+      this.segments.delete(seg.id);
+      gone.push(seg);
+    }
+    if (gone.length === 0) return { deleted: 0, relocated };
+    if (this.opts.fsync) syncDir(this.opts.dir);
+    // Only once the deletions are durable may Done records cancelling those copies be dropped.
+    for (const seg of gone) {
+      for (const q of seg.copies) {
+        const n = (this.copyCount.get(q) ?? 1) - 1;
+        if (n > 0) this.copyCount.set(q, n);
+        else this.copyCount.delete(q);
+      }
+    }
+    return { deleted: gone.length, relocated };
+  }
+
+  private async relocateAll(ids: string[]): Promise<number> {
+    let moved = 0;
+    for (let i = 0; i < ids.length; ) {
+      const batch: string[] = [];
+      for (let bytes = 0; i < ids.length && bytes < RELOCATE_BATCH_BYTES; i++) {
+        batch.push(ids[i]!);
+        bytes += this.index.get(ids[i]!)?.rawLength ?? 0;
+      }
+      const done = await Promise.all(batch.map((q) => this.relocate(q)));
+      moved += done.filter(Boolean).length;
+    }
+    return moved;
+  }
+
+  /** Copies a live message, with its current state, into the active segment. */
   private async relocate(queueId: string): Promise<boolean> {
     const loc = this.index.get(queueId);
     if (!loc) return false;
     const raw = await this.readRaw(queueId);
+    if (this.index.get(queueId) !== loc) return false;
     const payload = encodeMessagePayload({ envelope: loc.envelope, state: loc.state }, raw);
     const { seg, offset } = await this.write(RecordType.Message, payload);
     if (this.index.get(queueId) !== loc) {
       // Finished while we copied: cancel the copy too, or recovery would bring it back.
-      await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId })));
+      this.copied(seg, queueId);
+      const at = await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId })));
+      this.finished(queueId, undefined, at.seg);
       return false;
     }
-    this.segments.get(loc.seg)?.live.delete(queueId);
-    loc.seg = seg;
-    loc.rawOffset = offset + HEADER_BYTES + payload.length - raw.length;
-    this.segments.get(seg)?.live.add(queueId);
+    this.placed(seg, offset + HEADER_BYTES + payload.length - raw.length, raw.length, HEADER_BYTES + payload.length, loc.envelope, loc.state);
     return true;
   }
 
   async close(): Promise<void> {
+    await this.reclaiming?.catch(() => undefined);
     if (this.active) await this.active.writer.close();
     this.active = null;
   }

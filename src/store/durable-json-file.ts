@@ -1,16 +1,20 @@
-import { promises as fsp, constants } from 'node:fs';
+import { existsSync, promises as fsp, constants } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
+import { openPrivate } from '../durable/private-files.js';
+
+/** How to get a damaged snapshot file back, naming only files that exist. */
+function snapshotAdvice(file: string): string {
+  return existsSync(`${file}.bak`)
+    ? `To recover: move it aside and copy the previous good version ${file}.bak in its place (or remove the file to start that shard empty, losing its records).`
+    : `There is no previous version (${file}.bak does not exist). To recover: move it aside to start that shard empty, losing its records.`;
+}
 
 /** A store file that cannot be read back; start-up stops rather than silently starting empty. */
 export class StoreCorruptError extends Error {
   readonly code = 'ESTORECORRUPT';
-  constructor(readonly file: string, detail: string) {
-    super(
-      `store file ${file} is damaged (${detail}). Rebound will not start with it, so nothing is silently lost. ` +
-        `To recover: move it aside and copy the previous good version ${file}.bak in its place` +
-        ` (or remove the file to start that shard empty, losing its records).`,
-    );
+  constructor(readonly file: string, detail: string, advice = snapshotAdvice(file)) {
+    super(`store file ${file} is damaged (${detail}). Rebound will not start with it, so nothing is silently lost. ${advice}`);
   }
 }
 
@@ -56,7 +60,7 @@ export class DurableJSONFile<T> implements Adapter<T> {
 
   async write(data: T): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const h = await fsp.open(tmp, 'w');
+    const h = await openPrivate(tmp, 'w');
     try {
       await h.writeFile(JSON.stringify(data));
       await h.sync();

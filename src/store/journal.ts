@@ -1,21 +1,27 @@
-import { promises as fsp } from 'node:fs';
+import { GroupWriter } from '../durable/group-writer.js';
+import { READ_WRITE_CREATE, openPrivate } from '../durable/private-files.js';
 
 /**
- * An append-only file of JSON lines with group commit: lines added while a write+fdatasync is in
- * flight go out together in the next one, so making many changes durable costs one sync.
+ * An append-only file of JSON lines. Lines are collected by add() and written by commit() through
+ * the shared group writer, so a failed write (disk full) is cut off the file and its lines wait
+ * for the next commit instead of landing behind a partial line.
  */
 export class Journal {
   private pending: string[] = [];
-  private writing: Promise<void> | null = null;
-  bytes = 0;
+  /** One commit at a time: a failed batch must go back in front before newer lines are written. */
+  private inflight: Promise<void> | null = null;
 
-  private constructor(readonly file: string, private readonly handle: fsp.FileHandle, private readonly sync: boolean) {}
+  private constructor(readonly file: string, private readonly writer: GroupWriter) {}
 
   static async open(file: string, sync = true): Promise<Journal> {
-    const handle = await fsp.open(file, 'a');
-    const j = new Journal(file, handle, sync);
-    j.bytes = (await handle.stat()).size;
-    return j;
+    const handle = await openPrivate(file, READ_WRITE_CREATE);
+    const { size } = await handle.stat();
+    return new Journal(file, new GroupWriter(handle, size, sync));
+  }
+
+  /** Bytes written to the file so far (plus any batch in flight). */
+  get bytes(): number {
+    return this.writer.bytes;
   }
 
   add(line: string): void {
@@ -26,30 +32,42 @@ export class Journal {
     return this.pending.length > 0;
   }
 
-  /** Writes and syncs everything added so far. */
+  /** Takes the lines not yet committed (to carry them into the next journal). */
+  takePending(): string[] {
+    const lines = this.pending;
+    this.pending = [];
+    return lines;
+  }
+
+  /** Puts lines in front of this journal's own, as older than them. */
+  prepend(lines: string[]): void {
+    if (lines.length) this.pending.unshift(...lines);
+  }
+
+  /**
+   * Writes and syncs every line added before the call. On failure the lines stay pending (in
+   * order, in front of newer ones) and the error is thrown.
+   */
   async commit(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.inflight) await this.inflight.catch(() => undefined);
     if (!this.pending.length) return;
     const lines = this.pending;
     this.pending = [];
-    this.writing = (async () => {
-      const data = lines.join('\n') + '\n';
-      try {
-        await this.handle.appendFile(data);
-        if (this.sync) await this.handle.datasync();
-        this.bytes += Buffer.byteLength(data);
-      } catch (err) {
+    this.inflight = this.writer.append(Buffer.from(lines.join('\n') + '\n')).then(
+      () => undefined,
+      (err: Error) => {
         this.pending.unshift(...lines);
         throw err;
-      }
-    })().finally(() => {
-      this.writing = null;
+      },
+    ).finally(() => {
+      this.inflight = null;
     });
-    await this.writing;
+    await this.inflight;
   }
 
+  /** Closes the file; lines still pending are left for the caller (see takePending). */
   async close(): Promise<void> {
-    await this.commit().catch(() => undefined);
-    await this.handle.close();
+    while (this.inflight) await this.inflight.catch(() => undefined);
+    await this.writer.close();
   }
 }

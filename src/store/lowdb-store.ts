@@ -2,12 +2,16 @@ import { promises as fsp, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { Low } from 'lowdb';
+import { DIR_MODE, FILE_MODE, ensurePrivateDir } from '../durable/private-files.js';
+import { addressKey } from '../util/address-key.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
 import { DurableJSONFile, StoreCorruptError } from './durable-json-file.js';
+import { EventLog, dayOf } from './event-log.js';
 import { Journal } from './journal.js';
-import type { MessageFilter, Store } from './types.js';
+import { mergeRecipients } from './merge-recipients.js';
+import type { MessageFilter, Store, WriteHealth } from './types.js';
 
 interface Shard<T> {
   db: Low<{ items: Record<string, T> }>;
@@ -28,6 +32,8 @@ export interface LowdbStoreOptions {
 const PER_RECIPIENT_EVENTS = 100;
 const RECENT_EVENTS = 50_000;
 const DAY_MS = 86_400_000;
+/** After a failed snapshot, how soon a working write triggers the next try. */
+const SNAPSHOT_RETRY_MS = 5_000;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -38,10 +44,6 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-function dayOf(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
-
 /**
  * lowdb as the embedded store, used like a database would use its files. The records live in
  * memory in many small lowdb documents (shards). Every change is appended to a journal with group
@@ -49,11 +51,12 @@ function dayOf(time: number): string {
  * (lowdb stringifies a whole document per write). From time to time the changed shards are written
  * out through lowdb as a snapshot and older journals are deleted. On open: snapshot, then the
  * journals in order. Events are append-only, one JSON-lines file per day (retention deletes days).
+ * Recipients are keyed by addressKey() (the one address normalisation); the record keeps the
+ * address as first written.
  */
 export class LowdbStore implements Store {
   private messages: Shard<MessageRecord>[] = [];
   private recipients: Shard<RecipientRecord>[] = [];
-  private pendingEvents: RecipientEvent[] = [];
   private readonly byRcpt = new Map<string, RecipientEvent[]>();
   private readonly byQueue = new Map<string, RecipientEvent[]>();
   private readonly byMessageId = new Map<string, string>();
@@ -61,33 +64,43 @@ export class LowdbStore implements Store {
   private order: string[] = [];
   /** Direct lookup (the shards are for writing); kept in step with them. */
   private readonly messageById = new Map<string, MessageRecord>();
+  /** Keys (addressKey) of flagged and of suppressed recipients. */
   private readonly flagged = new Set<string>();
   private readonly suppressedSet = new Set<string>();
+  /** The newest events, in the order they were appended; older ones are read from the event log. */
   private recent: RecipientEvent[] = [];
+  /** Newest time of an event dropped from `recent` to bound memory: windows reaching it read the log. */
+  private droppedUpTo = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private lastPrune = 0;
+  private lastSnapshotTry = 0;
   private journal: Journal | null = null;
+  /** The journal being closed by a compaction: its lines must be on disk before durable() resolves. */
+  private retiring: Promise<void> | null = null;
   private journalGen = 0;
   private compactTimer: NodeJS.Timeout | null = null;
   private compacting: Promise<void> | null = null;
   private flushQueued = false;
-  private eventHandle: { day: string; h: fsp.FileHandle } | null = null;
-  private eventsUnsynced = false;
+  private events: EventLog;
   private readOnly = false;
   private listeners: Array<(e: RecipientEvent) => void> = [];
+  /** The last failed write of each kind, until one of that kind succeeds. */
+  private readonly failures = new Map<'write' | 'snapshot', { cause: string; since: number }>();
 
-  constructor(private readonly opts: LowdbStoreOptions) {}
-
-  private get eventsDir(): string {
-    return path.join(this.opts.dir, 'events');
+  constructor(private readonly opts: LowdbStoreOptions) {
+    this.events = new EventLog(path.join(opts.dir, 'events'));
   }
 
   /** Loads every shard; read-only opens (CLI inspection) never write or start the flush timer. */
   async open(opts: { readOnly?: boolean } = {}): Promise<void> {
     this.readOnly = !!opts.readOnly;
-    if (!this.readOnly) await fsp.mkdir(this.eventsDir, { recursive: true });
+    if (!this.readOnly) {
+      await ensurePrivateDir(this.opts.dir);
+      await this.events.prepare();
+      await this.tightenModes();
+    }
     const width = String(this.opts.shards - 1).length;
     const load = async <T>(prefix: string): Promise<Shard<T>[]> => {
       const shards: Shard<T>[] = [];
@@ -112,6 +125,7 @@ export class LowdbStore implements Store {
     this.messages = await load<MessageRecord>('messages');
     this.recipients = await load<RecipientRecord>('recipients');
     await this.replayJournals();
+    const rekeyed = this.rekeyRecipients();
     const all: MessageRecord[] = [];
     for (const sh of this.messages) for (const m of Object.values(sh.db.data.items)) {
       all.push(m);
@@ -119,15 +133,50 @@ export class LowdbStore implements Store {
       if (m.messageId) this.byMessageId.set(m.messageId, m.queueId);
     }
     this.order = all.sort((a, b) => a.receivedAt - b.receivedAt).map((m) => m.queueId);
-    for (const sh of this.recipients) for (const r of Object.values(sh.db.data.items)) this.indexRecipient(r);
+    for (const sh of this.recipients) for (const [key, r] of Object.entries(sh.db.data.items)) this.indexRecipient(key, r);
     await this.loadEvents();
     if (this.readOnly) return;
     this.journalGen++;
     this.journal = await Journal.open(this.journalFile(this.journalGen));
+    // Records moved to their keys are written out now, before any new journal line is keyed by
+    // them, so the old spellings are gone from the files when the first change comes in.
+    if (rekeyed) await this.compact();
     this.timer = setInterval(() => void this.flush(), this.opts.flushIntervalMs);
     this.timer.unref();
-    this.compactTimer = setInterval(() => void this.compact(), this.opts.compactIntervalMs ?? 60_000);
+    this.compactTimer = setInterval(() => this.compactInBackground(), this.opts.compactIntervalMs ?? 60_000);
     this.compactTimer.unref();
+  }
+
+  /** Owner-only modes for what an older version (or a wide umask) left behind. */
+  private async tightenModes(): Promise<void> {
+    for (const dir of [this.opts.dir, this.events.dir]) {
+      for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isFile()) await fsp.chmod(p, FILE_MODE);
+        else if (e.isDirectory()) await fsp.chmod(p, DIR_MODE);
+      }
+    }
+  }
+
+  /**
+   * Stores written before addresses were normalised keep records under the address as submitted:
+   * move each under its key, merging spellings of the same address. True when anything moved.
+   */
+  private rekeyRecipients(): boolean {
+    let moved = false;
+    for (const sh of this.recipients) {
+      for (const [k, r] of Object.entries(sh.db.data.items)) {
+        const key = addressKey(k);
+        if (key === k) continue;
+        delete sh.db.data.items[k];
+        sh.dirty = true;
+        const target = this.shardOf(this.recipients, key);
+        target.db.data.items[key] = mergeRecipients(target.db.data.items[key], r);
+        target.dirty = true;
+        moved = true;
+      }
+    }
+    return moved;
   }
 
   private async cutTornTail(file: string, line: number): Promise<void> {
@@ -136,13 +185,20 @@ export class LowdbStore implements Store {
       const { size } = await h.stat();
       const tail = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
       await h.read(tail, 0, tail.length, size - tail.length);
-      if (tail[tail.length - 1] === 0x0a) throw new StoreCorruptError(file, `journal line ${line} is damaged (a complete line, not a torn write)`);
+      if (tail[tail.length - 1] === 0x0a) throw this.damagedJournal(file, line, 'a complete line, not a torn write');
       const nl = tail.lastIndexOf(0x0a);
       await h.truncate(nl === -1 ? size - tail.length : size - tail.length + nl + 1);
       await h.sync();
     } finally {
       await h.close();
     }
+  }
+
+  /** A journal that cannot be replayed, with advice naming files that exist. */
+  private damagedJournal(file: string, line: number, detail: string, goodBytes?: number): StoreCorruptError {
+    const cut = goodBytes === undefined ? '' : `keep the ${line - 1} good lines before it with \`truncate -s ${goodBytes} ${file}\` (losing the changes after them), or `;
+    return new StoreCorruptError(file, `journal line ${line} is damaged (${detail})`,
+      `To recover: ${cut}move ${file} aside to start from the last snapshot (the messages-*.json and recipients-*.json files in ${path.dirname(file)}), losing the changes it holds since then.`);
   }
 
   private journalFile(gen: number): string {
@@ -162,19 +218,23 @@ export class LowdbStore implements Store {
       this.journalGen = Math.max(this.journalGen, gen);
       const file = this.journalFile(gen);
       const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-      let bad: number | null = null;
+      let bad: { line: number; at: number } | null = null;
       let n = 0;
+      let bytes = 0;
       for await (const line of rl) {
         n++;
+        const at = bytes;
+        bytes += Buffer.byteLength(line) + 1;
         if (!line) continue;
-        if (bad !== null) throw new StoreCorruptError(file, `journal line ${bad} is damaged and is not the last line`);
+        if (bad !== null) throw this.damagedJournal(file, bad.line, 'not the last line', bad.at);
         let op: { c: 'm' | 'r'; k: string; v?: unknown; d?: 1 };
         try {
           op = JSON.parse(line) as typeof op;
         } catch {
-          bad = n;
+          bad = { line: n, at };
           continue;
         }
+        // Under the key as written (older versions wrote addresses as submitted); rekeyRecipients() follows.
         const shards = op.c === 'm' ? this.messages : this.recipients;
         const sh = this.shardOf<unknown>(shards as Shard<unknown>[], op.k);
         if (op.d) delete sh.db.data.items[op.k];
@@ -184,8 +244,8 @@ export class LowdbStore implements Store {
       if (bad !== null) {
         // Only the newest journal can end in a write torn by a crash (no final newline); cut it off
         // so the file is clean when a newer journal follows it. Anything else is damage.
-        if (gen !== gens[gens.length - 1]) throw new StoreCorruptError(file, `journal line ${bad} is damaged in a journal that was closed cleanly`);
-        if (!this.readOnly) await this.cutTornTail(file, bad);
+        if (gen !== gens[gens.length - 1]) throw this.damagedJournal(file, bad.line, 'in a journal that was closed cleanly', bad.at);
+        if (!this.readOnly) await this.cutTornTail(file, bad.line);
         skipped++;
       }
     }
@@ -194,35 +254,33 @@ export class LowdbStore implements Store {
 
   private async loadEvents(): Promise<void> {
     const cutoff = dayOf(this.opts.clock.now() - this.opts.eventRetentionDays * DAY_MS);
-    const files = (await fsp.readdir(this.eventsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl')).sort();
-    let skipped = 0;
-    for (const f of files) {
-      if (f.slice(0, 10) < cutoff) continue;
-      const rl = createInterface({ input: createReadStream(path.join(this.eventsDir, f)), crlfDelay: Infinity });
-      for await (const line of rl) {
-        if (!line) continue;
-        try {
-          this.index(JSON.parse(line) as RecipientEvent);
-        } catch {
-          skipped++; // a line torn by a crash; the spool still holds the truth for unfinished mail
-        }
-      }
+    for (const day of await this.events.days()) {
+      if (day < cutoff) continue;
+      for await (const e of this.events.readDay(day)) this.index(e, 0);
     }
-    if (skipped) this.opts.logger.warn({ skipped }, 'store: skipped unreadable event lines');
+    // A line torn by a crash; the spool still holds the truth for unfinished mail.
+    if (this.events.skipped) this.opts.logger.warn({ skipped: this.events.skipped }, 'store: skipped unreadable event lines');
   }
 
-  private index(e: RecipientEvent): void {
+  /** `unwritten`: how many of the newest events are not in the event log yet (never dropped from memory). */
+  private index(e: RecipientEvent, unwritten: number): void {
     const push = (map: Map<string, RecipientEvent[]>, key: string, cap: number) => {
       let list = map.get(key);
       if (!list) map.set(key, (list = []));
       list.push(e);
       if (list.length > cap) list.splice(0, list.length - cap);
     };
-    if ('rcpt' in e && e.rcpt) push(this.byRcpt, e.rcpt, PER_RECIPIENT_EVENTS);
-    if (e.type === 'integration') for (const r of e.rcpts) push(this.byRcpt, r, PER_RECIPIENT_EVENTS);
+    if ('rcpt' in e && e.rcpt) push(this.byRcpt, addressKey(e.rcpt), PER_RECIPIENT_EVENTS);
+    if (e.type === 'integration') for (const r of new Set(e.rcpts.map(addressKey))) push(this.byRcpt, r, PER_RECIPIENT_EVENTS);
     if ('queueId' in e && e.queueId) push(this.byQueue, e.queueId, 10_000);
     this.recent.push(e);
-    if (this.recent.length > RECENT_EVENTS * 1.2) this.recent = this.recent.slice(-RECENT_EVENTS);
+    if (this.recent.length > RECENT_EVENTS * 1.2) {
+      const drop = Math.min(this.recent.length - RECENT_EVENTS, this.recent.length - unwritten);
+      if (drop > 0) {
+        for (let i = 0; i < drop; i++) this.droppedUpTo = Math.max(this.droppedUpTo, this.recent[i]!.time);
+        this.recent = this.recent.slice(drop);
+      }
+    }
   }
 
   private shardOf<T>(shards: Shard<T>[], key: string): Shard<T> {
@@ -266,11 +324,11 @@ export class LowdbStore implements Store {
     o.splice(lo, 0, m.queueId);
   }
 
-  private indexRecipient(r: RecipientRecord): void {
-    if (r.invalid) this.flagged.add(r.email);
-    else this.flagged.delete(r.email);
-    if (r.suppressed) this.suppressedSet.add(r.email);
-    else this.suppressedSet.delete(r.email);
+  private indexRecipient(key: string, r: RecipientRecord): void {
+    if (r.invalid) this.flagged.add(key);
+    else this.flagged.delete(key);
+    if (r.suppressed) this.suppressedSet.add(key);
+    else this.suppressedSet.delete(key);
   }
 
   pageMessages(filter: MessageFilter): { total: number; items: MessageRecord[] } {
@@ -288,13 +346,14 @@ export class LowdbStore implements Store {
       }
       return { total, items };
     }
+    const rcpt = filter.rcpt ? addressKey(filter.rcpt) : null;
     for (let i = this.order.length - 1; i >= 0; i--) {
       const m = this.getMessage(this.order[i]!);
       if (!m) continue;
       if (filter.since && m.receivedAt < filter.since) break; // older from here on
       if (filter.until && m.receivedAt >= filter.until) continue;
       if (filter.status && m.status !== filter.status) continue;
-      if (filter.rcpt && !m.rcpts.some((r) => r.rcpt === filter.rcpt)) continue;
+      if (rcpt && !m.rcpts.some((r) => addressKey(r.rcpt) === rcpt)) continue;
       if (filter.where && !filter.where(m)) continue;
       if (total >= offset && items.length < limit) items.push(m);
       total++;
@@ -307,23 +366,25 @@ export class LowdbStore implements Store {
   }
 
   getRecipient(email: string): RecipientRecord | undefined {
-    return this.shardOf(this.recipients, email).db.data.items[email];
+    const key = addressKey(email);
+    return this.shardOf(this.recipients, key).db.data.items[key];
   }
 
   putRecipient(r: RecipientRecord): void {
-    const s = this.shardOf(this.recipients, r.email);
-    s.db.data.items[r.email] = r;
+    const key = addressKey(r.email);
+    const s = this.shardOf(this.recipients, key);
+    s.db.data.items[key] = r;
     s.dirty = true;
-    this.indexRecipient(r);
-    this.journal?.add(JSON.stringify({ c: 'r', k: r.email, v: r }));
+    this.indexRecipient(key, r);
+    this.journal?.add(JSON.stringify({ c: 'r', k: key, v: r }));
   }
 
   listRecipients(filter: { invalid?: boolean; suppressed?: boolean; limit?: number } = {}): RecipientRecord[] {
     const out: RecipientRecord[] = [];
     const indexed = filter.invalid === true ? this.flagged : filter.suppressed === true ? this.suppressedSet : null;
     if (indexed) {
-      for (const email of indexed) {
-        const r = this.getRecipient(email);
+      for (const key of indexed) {
+        const r = this.getRecipient(key);
         if (!r) continue;
         if (filter.invalid !== undefined && r.invalid !== filter.invalid) continue;
         if (filter.suppressed !== undefined && r.suppressed !== filter.suppressed) continue;
@@ -344,8 +405,8 @@ export class LowdbStore implements Store {
   }
 
   appendEvent(e: RecipientEvent): void {
-    this.pendingEvents.push(e);
-    this.index(e);
+    this.events.add(e);
+    this.index(e, this.events.pendingCount);
     for (const l of this.listeners) {
       try {
         l(e);
@@ -363,16 +424,35 @@ export class LowdbStore implements Store {
   }
 
   eventsForRecipient(email: string, limit = PER_RECIPIENT_EVENTS): RecipientEvent[] {
-    return (this.byRcpt.get(email) ?? []).slice(-limit);
+    return (this.byRcpt.get(addressKey(email)) ?? []).slice(-limit);
   }
 
   eventsForMessage(queueId: string): RecipientEvent[] {
     return [...(this.byQueue.get(queueId) ?? [])];
   }
 
-  recentEvents(since: number, limit = RECENT_EVENTS): RecipientEvent[] {
-    const out = this.recent.filter((e) => e.time >= since);
-    return out.slice(-limit);
+  /**
+   * Every event of the window, oldest first, never cut short: from memory while it holds the whole
+   * window, else from the event log on disk (plus what is not written yet).
+   */
+  async *eventsSince(since: number): AsyncGenerator<RecipientEvent, void, undefined> {
+    if (since > this.droppedUpTo) {
+      for (const e of this.recent.slice()) if (e.time >= since) yield e;
+      return;
+    }
+    yield* this.events.since(since);
+  }
+
+  writeHealth(): WriteHealth {
+    const f = [...this.failures.values()];
+    if (!f.length) return { ok: true };
+    return { ok: false, cause: f.map((x) => x.cause).join('; '), since: Math.min(...f.map((x) => x.since)) };
+  }
+
+  private failed(kind: 'write' | 'snapshot', err: unknown): void {
+    const what = kind === 'write' ? 'journal or event log write' : 'snapshot write';
+    const cause = `${what} failed: ${(err as Error).message}`;
+    this.failures.set(kind, { cause, since: this.failures.get(kind)?.since ?? this.opts.clock.now() });
   }
 
   /**
@@ -408,10 +488,17 @@ export class LowdbStore implements Store {
 
   private async writeAll(syncEvents: boolean): Promise<boolean> {
     try {
-      await Promise.all([this.journal?.commit(), this.writeEvents(syncEvents)]);
+      // A compaction's old journal first: its lines are older than the current journal's.
+      if (this.retiring) await this.retiring;
+      await Promise.all([this.journal?.commit(), this.events.write(syncEvents)]);
+      this.failures.delete('write');
       await this.pruneIfDue();
+      // Writes work again after a failed snapshot (space came back): try the snapshot soon, not
+      // only at the next compaction interval, so readiness and the journal size recover.
+      if (this.failures.has('snapshot') && this.opts.clock.now() - this.lastSnapshotTry >= SNAPSHOT_RETRY_MS) this.compactInBackground();
       return true;
     } catch (err) {
+      this.failed('write', err);
       this.opts.logger.error({ err: (err as Error).message }, 'store: write failed, will retry');
       return false;
     }
@@ -426,7 +513,16 @@ export class LowdbStore implements Store {
     if (this.compacting) return this.compacting;
     this.compacting = (async () => {
       if (!this.journal!.bytes && !this.journal!.hasPending && ![...this.messages, ...this.recipients].some((s) => s.dirty)) return;
-      const next = await Journal.open(this.journalFile(this.journalGen + 1));
+      this.lastSnapshotTry = this.opts.clock.now();
+      let next: Journal;
+      try {
+        next = await Journal.open(this.journalFile(this.journalGen + 1));
+      } catch (err) {
+        // A full or read-only disk: keep the current journal and try again later.
+        this.failed('snapshot', err);
+        this.opts.logger.error({ err: (err as Error).message }, 'store: cannot start a new journal; snapshot postponed');
+        return;
+      }
       // Swap journals and take the dirty set in one synchronous step: every change before it is in
       // the old journal and in a dirty shard (so in the snapshot); every change after it is in the new journal.
       const old = this.journal!;
@@ -435,7 +531,12 @@ export class LowdbStore implements Store {
       this.journal = next;
       const dirty = [...this.messages, ...this.recipients].filter((s) => s.dirty);
       for (const s of dirty) s.dirty = false;
-      await old.close();
+      // The old journal's last lines are not on disk yet: flushes wait for them (see writeAll). If
+      // they cannot be written now, they go to the new journal ahead of its own lines, so nothing
+      // made before the swap depends on a snapshot that may not happen.
+      this.retiring = old.commit().catch(() => next.prepend(old.takePending())).finally(() => old.close().catch(() => undefined));
+      await this.retiring;
+      this.retiring = null;
       try {
         for (const s of dirty) {
           await s.db.write();
@@ -443,58 +544,25 @@ export class LowdbStore implements Store {
         }
       } catch (err) {
         for (const s of dirty) s.dirty = true;
+        this.failed('snapshot', err);
         this.opts.logger.error({ err: (err as Error).message }, 'store: snapshot failed; the journal is kept');
         return;
       }
       for (const gen of await this.journalGens()) {
         if (gen <= coveredGen) await fsp.rm(this.journalFile(gen), { force: true });
       }
+      this.failures.delete('snapshot');
     })().finally(() => {
       this.compacting = null;
     });
     return this.compacting;
   }
 
-  /**
-   * Appends new events to their day's file. The file stays open; it is synced on the timed flush
-   * and at close, not on every durable() call: events are history, while the journal (synced on
-   * every durable()) holds the records that decide what happens to mail.
-   */
-  private async writeEvents(sync: boolean): Promise<void> {
-    if (this.pendingEvents.length) {
-      const events = this.pendingEvents;
-      this.pendingEvents = [];
-      const byDay = new Map<string, string[]>();
-      for (const e of events) {
-        const d = dayOf(e.time);
-        let lines = byDay.get(d);
-        if (!lines) byDay.set(d, (lines = []));
-        lines.push(JSON.stringify(e));
-      }
-      try {
-        for (const [day, lines] of byDay) {
-          const h = await this.eventFile(day);
-          await h.write(lines.join('\n') + '\n');
-          this.eventsUnsynced = true;
-        }
-      } catch (err) {
-        this.pendingEvents.unshift(...events);
-        throw err;
-      }
-    }
-    if (sync && this.eventsUnsynced && this.eventHandle) {
-      this.eventsUnsynced = false;
-      await this.eventHandle.h.datasync();
-    }
-  }
-
-  private async eventFile(day: string): Promise<fsp.FileHandle> {
-    if (this.eventHandle?.day === day) return this.eventHandle.h;
-    const prev = this.eventHandle;
-    const h = await fsp.open(path.join(this.eventsDir, `${day}.jsonl`), 'a');
-    this.eventHandle = { day, h };
-    if (prev) await prev.h.datasync().finally(() => prev.h.close());
-    return h;
+  private compactInBackground(): void {
+    this.compact().catch((err: Error) => {
+      this.failed('snapshot', err);
+      this.opts.logger.error({ err: err.message }, 'store: compaction failed; the journals are kept');
+    });
   }
 
   /** Drops event days and finished messages older than the retention, at most once an hour. */
@@ -503,10 +571,7 @@ export class LowdbStore implements Store {
     if (now - this.lastPrune < 3_600_000) return;
     this.lastPrune = now;
     const cutoffTime = now - this.opts.eventRetentionDays * DAY_MS;
-    const cutoff = dayOf(cutoffTime);
-    for (const f of await fsp.readdir(this.eventsDir)) {
-      if (f.endsWith('.jsonl') && f.slice(0, 10) < cutoff) await fsp.rm(path.join(this.eventsDir, f), { force: true });
-    }
+    await this.events.prune(dayOf(cutoffTime));
     for (const s of this.messages) {
       for (const [id, m] of Object.entries(s.db.data.items)) {
         if (m.status === 'done' && m.receivedAt < cutoffTime) {
@@ -533,7 +598,6 @@ export class LowdbStore implements Store {
     await this.compact();
     await this.journal?.close();
     this.journal = null;
-    if (this.eventHandle) await this.eventHandle.h.close();
-    this.eventHandle = null;
+    await this.events.close();
   }
 }

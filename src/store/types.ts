@@ -29,6 +29,7 @@ export interface Store {
   /** One page of `listMessages` and how many match in all. */
   pageMessages(filter: MessageFilter): { total: number; items: MessageRecord[] };
 
+  /** Looks the recipient up by addressKey(email): any spelling of the address finds it. */
   getRecipient(email: string): RecipientRecord | undefined;
   putRecipient(r: RecipientRecord): void;
   /** Most recently active first. Flagged and suppressed lists are indexed, so they stay cheap. */
@@ -39,5 +40,10 @@ export interface Store {
   subscribe(listener: (e: RecipientEvent) => void): () => void;
   eventsForRecipient(email: string, limit?: number): RecipientEvent[];
   eventsForMessage(queueId: string): RecipientEvent[];
-  recentEvents(since: number, limit?: number): RecipientEvent[];
+  /** Every event with `time >= since`, oldest first; the whole window, however long (read page by page). */
+  eventsSince(since: number): AsyncIterable<RecipientEvent>;
+  /** Whether the last journal, event log and snapshot writes succeeded (for readiness). */
+  writeHealth(): WriteHealth;
 }
+
+export type WriteHealth = { ok: true } | { ok: false; cause: string; since: number };

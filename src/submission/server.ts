@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
 import { smtpError } from '../smtp/enhanced-replies.js';
 import { limitSessionLength } from '../smtp/session-deadline.js';
+import { SERVE_HALF_CLOSED } from '../smtp/half-close.js';
+import '../smtp/pipelined-transactions.js';
+import '../smtp/auth-after-tls.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -11,7 +14,8 @@ import { verifyPassword } from '../util/password.js';
 import type { Envelope } from '../types.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { NetworkList } from './trusted-networks.js';
-import { findMessageId, hasBareLineEnding, normalizeLineEndings } from './message-headers.js';
+import addressparser from 'nodemailer/lib/addressparser';
+import { findMessageId, hasBareLineEnding, headerFields, normalizeLineEndings } from '../smtp/message-headers.js';
 
 /** A refusal decided outside submission (for example, a suppressed recipient). */
 export interface Refusal {
@@ -38,6 +42,13 @@ interface SessionUser {
 
 class StorageError extends Error {}
 
+/** Whether the user may send as this address (its domain is one of the user's, or the user has no list). */
+function senderAllowed(user: SessionUser, address: string): boolean {
+  if (!user.allowedSenderDomains.length) return true;
+  const at = address.lastIndexOf('@');
+  return at > 0 && user.allowedSenderDomains.includes(address.slice(at + 1).toLowerCase());
+}
+
 /** A valid hash of a random secret nobody knows, checked for unknown users. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$HCBoafcFbxz0i3rwpXB5I3czwX0IibQaFsbB8qtXx1k=';
 
@@ -62,6 +73,7 @@ export class SubmissionServer {
     const tls = c.tls ? { key: readFileSync(c.tls.key), cert: readFileSync(c.tls.cert) } : {};
     return {
       ...tls,
+      ...SERVE_HALF_CLOSED,
       secure,
       name: this.deps.hostname,
       banner: 'Rebound ESMTP',
@@ -101,19 +113,23 @@ export class SubmissionServer {
     cb: (err: Error | null | undefined, res?: { user?: SessionUser }) => void,
   ): Promise<void> {
     const ip = session.remoteAddress;
-    // Connections opened before the limit was reached get no further tries either.
-    if (this.throttle.blocked(ip)) return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
+    // Counted before the password is checked, so parallel guesses cannot all slip under the limit.
+    const attempt = this.throttle.begin(ip, username ?? '');
+    if (!attempt) {
+      this.deps.logger.warn({ client: ip, user: username, method }, 'submission: login refused, too many attempts for this address or user');
+      return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
+    }
     const u = username ? this.users.get(username) : undefined;
     // An unknown user costs the same scrypt as a known one, so timing does not tell which users exist.
     const checked = await verifyPassword(typeof password === 'string' ? password : '', u?.passwordHash ?? DUMMY_HASH);
     const ok = !!u && typeof password === 'string' && checked;
     if (!ok) {
-      const n = this.throttle.fail(ip);
+      const n = this.throttle.count(attempt);
       this.deps.logger.warn({ client: ip, user: username, method, failures: n }, 'submission: authentication failed');
       if (n >= this.deps.config.maxAuthFailures) return cb(smtpError(421, '4.7.0', 'Too many failed logins, closing connection'));
       return cb(smtpError(535, '5.7.8', 'Authentication credentials invalid'));
     }
-    this.throttle.succeed(ip);
+    this.throttle.succeeded(attempt);
     cb(null, { user: { name: u.user, allowedSenderDomains: u.allowedSenderDomains.map((d) => d.toLowerCase()) } });
   }
 
@@ -124,13 +140,24 @@ export class SubmissionServer {
   private checkSender(address: string, session: SMTPServerSession): Error | undefined {
     if (!this.authorized(session)) return smtpError(530, '5.7.0', 'Authentication required');
     const user = session.user as SessionUser | undefined;
-    if (user && user.allowedSenderDomains.length) {
-      const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-      if (!address.includes('@') || !user.allowedSenderDomains.includes(domain)) {
-        return smtpError(553, '5.7.1', `Sender address <${address}> is not allowed for user ${user.name}`);
-      }
+    if (user && !senderAllowed(user, address)) {
+      return smtpError(553, '5.7.1', `Sender address <${address}> is not allowed for user ${user.name}`);
     }
     return undefined;
+  }
+
+  /**
+   * The header From: must be allowed too: with VERP on, the envelope sender checked at MAIL FROM
+   * is replaced on the way out, and From: is what the recipient sees.
+   */
+  private checkHeaderFrom(raw: Buffer, session: SMTPServerSession): void {
+    const user = session.user as SessionUser | undefined;
+    if (!user?.allowedSenderDomains.length) return;
+    const addresses = headerFields(raw, 'from').flatMap((v) => addressparser(v, { flatten: true }).map((a) => a.address ?? ''));
+    const bad = addresses.find((a) => !senderAllowed(user, a));
+    if (bad === undefined) return;
+    this.deps.logger.warn({ client: session.remoteAddress, user: user.name, headerFrom: bad }, 'submission: refused message with a header From: the user may not use');
+    throw smtpError(550, '5.7.1', `Header From: <${bad}> is not allowed for user ${user.name}`);
   }
 
   private checkRecipient(address: string, session: SMTPServerSession): Error | undefined {
@@ -139,7 +166,7 @@ export class SubmissionServer {
       return smtpError(452, '4.5.3', `Too many recipients (at most ${this.deps.config.maxRecipients} per message)`);
     }
     if (!address.includes('@')) return smtpError(553, '5.1.3', 'Recipient address must be user@domain');
-    const refusal = this.deps.checkRecipient?.(address.toLowerCase());
+    const refusal = this.deps.checkRecipient?.(address);
     if (refusal) return smtpError(refusal.code, refusal.enhanced, refusal.text);
     return undefined;
   }
@@ -181,6 +208,7 @@ export class SubmissionServer {
       }
       raw = normalizeLineEndings(raw);
     }
+    this.checkHeaderFrom(raw, session);
     const now = this.deps.clock.now();
     const queueId = newQueueId(now);
     const env = session.envelope;

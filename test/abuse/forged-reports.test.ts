@@ -4,7 +4,7 @@
 // so a test that "changes nothing" is known to be able to see a change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
+import { allEvents, cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import { makeReturnPath } from '../../src/delivery/index.js';
 import { arf, dsn } from '../../src/sandbox/reports.js';
 import type { Rebound } from '../../src/main.js';
@@ -65,8 +65,8 @@ function snapshot(app: Rebound, rcpts: string[]): string {
   }));
 }
 
-const changes = (app: Rebound, rcpts: string[]) => app.store.recentEvents(0).filter((e) => (e.type === 'flag' || e.type === 'suppress') && rcpts.includes(e.rcpt));
-const unverified = (app: Rebound) => app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
+const changes = async (app: Rebound, rcpts: string[]) => (await allEvents(app.store)).filter((e) => (e.type === 'flag' || e.type === 'suppress') && rcpts.includes(e.rcpt));
+const unverified = async (app: Rebound) => (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
 
 interface Forgery {
   name: string;
@@ -127,8 +127,8 @@ describe.each([
     it(`a forged ${kind} never flips a recipient (${forgeries.length} forgeries)`, async () => {
       const rcpts = protectedRcpts;
       const before = snapshot(app, rcpts);
-      const changesBefore = changes(app, rcpts).length;
-      const unverifiedBefore = unverified(app).length;
+      const changesBefore = (await changes(app, rcpts)).length;
+      const unverifiedBefore = (await unverified(app)).length;
       for (const f of forgeries) {
         const { to, body: headers } = f.make(victim, other);
         // The report names the victim; the quoted original carries whatever the forger could guess.
@@ -137,10 +137,10 @@ describe.each([
         expect(code, f.name).toBe(250);
       }
       await sleep(200);
-      const why = unverified(app).slice(unverifiedBefore).map((e) => e.unmatchedWhy);
+      const why = (await unverified(app)).slice(unverifiedBefore).map((e) => e.unmatchedWhy);
       console.log(`[abuse] VERP ${verp ? 'on' : 'off'}: ${forgeries.length} forged ${kind}s -> unmatched: ${JSON.stringify([...new Set(why)])}`);
       expect(snapshot(app, rcpts), `a forged ${kind} changed a recipient`).toBe(before);
-      expect(changes(app, rcpts).length).toBe(changesBefore);
+      expect((await changes(app, rcpts)).length).toBe(changesBefore);
       expect(app.store.getMessage(victim.queueId)!.rcpts[0]!.status).toBe('delivered');
       // All but the valid-token one (which ties to that token's own recipient) stay unmatched.
       expect(why.length).toBeGreaterThanOrEqual(forgeries.length - (verp ? 1 : 0));

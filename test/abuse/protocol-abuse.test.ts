@@ -4,7 +4,7 @@
 // must still complete a clean transaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
+import { allEvents, cleanup, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import { hashPassword } from '../../src/util/password.js';
 import { makeReturnPath } from '../../src/delivery/index.js';
 import type { Rebound } from '../../src/main.js';
@@ -65,7 +65,7 @@ async function stillServing(l: Listener): Promise<void> {
   expect(codes, `${l.name} no longer serves a clean transaction: ${JSON.stringify(t)}`).toEqual([220, 250, 250, 250, 354, 250, 221]);
 }
 
-const reportEvents = () => app.store.recentEvents(0).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
+const reportEvents = async () => (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
 
 describe.each(LISTENERS)('$name listener under abuse', (l) => {
   it('answers garbage, binary junk and an HTTP request with errors (never 2xx) and keeps serving', async () => {
@@ -193,7 +193,7 @@ describe.each(LISTENERS)('$name listener under abuse', (l) => {
     for (const [i, end] of ['\n.\n', '\r.\r', '\n.\r\n'].entries()) {
       const token = `smuggled${i}x${Date.now()}`;
       const victim = l.name === 'submission' ? `${token}@example.org` : `${token}@${RP_DOMAIN}`;
-      const reportsBefore = new Set(reportEvents().map((e) => e.reportId));
+      const reportsBefore = new Set((await reportEvents()).map((e) => e.reportId));
       const upBefore = up.received.length;
       const { client } = await RawClient.connect(l.port());
       for (const c of ['EHLO smuggle.example\r\n', `MAIL FROM:<${l.from}>\r\n`, `RCPT TO:<${l.to}>\r\n`, 'DATA\r\n']) await client.say(c);
@@ -208,7 +208,7 @@ describe.each(LISTENERS)('$name listener under abuse', (l) => {
         expect(up.received.slice(upBefore).some((m) => m.to.includes(victim))).toBe(false);
         expect(app.store.listMessages().some((m) => m.rcpts.some((r) => r.rcpt === victim))).toBe(false);
       } else {
-        const newReports = new Set(reportEvents().map((e) => e.reportId).filter((id) => !reportsBefore.has(id)));
+        const newReports = new Set((await reportEvents()).map((e) => e.reportId).filter((id) => !reportsBefore.has(id)));
         expect(newReports.size, `the smuggled report was processed as a separate report (${JSON.stringify(end)})`).toBeLessThanOrEqual(1);
       }
     }

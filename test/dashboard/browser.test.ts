@@ -95,12 +95,13 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/Not accepted.*401/);
     await page.getByLabel('API token').fill(TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Activity › Email' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('rebound.token'))).toBe(TOKEN);
   });
 
   it('shows the bounced recipient flagged, with the reason and the category\'s why and fix', async () => {
     const info = categoryInfo('Invalid Email');
+    await nav('Activity › Email').click();
     const row = page.locator(`li[data-rcpt="${BAD}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-status')).toBe('bounced');

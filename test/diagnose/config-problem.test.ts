@@ -29,7 +29,7 @@ describe('diagnose: SMTP configuration problem', () => {
     const store = app.store;
     await waitFor(() => rcpts.every((r) => store.eventsForRecipient(r).some((e) => e.type === 'integration')), 10_000);
 
-    const findings = diagnose(store, { now: Date.now(), windowMs: 15 * 60_000 });
+    const findings = await diagnose(store, { now: Date.now(), windowMs: 15 * 60_000 });
     const config = findings.find((f) => f.rule === 'smtp-config');
     expect(config?.title).toContain('SMTP configuration problem: AUTH rejected');
     expect(config).toMatchObject({ severity: 'critical' });

@@ -40,65 +40,65 @@ function attempt(rcpt: string, code: number, response: string, at = NOW - 60_000
 }
 
 describe('diagnose rules', () => {
-  it('reports nothing for a healthy window', () => {
+  it('reports nothing for a healthy window', async () => {
     for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
-    expect(diagnose(store, { now: NOW, windowMs: HOUR })).toEqual([]);
+    expect(await diagnose(store, { now: NOW, windowMs: HOUR })).toEqual([]);
     expect(formatFindings([])).toBe('No problems found in this window.');
   });
 
-  it('a single flagged recipient with no wider pattern is temporary or address-specific', () => {
+  it('a single flagged recipient with no wider pattern is temporary or address-specific', async () => {
     for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
     attempt('gone@d3.example', 550, '550 5.1.1 <gone@d3.example>: user unknown');
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => [x.rule, x.severity])).toEqual([['address-specific', 'info']]);
     expect(f[0]!.title).toBe('gone@d3.example: temporary or address-specific failure');
     expect(f[0]!.summary).toContain('clears by itself on the next successful delivery');
   });
 
-  it('one domain rejecting most mail is blocked, with the rejection text', () => {
+  it('one domain rejecting most mail is blocked, with the rejection text', async () => {
     for (let i = 0; i < 20; i++) attempt(`u${i}@fine${i % 4}.example`, 250, '250 ok');
     for (let i = 0; i < 6; i++) attempt(`v${i}@strict.example`, 554, `554 5.7.1 Service unavailable; client host [192.0.2.5] blocked using zen.example.org (id ${1000 + i}abcdef)`, NOW - 60_000, 'mx.strict.example');
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['domain-blocked']);
     expect(f[0]!.title).toBe('strict.example is rejecting most mail (blocked)');
     expect(f[0]!.summary).toContain('blocked using zen.example.org');
   });
 
-  it('one dominant reply from one host across many domains is a configuration problem (relay denied)', () => {
+  it('one dominant reply from one host across many domains is a configuration problem (relay denied)', async () => {
     for (let i = 0; i < 12; i++) attempt(`u${i}@d${i}.example`, 554, `554 5.7.1 <u${i}@d${i}.example>: Relay access denied`, NOW - 60_000, 'smarthost.example.net');
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f[0]!.title).toBe('SMTP configuration problem: relay denied by smarthost.example.net');
     expect(f[0]!.nextStep).toContain('mynetworks');
     expect(f.map((x) => x.rule)).not.toContain('domain-blocked');
   });
 
-  it('names TLS and connection trouble from integration events', () => {
+  it('names TLS and connection trouble from integration events', async () => {
     const integration = (cause: 'tls' | 'connection', response: string, mx: string) =>
       store.appendEvent({ type: 'integration', id: randomUUID(), time: NOW - 1_000, queueId: `Q${++n}`, cause, mx, code: null, response, rcpts: [`r${n}@x${n}.example`] });
     // Two connection refusals are not yet a pattern; one TLS failure already is.
     integration('connection', 'connect ECONNREFUSED 192.0.2.25:25', 'mx.example.net');
     integration('connection', 'connect ECONNREFUSED 192.0.2.25:25', 'mx.example.net');
     integration('tls', 'certificate has expired', 'smarthost.example.net');
-    expect(diagnose(store, { now: NOW, windowMs: HOUR }).map((f) => f.title)).toEqual(['SMTP configuration problem: TLS failed by smarthost.example.net']);
+    expect((await diagnose(store, { now: NOW, windowMs: HOUR })).map((f) => f.title)).toEqual(['SMTP configuration problem: TLS failed by smarthost.example.net']);
     integration('connection', 'connect ECONNREFUSED 192.0.2.25:25', 'mx.example.net');
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.title)).toEqual(['SMTP configuration problem: cannot connect to mx.example.net']);
     expect(f[0]!.nextStep).toContain('delivery.smarthost.host and port');
   });
 
-  it('complaint rate from feedback reports against deliveries', () => {
+  it('complaint rate from feedback reports against deliveries', async () => {
     for (let i = 0; i < 100; i++) attempt(`u${i}@d${i % 9}.example`, 250, '250 ok');
     const report = (rcpt: string): ReportOutcome => ({
       reportId: randomUUID(), kind: 'arf', queueId: null, rcpt, verified: true, matchedBy: 'verp', status: '', replycode: '', reason: 'feedback',
       category: 'Spam', hard: false, diagnostic: 'abuse report', decodedby: 'arf', feedbacktype: 'abuse',
     });
     store.appendEvent({ type: 'report', id: randomUUID(), time: NOW - 1_000, ...report('u1@d1.example') });
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => [x.rule, x.severity])).toEqual([['complaint-rate', 'critical']]);
     expect(f[0]!.title).toBe('Complaint rate 1% (1 complaint(s) / 100 delivered)');
   });
 
-  it('a growing deferral backlog', () => {
+  it('a growing deferral backlog', async () => {
     for (let i = 0; i < 60; i++) {
       const at = NOW - HOUR + i * 60_000;
       const m: MessageRecord = {
@@ -108,28 +108,28 @@ describe('diagnose rules', () => {
       };
       store.putMessage(m);
     }
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['deferral-backlog']);
     expect(f[0]!.title).toMatch(/^Deferral backlog growing: 1 -> 60 queued messages/);
     expect(f[0]!.evidence[0]).toMatchObject({ text: 'deferred with: 421 4.7.0 Try again later, closing connection', count: 60 });
   });
 
-  it('persistent flags: a flag that survived several attempts', () => {
+  it('persistent flags: a flag that survived several attempts', async () => {
     for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
     for (let i = 0; i < 4; i++) attempt('stuck@d1.example', 550, '550 5.1.1 user unknown', NOW - 50 * HOUR + i * HOUR);
     expect(store.getRecipient('stuck@d1.example')!.attemptsSinceFlag).toBe(3);
-    const f = diagnose(store, { now: NOW, windowMs: HOUR });
+    const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['persistent-flags']);
     expect(f[0]!.evidence[0]).toMatchObject({ rcpt: 'stuck@d1.example', count: 3 });
   });
 
-  it('response mismatch names the host with counts and examples', () => {
+  it('response mismatch names the host with counts and examples', async () => {
     const a = attempt('m@d1.example', 550, '550 5.1.1 no such user', NOW - 60_000, 'gw.example.net');
     store.appendEvent({
       type: 'reconcile', id: randomUUID(), time: NOW - 1_000, queueId: a.queueId, messageId: a.messageId, rcpt: a.rcpt, verdict: 'mismatch',
       upstreamHost: 'gw.example.net', evidence: { file: '/var/log/mail.log', line: 42, text: 'status=sent', format: 'postfix' },
     });
-    const f = diagnose(store, { now: NOW, windowMs: HOUR }).find((x) => x.rule === 'response-mismatch')!;
+    const f = (await diagnose(store, { now: NOW, windowMs: HOUR })).find((x) => x.rule === 'response-mismatch')!;
     expect(f.title).toBe('Server response mismatch: gw.example.net reported 1 failure(s) for mail that was delivered');
     expect(f.summary).toContain('1 failure(s) from gw.example.net recorded in the window');
     expect(f.evidence[0]!.text).toContain('/var/log/mail.log:42');

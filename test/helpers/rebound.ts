@@ -5,6 +5,8 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { parseConfig, type Config, type ConfigInput } from '../../src/config.js';
 import { Rebound, type StartOptions } from '../../src/main.js';
+import type { Store } from '../../src/store/index.js';
+import type { RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export function tempDir(prefix = 'rebound-test-'): string {
@@ -66,12 +68,20 @@ export async function send(port: number, o: SendOptions): Promise<{ response: st
   }
 }
 
-export async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000, stepMs = 20): Promise<T> {
+type Falsy = undefined | null | false;
+export async function waitFor<T>(fn: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** Every event the store holds (the whole retention window), oldest first. */
+export async function allEvents(store: Store): Promise<RecipientEvent[]> {
+  const out: RecipientEvent[] = [];
+  for await (const e of store.eventsSince(0)) out.push(e);
+  return out;
 }

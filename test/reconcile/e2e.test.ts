@@ -83,7 +83,7 @@ describe('reconcile end to end', () => {
     expect(again).toMatchObject({ candidates: 0, changed: 0, mismatches: 0 });
     expect(store.eventsForRecipient('bob@example.org')).toHaveLength(before);
 
-    const findings = diagnose(store, { now: Date.now(), windowMs: 3_600_000 });
+    const findings = await diagnose(store, { now: Date.now(), windowMs: 3_600_000 });
     const mismatch = findings.find((f) => f.rule === 'response-mismatch')!;
     expect(mismatch.title).toContain('127.0.0.1');
     expect(mismatch.evidence[0]!.text).toContain('550 5.1.1');

@@ -26,8 +26,11 @@ describe('exim reader on public samples', () => {
       reply: '250 2.0.0 OK 1519036899 q3si2281047pgs.51 - gsmtp',
       dsn: '2.0.0',
       code: 250,
+      via: 'smtp',
     });
     expect(records[2]!.reply).toBe('250 2.0.0 <tomasz@example.com> kX7pQ2hN9mYcRAAAq3Zt1w:2 Saved');
+    // Local transports deliver into a mailbox here; H= hands the message to another host.
+    expect(records.filter((r) => r.status === 'sent').map((r) => r.via)).toEqual(records.filter((r) => r.status === 'sent').map((r) => (r.raw.includes(' H=') && !/T=\S*lmtp/.test(r.raw) ? 'smtp' : 'mailbox')));
   });
 
   it('reads ** failures with the remote reply, and parent/original address forms', async () => {

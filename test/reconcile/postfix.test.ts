@@ -20,6 +20,8 @@ describe('postfix reader on public samples', () => {
       dsn: '2.0.0',
       relay: 'local',
       reply: 'delivered to maildir',
+      host: 'mx-a1',
+      via: 'mailbox',
     });
     expect(records[0]!.line).toBe(5);
     expect(records[0]!.format).toBe('postfix');

@@ -19,6 +19,7 @@ describe('rebound pino log reader', () => {
         code: 250,
         reply: '250 2.6.0 <1727966987.331905.5517@app.example.net> Queued mail for delivery',
         relay: 'corp-example-org.mail.protection.example.net',
+        via: 'smtp',
       },
       expect.objectContaining({ rcpt: 'other@example.org', status: 'bounced', dsn: '5.1.1', code: 550 }),
     ]);

@@ -1,3 +1,4 @@
+import { nextHopIds } from '../../src/reconcile/parse/smtp-reply.js';
 import { describe, expect, it } from 'vitest';
 import { brief, collect, fixture, tempDir, writeTemp } from './helpers.js';
 
@@ -24,9 +25,12 @@ describe('sendmail reader', () => {
       dsn: '5.1.1',
       relay: 'example.com. [192.0.2.210]',
       reply: 'User unknown',
+      host: 'devbox',
     });
     expect(records[3]).toMatchObject({ ndrQueueId: 'l9M5VMqT005293', reply: 'User unknown' });
     expect(records[1]!.reply).toBe('l9M5VIqT005291 Message accepted for delivery');
+    // The submission agent's hand-off names the MTA's queue id for the message.
+    expect(nextHopIds(records[1]!.reply)).toEqual(['l9M5VIqT005291']);
   });
 
   it('reads unpadded days ("Feb 9") and relays with spaces', async () => {

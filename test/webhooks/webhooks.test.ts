@@ -6,7 +6,7 @@ import type { RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { signPayload, toWebhookEvent, verifySignature, WebhookDispatcher, type WebhookEndpointConfig } from '../../src/webhooks/index.js';
 import { freePort } from '../helpers/child.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
+import { allEvents, cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import { Upstream } from '../helpers/upstream.js';
 import { Receiver } from './receiver.js';
 import { apiFor, auth } from '../http/harness.js';
@@ -58,7 +58,7 @@ describe('webhooks', () => {
     expect(got.map((e) => e.type).sort()).toEqual(['bounced', 'cleared', 'delivered', 'flagged']);
     // Same order as the store saw them; flagged strictly before cleared.
     const order = got.map((e) => e.id);
-    const storeOrder = app.store.recentEvents(0).map((e) => e.id).filter((id) => order.includes(id));
+    const storeOrder = (await allEvents(app.store)).map((e) => e.id).filter((id) => order.includes(id));
     expect(order).toEqual(storeOrder);
     expect(got.findIndex((e) => e.type === 'flagged')).toBeLessThan(got.findIndex((e) => e.type === 'cleared'));
 

@@ -1,17 +1,20 @@
 // Rule: a recipient flagged with no wider pattern: temporary or specific to that address.
 import { domainOf, type DiagnoseContext } from '../context.js';
 import type { Finding } from '../types.js';
+import { addressKey, sameAddress } from '../../util/address-key.js';
 
 export function addressSpecific(ctx: DiagnoseContext): Finding[] {
   // A wider pattern (configuration, a blocking domain) explains flags better than the address does.
   if (ctx.found.some((f) => f.rule === 'smtp-config')) return [];
   const blockedDomains = new Set(ctx.found.filter((f) => f.rule === 'domain-blocked').map((f) => f.id.slice('domain-blocked:'.length)));
-  const flaggedNow = [...new Set(ctx.flagChanges.filter((e) => e.type === 'flag').map((e) => e.rcpt))]
+  // One entry per recipient however its address was spelled, shown as its record has it.
+  const flaggedNow = [...new Set(ctx.flagChanges.filter((e) => e.type === 'flag').map((e) => addressKey(e.rcpt)))]
+    .map((key) => ctx.store.getRecipient(key)?.email ?? key)
     .filter((r) => ctx.store.getRecipient(r)?.invalid && !blockedDomains.has(domainOf(r)));
   if (flaggedNow.length === 0 || flaggedNow.length > ctx.t.maxIsolatedFlags) return [];
   return flaggedNow.map((rcpt) => {
     const rec = ctx.store.getRecipient(rcpt)!;
-    const last = ctx.attempts.filter((a) => a.rcpt === rcpt && a.status !== 'delivered').at(-1);
+    const last = ctx.attempts.filter((a) => sameAddress(a.rcpt, rcpt) && a.status !== 'delivered').at(-1);
     return {
       id: `address-specific:${rcpt}`,
       rule: 'address-specific',

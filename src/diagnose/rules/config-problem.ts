@@ -3,6 +3,7 @@
 import type { IntegrationCause } from '../../types.js';
 import { domainOf, minutes, replyShape, tally, type DiagnoseContext } from '../context.js';
 import type { AttemptEvent, Finding } from '../types.js';
+import { addressKey } from '../../util/address-key.js';
 
 type Problem = 'AUTH rejected' | 'TLS failed' | 'cannot connect' | 'sender refused' | 'protocol error' | 'relay denied' | 'upstream refuses all mail';
 
@@ -56,8 +57,8 @@ function integrationFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Find
   const problem = BY_CAUSE[topCause];
   const hosts = tally(events, (e) => e.mx ?? '(no host)');
   const host = hosts[0]![0];
-  const rcpts = new Set(events.flatMap((e) => e.rcpts));
-  for (const a of failing) if (a.integration === topCause) rcpts.add(a.rcpt);
+  const rcpts = new Set(events.flatMap((e) => e.rcpts.map(addressKey)));
+  for (const a of failing) if (a.integration === topCause) rcpts.add(addressKey(a.rcpt));
   const domains = new Set([...rcpts].map(domainOf));
   const flagged = [...rcpts].filter((r) => ctx.store.getRecipient(r)?.invalid).length;
   const replies = tally(events, (e) => replyShape(e.response));
@@ -78,7 +79,7 @@ function integrationFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Find
 }
 
 function dominantReplyFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Finding | undefined {
-  const rcpts = new Set(failing.map((a) => a.rcpt));
+  const rcpts = new Set(failing.map((a) => addressKey(a.rcpt)));
   const domains = new Set([...rcpts].map(domainOf));
   if (rcpts.size < ctx.t.minFailingRecipients || domains.size < ctx.t.minDomains) return undefined;
   const groups = tally(failing, (a) => `${a.mx ?? ''}\n${replyShape(a.response)}`);
@@ -89,13 +90,13 @@ function dominantReplyFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Fi
   if (sameDomains.size < ctx.t.minDomains) return undefined;
   const host = same[0]!.mx ?? '(no host)';
   const problem = problemOfReply(same[0]!.response);
-  const flagged = new Set(same.filter((a) => ctx.store.getRecipient(a.rcpt)?.invalid).map((a) => a.rcpt)).size;
+  const flagged = new Set(same.filter((a) => ctx.store.getRecipient(a.rcpt)?.invalid).map((a) => addressKey(a.rcpt))).size;
   return {
     id: `smtp-config:reply:${host}`,
     rule: 'smtp-config',
     severity: 'critical',
     title: titleOf(problem, host),
-    summary: `${n} of ${failing.length} failed attempts in the last ${minutes(ctx.windowMs)} got the same reply from ${host}, for ${new Set(same.map((a) => a.rcpt)).size} recipient(s) across ${sameDomains.size} domain(s)`
+    summary: `${n} of ${failing.length} failed attempts in the last ${minutes(ctx.windowMs)} got the same reply from ${host}, for ${new Set(same.map((a) => addressKey(a.rcpt))).size} recipient(s) across ${sameDomains.size} domain(s)`
       + ` (${flagged} flagged): "${same[0]!.response}". One host refusing every domain alike points at the setup, not the addresses.`,
     evidence: same.slice(-3).reverse().map((a) => ({ text: `${a.status}: ${a.response}`, time: a.time, queueId: a.queueId, rcpt: a.rcpt })),
     nextStep: WHERE[problem] + (flagged ? ' Once fixed, clear the flags these refusals set (rebound status <email>).' : ''),

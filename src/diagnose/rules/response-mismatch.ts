@@ -2,6 +2,7 @@
 // answers errors for mail it delivers.
 import { minutes, type DiagnoseContext } from '../context.js';
 import type { Finding, ReconcileEvent } from '../types.js';
+import { addressKey, sameAddress } from '../../util/address-key.js';
 
 export function responseMismatch(ctx: DiagnoseContext): Finding[] {
   const byHost = new Map<string, { mismatch: ReconcileEvent[]; confirmed: number }>();
@@ -17,7 +18,7 @@ export function responseMismatch(ctx: DiagnoseContext): Finding[] {
     const n = g.mismatch.length;
     if (n === 0) continue;
     const failures = ctx.attempts.filter((a) => a.mx === host && (a.status === 'bounced' || a.status === 'expired')).length;
-    const rcpts = new Set(g.mismatch.map((e) => e.rcpt));
+    const rcpts = new Set(g.mismatch.map((e) => addressKey(e.rcpt)));
     out.push({
       id: `response-mismatch:${host}`,
       rule: 'response-mismatch',
@@ -27,7 +28,7 @@ export function responseMismatch(ctx: DiagnoseContext): Finding[] {
         + `${failures ? ` (${failures} failure(s) from ${host} recorded in the window)` : ''}; ${g.confirmed} failure(s) from it were confirmed by the logs.`
         + ' The recipients were marked delivered and their flags cleared.',
       evidence: g.mismatch.slice(-3).reverse().map((e) => {
-        const failed = ctx.store.getMessage(e.queueId)?.rcpts.find((r) => r.rcpt === e.rcpt)?.lastResponse;
+        const failed = ctx.store.getMessage(e.queueId)?.rcpts.find((r) => sameAddress(r.rcpt, e.rcpt))?.lastResponse;
         return {
           text: `${host} said "${failed ?? 'a failure'}", but ${e.evidence.file}:${e.evidence.line} shows delivery: ${e.evidence.text}`,
           time: e.time, queueId: e.queueId, rcpt: e.rcpt,

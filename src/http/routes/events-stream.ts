@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { CATEGORIES } from '../../classify/index.js';
+import { addressKey } from '../../util/address-key.js';
 import type { RecipientEvent } from '../../types.js';
 import { errorResponses } from '../errors.js';
 import type { HttpDeps } from '../types.js';
@@ -8,6 +10,7 @@ interface StreamQuery {
   types?: string;
   rcpt?: string;
   queueId?: string;
+  category?: string;
 }
 
 /** How far back a reconnecting client (Last-Event-ID) is caught up. */
@@ -33,6 +36,7 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
           types: { type: 'string', description: 'comma-separated event types (attempt, report, flag, ...); default all' },
           rcpt: { type: 'string', description: 'only events about this address' },
           queueId: { type: 'string', description: 'only events about this message' },
+          category: { type: 'string', enum: [...CATEGORIES], description: 'only attempts and reports in this category' },
         },
       },
       response: { 200: { description: 'text/event-stream', type: 'string' }, ...errorResponses(401) },
@@ -40,11 +44,12 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
   }, (req, reply) => {
     const q = req.query;
     const types = q.types ? new Set(q.types.split(',').map((t) => t.trim()).filter(Boolean)) : null;
-    const rcpt = q.rcpt?.toLowerCase();
+    const rcpt = q.rcpt ? addressKey(q.rcpt) : null;
     const wanted = (e: RecipientEvent): boolean =>
       (!types || types.has(e.type)) &&
-      (!rcpt || rcptsOf(e).some((r) => r.toLowerCase() === rcpt)) &&
-      (!q.queueId || ('queueId' in e && e.queueId === q.queueId));
+      (!rcpt || rcptsOf(e).some((r) => addressKey(r) === rcpt)) &&
+      (!q.queueId || ('queueId' in e && e.queueId === q.queueId)) &&
+      (!q.category || ('category' in e && e.category === q.category));
 
     reply.hijack();
     const res = reply.raw;
@@ -57,15 +62,29 @@ export function eventStreamRoutes(app: FastifyInstance, deps: HttpDeps): () => v
     const write = (e: RecipientEvent) => {
       if (wanted(e)) res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(eventView(e))}\n\n`);
     };
-    // A reconnecting client names the last event it saw; send what it missed, if still recent.
-    const lastId = req.headers['last-event-id'];
-    if (typeof lastId === 'string' && lastId) {
-      const recent = deps.store.recentEvents(deps.clock.now() - REPLAY_MS);
-      const at = recent.findIndex((e) => e.id === lastId);
-      if (at >= 0) for (const e of recent.slice(at + 1)) write(e);
-    }
-    res.write(`retry: 3000\n: connected\n\n`);
-    const unsubscribe = deps.store.subscribe(write);
+    // Live events are held back while a reconnecting client gets what it missed, then follow it.
+    let held: RecipientEvent[] | null = [];
+    const unsubscribe = deps.store.subscribe((e) => (held ? held.push(e) : write(e)));
+    void (async () => {
+      // A reconnecting client names the last event it saw; send what it missed, if still recent.
+      const lastId = req.headers['last-event-id'];
+      const sent = new Set<string>();
+      if (typeof lastId === 'string' && lastId) {
+        let found = false;
+        for await (const e of deps.store.eventsSince(deps.clock.now() - REPLAY_MS)) {
+          if (found) {
+            write(e);
+            sent.add(e.id);
+          } else if (e.id === lastId) found = true;
+        }
+      }
+      res.write(`retry: 3000\n: connected\n\n`);
+      for (const e of held ?? []) if (!sent.has(e.id)) write(e);
+      held = null;
+    })().catch((err: Error) => {
+      deps.logger.error({ err: err.message }, 'http: event stream replay failed');
+      end();
+    });
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
     heartbeat.unref();
     const end = () => {

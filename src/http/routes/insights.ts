@@ -1,6 +1,8 @@
 // Read-only views over recent events: integration errors by cause, unmatched reports, diagnosis.
 import type { FastifyInstance } from 'fastify';
+import { CATEGORIES, type Category } from '../../classify/index.js';
 import type { IntegrationCause, RecipientEvent } from '../../types.js';
+import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
 import { errorResponses, sendError } from '../errors.js';
 import { parseTime, TIME_HELP } from '../query.js';
 import { arrayOf } from '../schemas.js';
@@ -81,27 +83,46 @@ export function insightRoutes(app: FastifyInstance, deps: HttpDeps): void {
   }, async (req, reply) => {
     const since = sinceOf(req.query.since);
     if (since === null) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);
-    const events = store.recentEvents(since).filter((e): e is IntegrationEvent => e.type === 'integration');
+    const events: IntegrationEvent[] = [];
+    for await (const e of store.eventsSince(since)) if (e.type === 'integration') events.push(e);
     return { since, total: events.length, causes: groupByCause(events).map((g) => ({ ...g, recent: g.recent.map(eventView) })) };
   });
 
-  app.get<{ Querystring: { matched?: boolean; since?: string; limit: number } }>('/api/reports', {
+  app.get<{ Querystring: { matched?: boolean; since?: string; category?: Category; limit: number; format: 'json' | 'csv' } }>('/api/reports', {
     schema: {
       tags: ['reports'],
       summary: 'Reports (bounces, complaints, auto-replies) that came back to the return path; matched=false: the ones not tied to a message',
       querystring: {
         type: 'object',
-        properties: { matched: { type: 'boolean' }, ...sinceQuery, limit: { type: 'integer', minimum: 1, maximum: 5000, default: 200 } },
+        properties: {
+          matched: { type: 'boolean' }, ...sinceQuery, category: { type: 'string', enum: [...CATEGORIES] },
+          limit: { type: 'integer', minimum: 1, maximum: 5000, default: 200 },
+          format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching report (up to ${MAX_CSV_ROWS}), newest first, limit ignored` },
+        },
       },
       response: { 200: { type: 'object', properties: { since: { type: 'integer' }, total: { type: 'integer' }, reports: arrayOf('Event') } }, ...errorResponses(400, 401) },
     },
   }, async (req, reply) => {
     const since = sinceOf(req.query.since);
     if (since === null) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);
-    const m = req.query.matched;
-    const reports = store.recentEvents(since).filter((e): e is ReportEvent => e.type === 'report' && (m === undefined || e.verified === m));
-    // Newest first: the interesting ones are the recent ones.
-    return { since, total: reports.length, reports: reports.slice(-req.query.limit).reverse().map(eventView) };
+    const { matched: m, category } = req.query;
+    const csv = req.query.format === 'csv';
+    const keep = csv ? MAX_CSV_ROWS : req.query.limit;
+    // Counts every match of the window; keeps only the newest `keep` (newest first: the interesting ones).
+    const newest: ReportEvent[] = [];
+    let total = 0;
+    for await (const e of store.eventsSince(since)) {
+      if (e.type !== 'report' || (m !== undefined && e.verified !== m) || (category && e.category !== category)) continue;
+      total++;
+      newest.push(e);
+      if (newest.length > keep * 2) newest.splice(0, newest.length - keep);
+    }
+    const reports = newest.slice(-keep).reverse();
+    if (csv) {
+      return sendCsv(reply, 'reports', ['time', 'kind', 'recipient', 'category', 'reason', 'status', 'reply_code', 'matched', 'queue_id', 'matched_by', 'unmatched_why', 'diagnostic'],
+        reports.map((e) => [iso(e.time), e.kind, e.rcpt, e.category, e.reason, e.status, e.replycode, e.verified, e.queueId, e.matchedBy, e.unmatchedWhy, e.diagnostic]));
+    }
+    return { since, total, reports: reports.map(eventView) };
   });
 
   app.get<{ Querystring: { window?: string } }>('/api/diagnose', {
@@ -141,6 +162,6 @@ export function insightRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const now = deps.clock.now();
     const from = req.query.window === undefined ? now - DAY_MS : parseTime(req.query.window, now);
     if (from === null || from >= now) return sendError(reply, 400, 'bad_window', 'window: use an age such as 1h, 24h or 7d');
-    return { now, windowMs: now - from, findings: deps.diagnose({ now, windowMs: now - from }) };
+    return { now, windowMs: now - from, findings: await deps.diagnose({ now, windowMs: now - from }) };
   });
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { CATEGORIES, REASONS } from '../../classify/index.js';
+import { CATEGORIES, REASONS, type Category, type Reason } from '../../classify/index.js';
+import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
 import type { MessageRecord, RecipientEvent } from '../../types.js';
 import { errorResponses, sendError } from '../errors.js';
 import { parseTime, TIME_HELP } from '../query.js';
 import { arrayOf, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView } from './view.js';
+import { sameAddress } from '../../util/address-key.js';
 
 const RCPT_STATUSES = ['delivered', 'bounced', 'deferred', 'expired'] as const;
 
@@ -18,6 +20,7 @@ interface ListQuery {
   category?: string;
   limit: number;
   offset: number;
+  format: 'json' | 'csv';
 }
 
 const listSchema = {
@@ -34,6 +37,7 @@ const listSchema = {
       category: { type: 'string', enum: [...CATEGORIES], description: 'a recipient failed in this category' },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
       offset: { type: 'integer', minimum: 0, default: 0 },
+      format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching message (up to ${MAX_CSV_ROWS} rows), one row per recipient, limit and offset ignored` },
     },
   },
   response: {
@@ -80,11 +84,22 @@ const detailSchema = {
   },
 } as const;
 
+/** What happened to this recipient in this message: the category and reason of its latest failure or report. */
+function outcomeOf(events: RecipientEvent[], rcpt: string): { outcomeCategory: Category | null; outcomeReason: Reason | null } {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if ((e.type === 'attempt' && e.status !== 'delivered' && e.category) || (e.type === 'report' && e.verified)) {
+      if (sameAddress(e.rcpt, rcpt)) return { outcomeCategory: e.category ?? null, outcomeReason: e.reason ?? null };
+    }
+  }
+  return { outcomeCategory: null, outcomeReason: null };
+}
+
 /** Whether a recipient of the message failed with this reason/category, judged from its events. */
 function failedWith(events: RecipientEvent[], rcpt: string | undefined, q: ListQuery): boolean {
   return events.some((e) => {
     if (e.type !== 'attempt' && e.type !== 'report') return false;
-    if (rcpt && e.rcpt !== rcpt) return false;
+    if (rcpt && !sameAddress(e.rcpt, rcpt)) return false;
     if (e.type === 'attempt' && e.status === 'delivered') return false;
     return (!q.reason || e.reason === q.reason) && (!q.category || e.category === q.category);
   });
@@ -104,21 +119,30 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
     const rcptStatus = messageStatus ? undefined : q.status;
     const conditions: Array<(m: MessageRecord) => boolean> = [];
-    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || r.rcpt === rcpt)));
+    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || sameAddress(r.rcpt, rcpt))));
     if (q.reason || q.category) conditions.push((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
+    const csv = q.format === 'csv';
     const page = store.pageMessages({
       ...(messageStatus ? { status: messageStatus } : {}), ...(rcpt ? { rcpt } : {}), ...(since !== null ? { since } : {}),
       ...(until !== null ? { until } : {}), ...(conditions.length ? { where: (m: MessageRecord) => conditions.every((c) => c(m)) } : {}),
-      offset: q.offset, limit: q.limit,
+      offset: csv ? 0 : q.offset, limit: csv ? MAX_CSV_ROWS : q.limit,
     });
-    // Each recipient carries its address's flag now, so a list can show it without more requests.
-    const messages = page.items.map((m) => ({
-      ...m,
-      rcpts: m.rcpts.map((r) => {
-        const rec = store.getRecipient(r.rcpt.toLowerCase()) ?? store.getRecipient(r.rcpt);
-        return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null };
-      }),
-    }));
+    // Each recipient carries its address's flag now, and what happened to it in this message
+    // (a complaint or an auto-reply after a delivery), so a list can show both without more requests.
+    const messages = page.items.map((m) => {
+      const events = store.eventsForMessage(m.queueId);
+      return {
+        ...m,
+        rcpts: m.rcpts.map((r) => {
+          const rec = store.getRecipient(r.rcpt);
+          return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null, ...outcomeOf(events, r.rcpt) };
+        }),
+      };
+    });
+    if (csv) {
+      return sendCsv(reply, 'messages', ['received', 'queue_id', 'message_id', 'from', 'recipient', 'status', 'category', 'reason', 'attempts', 'code', 'enhanced', 'reply', 'host', 'flagged'],
+        messages.flatMap((m) => m.rcpts.map((r) => [iso(m.receivedAt), m.queueId, m.messageId, m.from, r.rcpt, r.status, r.outcomeCategory, r.outcomeReason, r.attempts, r.lastCode, r.lastEnhanced, r.lastResponse, r.lastMx, r.invalid])));
+    }
     return { total: page.total, limit: q.limit, offset: q.offset, messages };
   });
 
@@ -133,7 +157,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
       message,
       queue: inQueue ? { nextAttemptAt: inQueue.nextAttemptAt, running: inQueue.running } : null,
       recipients: message.rcpts.map((r) => {
-        const mine = events.filter((e) => 'rcpt' in e && e.rcpt === r.rcpt);
+        const mine = events.filter((e) => 'rcpt' in e && sameAddress(e.rcpt, r.rcpt));
         return {
           ...r,
           attemptLog: mine.filter((e) => e.type === 'attempt').map(eventView),

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { categoryInfo } from '../../classify/index.js';
+import { CATEGORIES, categoryInfo, type Category } from '../../classify/index.js';
+import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
 import type { MessageRecord, RecipientRecord } from '../../types.js';
 import { errorResponses, sendError } from '../errors.js';
 import { arrayOf, emailParam, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView, findRecipient } from './view.js';
+import { sameAddress } from '../../util/address-key.js';
 
 const recipientView = {
   type: 'object',
@@ -28,6 +30,17 @@ const recipientView = {
   },
 } as const;
 
+interface RecipientListQuery {
+  flagged?: boolean;
+  suppressed?: boolean;
+  category?: Category;
+  q?: string;
+  emails?: string;
+  limit: number;
+  offset: number;
+  format: 'json' | 'csv';
+}
+
 const actionResponse = { 200: ref('Recipient'), ...errorResponses(401, 404) };
 
 /** Messages this address was in, found through its events (the store has no recipient-to-message index). */
@@ -49,7 +62,7 @@ function view(deps: HttpDeps, r: RecipientRecord) {
     info: r.category ? categoryInfo(r.category) : null,
     suppression: { suppressed: r.suppressed, since: r.suppressedAt, reason: r.suppressedReason },
     messages: messagesTo(deps, r.email).map((m) => {
-      const mine = m.rcpts.find((x) => x.rcpt === r.email);
+      const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       return { queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: m.receivedAt, status: mine?.status ?? m.status, lastResponse: mine?.lastResponse ?? null };
     }),
     history: deps.store.eventsForRecipient(r.email).map(eventView),
@@ -61,7 +74,7 @@ const notFound = (email: string) => `no recipient ${email}: Rebound has not sent
 export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { store, actions } = deps;
 
-  app.get<{ Querystring: { flagged?: boolean; suppressed?: boolean; limit: number; offset: number } }>('/api/recipients', {
+  app.get<{ Querystring: RecipientListQuery }>('/api/recipients', {
     schema: {
       tags: ['recipients'],
       summary: 'List recipients, most recent activity first',
@@ -70,17 +83,28 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
         properties: {
           flagged: { type: 'boolean', description: 'only flagged (invalid) addresses, or only unflagged ones' },
           suppressed: { type: 'boolean' },
+          category: { type: 'string', enum: [...CATEGORIES], description: 'only addresses whose last failure or report was in this category' },
+          q: { type: 'string', maxLength: 320, description: 'only addresses containing this text (case-insensitive)' },
+          emails: { type: 'string', maxLength: 40_000, description: 'only these addresses, comma-separated (at most 500): the categories for a list of addresses in one request' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           offset: { type: 'integer', minimum: 0, default: 0 },
+          format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching recipient (up to ${MAX_CSV_ROWS}), limit and offset ignored` },
         },
       },
       response: { 200: { type: 'object', properties: { total: { type: 'integer' }, recipients: arrayOf('Recipient') } }, ...errorResponses(401) },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const q = req.query;
-    const list = store.listRecipients({
-      ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}),
-    });
+    const text = q.q?.trim().toLowerCase();
+    const base = q.emails !== undefined
+      ? [...new Set(q.emails.split(',').map((e) => e.trim()).filter(Boolean).slice(0, 500))].map((e) => findRecipient(store, e)).filter((r): r is RecipientRecord => !!r)
+        .filter((r) => (q.flagged === undefined || r.invalid === q.flagged) && (q.suppressed === undefined || r.suppressed === q.suppressed))
+      : store.listRecipients({ ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}) });
+    const list = base.filter((r) => (!q.category || r.category === q.category) && (!text || r.email.toLowerCase().includes(text)));
+    if (q.format === 'csv') {
+      return sendCsv(reply, 'recipients', ['email', 'category', 'reason', 'flagged', 'flagged_at', 'suppressed', 'suppressed_reason', 'last_status', 'last_event', 'last_reply', 'delivered', 'failed', 'consecutive_failures'],
+        list.slice(0, MAX_CSV_ROWS).map((r) => [r.email, r.category, r.reason, r.invalid, iso(r.flaggedAt), r.suppressed, r.suppressedReason, r.lastStatus, iso(r.lastEventAt), r.lastResponse, r.deliveredCount, r.failedCount, r.consecutiveFailures]));
+    }
     return { total: list.length, recipients: list.slice(q.offset, q.offset + q.limit) };
   });
 
@@ -107,7 +131,7 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
       response: { 200: ref('Recipient'), ...errorResponses(400, 401) },
     },
   }, async (req) => {
-    const email = findRecipient(store, req.params.email)?.email ?? req.params.email.toLowerCase();
+    const email = findRecipient(store, req.params.email)?.email ?? req.params.email;
     return actions.suppress(email, req.body?.reason || 'suppressed by operator (API)');
   });
 
@@ -148,10 +172,11 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const failed: Array<{ from: string; error: string }> = [];
     // Sequential: keeps the new queue ids in the order of the originals.
     for (const m of messagesTo(deps, r.email, 1000)) {
-      const mine = m.rcpts.find((x) => x.rcpt === r.email);
+      const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       if (!mine || (mine.status !== 'bounced' && mine.status !== 'expired')) continue;
       try {
-        resent.push({ from: m.queueId, queueId: await deps.resender.resend(m.queueId, [r.email]) });
+        // The address as that message had it: that is what goes upstream again.
+        resent.push({ from: m.queueId, queueId: await deps.resender.resend(m.queueId, [mine.rcpt]) });
       } catch (err) {
         failed.push({ from: m.queueId, error: (err as Error).message });
       }

@@ -48,6 +48,8 @@ export function reconcileRoutes(app: FastifyInstance, deps: HttpDeps): void {
       },
     }, async (req, reply) => {
       if (!deps.reconcile) return sendError(reply, 501, 'not_available', 'reconciliation is not wired into this server');
+      // No body at all (no Content-Length, no chunks): fastify hands the handler no stream.
+      if (!req.body) return sendError(reply, 400, 'empty_body', 'send the log file as the request body');
       const q = req.query;
       const since = q.since !== undefined ? parseTime(q.since, deps.clock.now()) : null;
       if (q.since !== undefined && since === null) return sendError(reply, 400, 'bad_since', `since: use ${TIME_HELP}`);

@@ -32,7 +32,6 @@ export function staticRoutes(app: FastifyInstance, publicDir: string): void {
       .type(TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream')
       // Revalidate every file: after an upgrade a browser must not mix old and new modules.
       .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
       .send(body);
   });
 }

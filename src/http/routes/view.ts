@@ -8,9 +8,9 @@ export function eventView(e: RecipientEvent): RecipientEvent & { description: st
   return { ...e, description: describeEvent(e) };
 }
 
-/** Recipient addresses are stored as submitted; the API also finds them lower-cased. */
+/** The recipient record for any spelling of the address (the store keys by addressKey). */
 export function findRecipient(store: Store, email: string): RecipientRecord | undefined {
-  return store.getRecipient(email) ?? store.getRecipient(email.toLowerCase());
+  return store.getRecipient(email);
 }
 
 /** The recipient (or recipients) an event is about. */

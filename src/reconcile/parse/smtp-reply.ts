@@ -33,3 +33,15 @@ export function matchReboundId(pattern: RegExp | undefined, from?: string, messa
   }
   return undefined;
 }
+
+/**
+ * Ids the next hop gave the message when it accepted it: Postfix "queued as X", Exim "id=X",
+ * sendmail "X Message accepted for delivery".
+ */
+export function nextHopIds(reply: string | null | undefined): string[] {
+  if (!reply) return [];
+  const out: string[] = [];
+  const re = /\bqueued as ([0-9A-Za-z]{5,20})\b|\b[Ii][Dd]=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b|\b([0-9A-Za-z]{8,20}) Message accepted\b/g;
+  for (let m = re.exec(reply); m; m = re.exec(reply)) out.push((m[1] ?? m[2] ?? m[3])!);
+  return out;
+}

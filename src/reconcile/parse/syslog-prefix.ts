@@ -32,6 +32,9 @@ export class SyslogPrefix {
   program = '';
   /** Index where the message after "program[pid]: " starts. */
   bodyStart = 0;
+  /** Where the host field is in the last parsed line (sliced only when a record needs it). */
+  hostStart = 0;
+  hostEnd = 0;
 
   private readonly years: YearInference;
   private lastStamp = '';
@@ -54,6 +57,8 @@ export class SyslogPrefix {
     this.program = line.slice(hostEnd + 1, programEnd);
     if (this.program.indexOf(' ') >= 0) return false;
     this.bodyStart = colon + 2;
+    this.hostStart = stampEnd + 1;
+    this.hostEnd = hostEnd;
     return true;
   }
 

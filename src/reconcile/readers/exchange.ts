@@ -127,6 +127,8 @@ export class ExchangeReader implements LineReader {
     }
     const rid = matchReboundId(this.reboundIdPattern, base.from, base.messageId);
     if (rid) base.reboundQueueId = rid;
+    // DELIVER is the store driver putting the message into a mailbox; SEND goes to another server.
+    if (status === 'sent') base.via = event === 'DELIVER' || event === 'DUPLICATEDELIVER' ? 'mailbox' : 'smtp';
 
     const rcpts = get(c.rcpt).split(';').map((r) => r.trim()).filter((r) => r.length > 0);
     const statusText = get(c.rcptStatus);

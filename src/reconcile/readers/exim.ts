@@ -1,4 +1,5 @@
-// Exim mainlog: "2024-01-05 10:00:01[.123] [+0100] [[pid]] ID FLAG ...". Flags: <= arrival,
+// Exim mainlog: "2024-01-05 10:00:01[.123] [+0100] [[pid]] ID FLAG ...". Flags: <= arrival, (= arrival
+// of a message the client was told was refused (fakereject),
 // => delivery, -> additional address in the same delivery, >> cutthrough, ** failure, == deferral,
 // "Completed" when the message leaves the queue. Lines forwarded through syslog
 // ("Jan  5 10:00:01 host exim[123]: ID => ...") are read too.
@@ -62,6 +63,7 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     const flag = line.slice(flagAt, flagAt + 3);
     switch (flag) {
       case '<= ':
+      case '(= ': // accepted while the client was told it was rejected (control = fakereject)
         return this.arrival(line, lineNo, id, flagAt + 3, emit);
       case '=> ':
       case '-> ':
@@ -153,14 +155,21 @@ export class EximReader extends JoiningReader<OpenMessage> implements LineReader
     const ev = this.evidence(line, lineNo, id, status, this.timeMs);
     ev.rcpt = rcpt;
     if (orig) ev.origRcpt = orig;
+    let remote = false;
+    let transport: string | undefined;
     if (fields >= 0) {
       const relay = hostField(line, fields, fieldsEnd);
-      if (relay) ev.relay = relay;
-      else {
-        const transport = simpleField(line, ' T=', fields, fieldsEnd);
-        if (transport) ev.relay = transport.endsWith(':') ? transport.slice(0, -1) : transport;
-      }
+      transport = simpleField(line, ' T=', fields, fieldsEnd);
+      if (transport?.endsWith(':')) transport = transport.slice(0, -1);
+      if (relay) {
+        ev.relay = relay;
+        remote = true;
+      } else if (transport) ev.relay = transport;
     }
+    // With H= the smtp transport handed the message to that host; without it a local transport
+    // (appendfile, pipe, lmtp over a socket, autoreply) delivered it here. An smtp transport in
+    // LMTP mode names its host but still delivers into a mailbox.
+    if (status === 'sent') ev.via = remote && !(transport !== undefined && transport.includes('lmtp')) ? 'smtp' : 'mailbox';
     if (reply !== undefined) {
       ev.reply = reply;
       const dsn = findEnhancedCode(reply);

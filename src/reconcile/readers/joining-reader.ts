@@ -21,6 +21,17 @@ export abstract class JoiningReader<M extends { from?: string; messageId?: strin
     this.reboundIdPattern = opts.reboundIdPattern;
   }
 
+  private lastHost = '';
+
+  /** The syslog host of the last parsed line; a log names the same host on nearly every line, so the string is reused. */
+  private hostOf(line: string): string {
+    const { hostStart, hostEnd } = this.prefix;
+    const len = hostEnd - hostStart;
+    if (len <= 0 || line.length < hostEnd) return '';
+    if (len !== this.lastHost.length || !line.startsWith(this.lastHost, hostStart)) this.lastHost = line.slice(hostStart, hostEnd);
+    return this.lastHost;
+  }
+
   get openMessages(): number {
     return this.open.size;
   }
@@ -36,6 +47,8 @@ export abstract class JoiningReader<M extends { from?: string; messageId?: strin
   /** Evidence for one line of a message being joined, with its sender and Message-ID as far as seen. */
   protected evidence(line: string, lineNo: number, qid: string, status: EvidenceStatus, timeMs = this.prefix.timeMs): LogEvidence {
     const ev: LogEvidence = { format: this.format, file: this.file, line: lineNo, raw: line, time: new Date(timeMs), queueId: qid, status };
+    const host = this.hostOf(line);
+    if (host) ev.host = host;
     const msg = this.open.get(qid);
     if (msg) {
       if (msg.messageId !== undefined) ev.messageId = msg.messageId;

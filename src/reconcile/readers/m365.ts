@@ -131,6 +131,8 @@ export class M365Reader implements LineReader {
       base.reply = status;
       const toIp = get(c.toIp);
       if (toIp) base.relay = toIp;
+      // Delivered with a ToIP went out to that server; without one it went into a mailbox in the tenant.
+      if (base.status === 'sent') base.via = toIp ? 'smtp' : 'mailbox';
       for (const rcpt of get(c.rcpt).split(';')) {
         if (rcpt.trim()) emit({ ...base, rcpt: stripAngles(rcpt) });
       }
@@ -144,6 +146,7 @@ export class M365Reader implements LineReader {
       const last = events[events.length - 1];
       const status = last ? EVENT_STATUS[last.toLowerCase()] ?? 'other' : 'other';
       const ev: LogEvidence = { ...base, rcpt, status };
+      if (status === 'sent') ev.via = last?.toLowerCase() === 'deliver' ? 'mailbox' : 'smtp';
       if (events.length > 0) ev.reply = events.join(', ');
       emit(ev);
     }

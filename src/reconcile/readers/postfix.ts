@@ -21,6 +21,9 @@ const DELIVERY_STATUS: Record<string, EvidenceStatus> = {
   expired: 'expired',
 };
 
+/** Delivery agents that put the message into a mailbox on this host (or a program that does). */
+const MAILBOX_AGENTS = new Set(['local', 'virtual', 'lmtp', 'pipe']);
+
 /** Short ids are upper-case hex; long ids (enable_long_queue_ids) are alphanumeric with digits. */
 export function isPostfixQueueId(line: string, start: number, end: number): boolean {
   const len = end - start;
@@ -54,6 +57,18 @@ function replyCode(reply: string): number | undefined {
 
 export class PostfixReader extends JoiningReader<OpenMessage> implements LineReader {
   readonly format = 'postfix' as const;
+  private lastProgram = '';
+  private lastVia: 'mailbox' | 'smtp' | undefined;
+
+  /** "postfix/smtp" or, with multiple instances, "postfix-out/virtual": the agent after the slash says where mail went. */
+  private viaOf(program: string): 'mailbox' | 'smtp' | undefined {
+    if (program !== this.lastProgram) {
+      const agent = program.slice(program.lastIndexOf('/') + 1);
+      this.lastProgram = program;
+      this.lastVia = agent === 'smtp' ? 'smtp' : MAILBOX_AGENTS.has(agent) ? 'mailbox' : undefined;
+    }
+    return this.lastVia;
+  }
 
   readLine(line: string, lineNo: number, emit: Emit): LineOutcome {
     const p = this.prefix;
@@ -118,6 +133,8 @@ export class PostfixReader extends JoiningReader<OpenMessage> implements LineRea
     const word = line.slice(statusStart, statusEnd);
     const ev = this.evidence(line, lineNo, qid, DELIVERY_STATUS[word] ?? 'other');
     ev.rcpt = line.slice(rest + 4, toEnd);
+    const via = this.viaOf(this.prefix.program);
+    if (via) ev.via = via;
     let pos = toEnd + 1;
     if (line.startsWith(', orig_to=<', pos)) {
       const origEnd = line.indexOf('>', pos + 11);

@@ -64,6 +64,8 @@ export class ReboundReader implements LineReader {
     if (response) ev.reply = response;
     const mx = str(o.mx);
     if (mx) ev.relay = mx;
+    // Rebound only ever hands messages to a smarthost or an MX.
+    if (status === 'sent') ev.via = 'smtp';
     emit(ev);
     return 'ok';
   }

@@ -14,6 +14,9 @@ interface OpenMessage {
 
 const PROGRAMS = ['sendmail', 'sm-mta', 'sm-msp-queue'];
 
+/** Mailers that deliver on this host (mailer=esmtp, smtp, relay hand the message to another host). */
+const MAILBOX_MAILERS = new Set(['local', 'prog', 'lmtp', 'cyrus', 'cyrusv2', 'procmail', 'mail11', '*file*']);
+
 function isQueueIdToken(line: string, start: number, end: number): boolean {
   const len = end - start;
   if (len < 8 || len > 20) return false;
@@ -132,9 +135,12 @@ export class SendmailReader extends JoiningReader<OpenMessage> implements LineRe
     const open = stat.indexOf(' (');
     if (stat.startsWith('Sent') && open >= 0) reply = stat.slice(open + 2, stat.endsWith(')') ? -1 : undefined);
     else if (stat.startsWith('Deferred: ')) reply = stat.slice(10);
+    const mailer = f.get('mailer');
+    const via = status !== 'sent' || mailer === undefined ? undefined : MAILBOX_MAILERS.has(mailer) ? 'mailbox' as const : 'smtp' as const;
     for (const rcpt of splitRecipients(to)) {
       const ev = this.evidence(line, lineNo, qid, status);
       ev.rcpt = rcpt;
+      if (via) ev.via = via;
       if (dsn) ev.dsn = dsn;
       if (relay) ev.relay = relay;
       ev.reply = reply;

@@ -77,6 +77,7 @@ export function finalize(d: Draft, decodedby: string): BounceRecord {
   };
   if (d.action) rec.action = d.action;
   if (d.remoteMta) rec.remoteMta = d.remoteMta;
+  if (d.reportingMta) rec.reportingMta = d.reportingMta;
   if (d.lastAttempt) rec.lastAttempt = d.lastAttempt;
   if (d.feedbacktype !== undefined) rec.feedbacktype = d.feedbacktype;
   if (d.originalRcpt) rec.originalRcpt = d.originalRcpt;

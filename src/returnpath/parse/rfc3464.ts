@@ -53,7 +53,10 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
   for (const text of reportTexts(msg)) {
     if (!/^(final-recipient|original-recipient)\s*:/im.test(text)) continue;
     const drafts: Draft[] = [];
-    for (const g of fieldGroups(text)) {
+    const groups = fieldGroups(text);
+    // The per-message block names the MTA that wrote the report (reconcile blames it for a wrong one).
+    const reporting = stripType(groups.find((g) => 'reporting-mta' in g)?.['reporting-mta']);
+    for (const g of groups) {
       if (!Object.keys(g).some((k) => RECIPIENT_FIELDS.test(k + ':'))) continue;
       const rcpt = addressOf(stripType(g['final-recipient'])) || addressOf(stripType(g['x-actual-recipient'])) || addressOf(stripType(g['original-recipient']));
       if (!rcpt) continue;
@@ -66,6 +69,7 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
       if (action) d.action = action;
       const remote = stripType(g['remote-mta']);
       if (remote) d.remoteMta = remote;
+      if (reporting) d.reportingMta = reporting;
       if (g['last-attempt-date']) d.lastAttempt = g['last-attempt-date'];
       const orig = addressOf(stripType(g['original-recipient']));
       if (orig) d.originalRcpt = orig;

@@ -15,6 +15,8 @@ export interface BounceRecord {
   diagnostic: string;
   action?: string;
   remoteMta?: string;
+  /** The DSN's Reporting-MTA: the server that wrote the report. */
+  reportingMta?: string;
   lastAttempt?: string;
   feedbacktype?: string;
   originalRcpt?: string;
@@ -50,6 +52,7 @@ export interface Draft {
   diagnostic?: string;
   action?: string;
   remoteMta?: string;
+  reportingMta?: string;
   lastAttempt?: string;
   originalRcpt?: string;
   /** Type of the Diagnostic-Code ("smtp", "x-unix", "x-postfix"), lower-cased. */

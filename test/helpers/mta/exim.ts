@@ -19,6 +19,8 @@ export interface EximOptions {
   users?: string[];
   /** { domain: '127.0.0.1:PORT' } sent by SMTP to that host (a next hop, the return-path sink). */
   routes?: Record<string, string>;
+  /** Clients that may relay; default ['127.0.0.1'], [] for a final hop that refuses to relay. */
+  relayFromHosts?: string[];
   /** Main-section options over the defaults (message_size_limit, ...). */
   main?: Record<string, string>;
   /** ACL statements before the default RCPT accept/deny, and in the DATA ACL. */
@@ -26,6 +28,9 @@ export interface EximOptions {
   dataAcl?: string;
   /** appendfile quota for local mailboxes, e.g. '1K'. */
   quota?: string;
+  /** Routers placed before the default ones (e.g. an autoreply router), and transports appended to the defaults. */
+  extraRouters?: string;
+  extraTransports?: string;
   /** Replace a whole configuration section. */
   acl?: string;
   routers?: string;

@@ -25,6 +25,8 @@ export interface PostfixOptions {
   virtual?: { domains: string[]; mailboxes?: string[]; format?: 'maildir' | 'mbox'; limit?: number };
   /** `-o key=value` on the smtpd listener. */
   smtpdOptions?: Record<string, string>;
+  /** More smtpd listeners on free ports, each with its own `-o` overrides; their ports are `ports[label]`. */
+  listeners?: Record<string, Record<string, string>>;
   /** Extra master.cf text. */
   services?: string;
 }
@@ -35,7 +37,7 @@ export interface PostfixInstance {
   name: string;
   dir: string;
   confDir: string;
-  ports: { smtp: number };
+  ports: { smtp: number } & Record<string, number>;
   /** The maillog_file this instance writes (postlogd, one line per event). */
   logPath: string;
   warnings: string;

@@ -24,6 +24,20 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** Like h(), for SVG elements (charts, icons). Attribute values are set as text; no event handlers. */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'dataset') for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
 /** Appends strings (as text), numbers, nodes and nested arrays; skips null/undefined/false. */
 export function append(parent, children) {
   for (const c of children) {

@@ -12,7 +12,7 @@ export function currentRoute(hash = location.hash) {
       return p;
     }
   });
-  return { name: parts[0] || 'activity', params: parts.slice(1), query: new URLSearchParams(qs) };
+  return { name: parts[0] || 'overview', params: parts.slice(1), query: new URLSearchParams(qs) };
 }
 
 /** "#/name/part?k=v", skipping empty query values. */

@@ -3,10 +3,11 @@
 import { get } from '../lib/api.js';
 import { infoFor, learn } from '../lib/categories.js';
 import { h, replace } from '../lib/dom.js';
-import { count, plural } from '../lib/format.js';
 import { href, go, recipientHref } from '../lib/router.js';
 import { enums } from '../lib/schema.js';
+import { categoryBadge } from '../components/category.js';
 import { invalidFlag } from '../components/flag.js';
+import { listBar, pager, selectField } from '../components/list.js';
 import { errorBox, loading } from '../components/notice.js';
 import { outcomeIcon } from '../components/outcome.js';
 import { dataTable } from '../components/table.js';
@@ -16,22 +17,17 @@ const PAGE = 50;
 const FILTERS = ['status', 'recipient', 'category', 'reason', 'since'];
 const SINCE = [['', 'any time'], ['1h', 'last hour'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']];
 
-function select(name, label, options, value) {
-  return h('label', {}, label,
-    h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
-}
-
 async function filterForm(query) {
   const e = await enums();
   const v = (k) => query.get(k) ?? '';
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter messages' },
-    select('status', 'Status', [['', 'any'], ...e.status.map((s) => [s, s])], v('status')),
+    selectField('status', 'Status', [['', 'any'], ...e.status.map((s) => [s, s])], v('status')),
     h('label', {}, 'Recipient', h('input', { type: 'search', name: 'recipient', value: v('recipient'), placeholder: 'name@example.com', autocomplete: 'off' })),
-    select('category', 'Category', [['', 'any'], ...e.category.map((s) => [s, s])], v('category')),
+    selectField('category', 'Category', [['', 'any'], ...e.category.map((s) => [s, s])], v('category')),
     e.reason.length
-      ? select('reason', 'Reason', [['', 'any'], ...e.reason.map((s) => [s, s])], v('reason'))
+      ? selectField('reason', 'Reason', [['', 'any'], ...e.reason.map((s) => [s, s])], v('reason'))
       : h('label', {}, 'Reason', h('input', { type: 'text', name: 'reason', value: v('reason') })),
-    select('since', 'Received', SINCE, v('since')),
+    selectField('since', 'Received', SINCE, v('since')),
     h('div', { class: 'filter-actions' },
       h('button', { type: 'submit' }, 'Apply'),
       h('a', { href: href('activity'), class: 'button secondary' }, 'Reset')));
@@ -55,18 +51,11 @@ function recipientCell(m) {
       outcomeIcon(r.status, r.lastResponse),
       ' ',
       h('a', { href: recipientHref(r.rcpt) }, r.rcpt),
+      // What happened in this message: a complaint or an auto-reply after a delivery shows here too.
+      r.outcomeCategory ? [' ', categoryBadge(r.outcomeCategory, r.outcomeReason)] : null,
       flag ? [' ', invalidFlag(flag, infoFor(flag.category))] : null,
       failed ? h('div', { class: 'reply' }, r.lastResponse) : null);
   }));
-}
-
-function pager(total, offset, query) {
-  const at = (o) => href('activity', [], { ...Object.fromEntries(query), offset: o || '' });
-  const last = Math.min(offset + PAGE, total);
-  return h('nav', { class: 'pager', 'aria-label': 'Pages' },
-    h('span', {}, total ? `${count(offset + 1)}–${count(last)} of ${count(total)}` : ''),
-    offset > 0 ? h('a', { href: at(Math.max(0, offset - PAGE)), rel: 'prev' }, '← Newer') : null,
-    last < total ? h('a', { href: at(offset + PAGE), rel: 'next' }, 'Older →') : null);
 }
 
 export async function render(root, route) {
@@ -81,7 +70,7 @@ export async function render(root, route) {
   try {
     const [list] = await data;
     replace(results,
-      h('p', { class: 'summary', role: 'status' }, plural(list.total, 'message'), ' match.'),
+      listBar(list.total, 'message', 'messages', filters),
       dataTable({
         caption: 'Messages, newest first',
         empty: 'No messages match these filters.',
@@ -94,7 +83,7 @@ export async function render(root, route) {
         ],
         rows: list.messages,
       }),
-      pager(list.total, offset, new URLSearchParams([...q].filter(([k]) => k !== 'offset'))));
+      pager(list.total, offset, PAGE, (o) => href('activity', [], { ...filters, offset: o || '' }), ['← Newer', 'Older →']));
   } catch (err) {
     replace(results, errorBox(err, 'Could not load messages'));
   }

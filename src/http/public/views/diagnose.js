@@ -1,7 +1,7 @@
 // The diagnosis panel: what looks wrong and where to look, from recent events and flags.
 import { get } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
-import { recipientHref } from '../lib/router.js';
+import { addressLink, fillCategories } from '../components/category.js';
 import { errorBox, loading, note } from '../components/notice.js';
 import { AGES, sincePicker } from '../components/since.js';
 import { timeEl } from '../components/time.js';
@@ -13,7 +13,7 @@ function evidenceItem(ev) {
     ev.time ? [timeEl(ev.time), ' '] : null,
     ev.count ? `${ev.count}× ` : null,
     h('span', { class: 'reply' }, ev.text),
-    ev.rcpt ? [' — ', h('a', { href: recipientHref(ev.rcpt) }, ev.rcpt)] : null,
+    ev.rcpt ? [' — ', addressLink(ev.rcpt)] : null,
     ev.queueId ? [' ', h('code', {}, ev.queueId)] : null);
 }
 
@@ -34,6 +34,7 @@ export async function render(root, route) {
     replace(body, r.findings.length
       ? [h('p', { class: 'summary', role: 'status' }, `${r.findings.length} ${r.findings.length === 1 ? 'finding' : 'findings'}.`), r.findings.map(findingCard)]
       : note('Nothing looks wrong in this window.'));
+    await fillCategories(body).catch(() => undefined);
   } catch (err) {
     replace(body, err.status === 501 ? note('Diagnosis is not enabled on this server.') : errorBox(err, 'Could not diagnose'));
   }

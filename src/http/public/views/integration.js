@@ -4,6 +4,7 @@ import { get } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { count, plural } from '../lib/format.js';
 import { href } from '../lib/router.js';
+import { addressLink, fillCategories } from '../components/category.js';
 import { errorBox, loading, note } from '../components/notice.js';
 import { AGES, sincePicker } from '../components/since.js';
 import { dataTable } from '../components/table.js';
@@ -22,7 +23,7 @@ function causeCard(c) {
           { label: 'Host', cell: (e) => e.mx ?? '—' },
           { label: 'Code', cell: (e) => (e.code === null || e.code === undefined ? '—' : String(e.code)) },
           { label: 'Reply', cell: (e) => h('span', { class: 'reply' }, e.response) },
-          { label: 'Recipients', cell: (e) => (e.rcpts ?? []).join(', ') },
+          { label: 'Recipients', cell: (e) => (e.rcpts ?? []).map((r, i) => [i ? ', ' : '', addressLink(r)]) },
         ],
         rows: [...c.recent].reverse(),
       })));
@@ -38,6 +39,7 @@ export async function render(root, route) {
     const r = await get('integration-errors', { since: since.value });
     replace(body, h('p', { class: 'summary', role: 'status' }, `${count(r.total)} integration ${r.total === 1 ? 'error' : 'errors'} in ${r.causes.length} ${r.causes.length === 1 ? 'cause' : 'causes'}.`),
       r.causes.length ? r.causes.map(causeCard) : note('None. Connections, TLS and AUTH to the upstream are working.'));
+    await fillCategories(body).catch(() => undefined);
   } catch (err) {
     replace(body, errorBox(err, 'Could not load integration errors'));
   }

@@ -2,6 +2,9 @@
 import { h, replace } from '../lib/dom.js';
 import { recipientHref } from '../lib/router.js';
 import { openEventStream } from '../lib/sse.js';
+import { learn } from '../lib/categories.js';
+import { CATEGORY_STYLE } from '../lib/category-style.js';
+import { categoryBadge } from '../components/category.js';
 import { outcomeIcon } from '../components/outcome.js';
 import { timeEl } from '../components/time.js';
 
@@ -10,7 +13,7 @@ const TYPES = ['attempt', 'integration', 'report', 'reconcile', 'flag', 'clear',
 
 function who(e) {
   const list = e.type === 'integration' ? e.rcpts ?? [] : e.rcpt ? [e.rcpt] : [];
-  return list.map((r, i) => [i ? ', ' : '', h('a', { href: recipientHref(r) }, r)]);
+  return [list.map((r, i) => [i ? ', ' : '', h('a', { href: recipientHref(r) }, r)]), e.category ? [' ', categoryBadge(e.category, e.reason)] : null];
 }
 
 function row(e) {
@@ -25,6 +28,8 @@ function row(e) {
 
 export function render(root, route) {
   const wanted = new Set((route.query.get('types') ?? '').split(',').filter(Boolean));
+  const category = CATEGORY_STYLE[route.query.get('category')] ? route.query.get('category') : '';
+  learn();
   const status = h('span', { class: 'live-status', role: 'status' }, 'connecting…');
   const tbody = h('tbody', {}, h('tr', { class: 'placeholder' }, h('td', { colspan: 5, class: 'empty' }, 'Waiting for events…')));
   let paused = false;
@@ -35,10 +40,14 @@ export function render(root, route) {
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
   });
   const boxes = TYPES.map((t) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'types', value: t, checked: wanted.size === 0 || wanted.has(t) }), ` ${t}`));
-  const form = h('form', { class: 'filters', 'aria-label': 'Event types' }, h('fieldset', {}, h('legend', {}, 'Event types'), boxes));
+  const catSel = h('select', { name: 'category' }, [['', 'any'], ...Object.keys(CATEGORY_STYLE).map((c) => [c, c])].map(([v, t]) => h('option', { value: v, selected: v === category }, t)));
+  const form = h('form', { class: 'filters', 'aria-label': 'Event filters' }, h('fieldset', {}, h('legend', {}, 'Event types'), boxes), h('label', {}, 'Category', catSel));
   form.addEventListener('change', () => {
     const on = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
-    location.hash = `#/live${on.length && on.length < TYPES.length ? `?types=${on.join(',')}` : ''}`;
+    const qs = new URLSearchParams();
+    if (on.length && on.length < TYPES.length) qs.set('types', on.join(','));
+    if (catSel.value) qs.set('category', catSel.value);
+    location.hash = `#/live${qs.size ? `?${qs}` : ''}`;
   });
   replace(root, h('h1', { tabindex: '-1' }, 'Live tail'),
     h('p', { class: 'live-bar' }, 'Stream: ', status, ' ', pauseBtn),
@@ -47,7 +56,7 @@ export function render(root, route) {
       h('thead', {}, h('tr', {}, ['Time', 'Event', 'Recipient', 'Queue id', 'Detail'].map((c) => h('th', { scope: 'col' }, c)))), tbody)));
 
   const stream = openEventStream({
-    query: wanted.size ? { types: [...wanted].join(',') } : {},
+    query: { types: wanted.size ? [...wanted].join(',') : '', category },
     onStatus: (s, detail) => { status.textContent = detail ? `${s} (${detail})` : s; status.dataset.state = s; },
     onEvent: (m) => {
       if (paused) return;

@@ -1,7 +1,8 @@
 // One address: its flag with the category's why and what to do, suppression, recent messages,
 // history, and the operator's actions (clear flag, suppress/unsuppress, resend).
 import { enc, get, post } from '../lib/api.js';
-import { remember } from '../lib/categories.js';
+import { learn, remember } from '../lib/categories.js';
+import { categoryBadge } from '../components/category.js';
 import { h, replace } from '../lib/dom.js';
 import { count } from '../lib/format.js';
 import { go, recipientHref } from '../lib/router.js';
@@ -116,7 +117,7 @@ function history(events) {
     empty: 'No events.',
     columns: [
       { label: 'Time', cell: (e) => timeEl(e.time), class: 'nowrap' },
-      { label: 'Event', cell: (e) => h('code', {}, e.type) },
+      { label: 'Event', cell: (e) => [h('code', {}, e.type), e.category ? [' ', categoryBadge(e.category, e.reason)] : null] },
       { label: 'By / status', cell: (e) => e.by ?? e.status ?? e.verdict ?? e.kind ?? '' },
       { label: 'Detail', cell: (e) => h('span', { class: 'reply' }, eventDetail(e)) },
     ],
@@ -132,9 +133,11 @@ export async function render(root, route) {
   }
   const body = h('div', {}, loading());
   replace(root, h('h1', { tabindex: '-1', class: 'recipient-title' }, h('span', { class: 'sr-only' }, 'Recipient '), email), lookupForm(email), body);
+  const title = root.querySelector('h1');
   const draw = async (message) => {
-    const v = await get(`recipients/${enc(email)}`);
+    const [v] = await Promise.all([get(`recipients/${enc(email)}`), learn()]);
     remember(v.info);
+    replace(title, h('span', { class: 'sr-only' }, 'Recipient '), email, v.recipient.category ? [' ', categoryBadge(v.recipient.category, v.recipient.reason)] : null);
     replace(body, statusPanel(v), actions(v, email, draw), facts(v.recipient), messagesTable(v.messages), history(v.history));
     if (message) replace(body.querySelector('.action-result'), message);
   };

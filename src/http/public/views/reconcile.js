@@ -3,8 +3,8 @@
 import { request } from '../lib/api.js';
 import { h, replace } from '../lib/dom.js';
 import { count } from '../lib/format.js';
-import { recipientHref } from '../lib/router.js';
 import { enums } from '../lib/schema.js';
+import { addressLink, fillCategories } from '../components/category.js';
 import { errorBox, note } from '../components/notice.js';
 import { dataTable } from '../components/table.js';
 import { timeEl } from '../components/time.js';
@@ -17,7 +17,7 @@ function summary(r) {
 }
 
 function results(r) {
-  const rcpt = (x) => h('a', { href: recipientHref(x.rcpt) }, x.rcpt);
+  const rcpt = (x) => addressLink(x.rcpt);
   const hosts = Object.entries(r.byUpstream ?? {}).sort((a, b) => b[1] - a[1]);
   return [
     h('h2', {}, r.dryRun ? 'Result (dry run: nothing was changed)' : 'Result'),
@@ -78,6 +78,7 @@ export async function render(root) {
         body: f, headers: { 'content-type': 'application/octet-stream' },
       });
       replace(out, results(r));
+      await fillCategories(out).catch(() => undefined);
     } catch (err) {
       replace(out, err.status === 501 ? note('Reconciliation is not enabled on this server; run `rebound reconcile FILE` on the host.') : errorBox(err, 'Reconciliation failed'));
     } finally {

@@ -10,7 +10,8 @@ export function render(root, { reason, onSignedIn }) {
   const out = h('div', { 'aria-live': 'polite' }, reason ? h('p', { class: 'notice' }, reason) : null);
   const form = h('form', { class: 'signin', 'aria-labelledby': 'signin-h' },
     h('h1', { id: 'signin-h', tabindex: '-1' }, 'Sign in to Rebound'),
-    h('p', {}, 'Paste an API token. Tokens are configured in ', h('code', {}, 'http.tokens'), ' (hashes from ', h('code', {}, 'rebound hash-password'), '). The token is kept in this tab only.'),
+    h('p', {}, 'Paste an API token (', h('code', {}, 'rebound new-token'), ' makes one; its hash goes in ', h('code', {}, 'http.tokens'),
+      '), or open the sign-in link ', h('code', {}, 'rebound start'), ' prints when no token is configured. The token is kept in this tab only.'),
     h('label', { for: 'token' }, 'API token'), input,
     h('button', { type: 'submit' }, 'Sign in'), out);
   form.addEventListener('submit', async (e) => {

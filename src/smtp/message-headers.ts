@@ -28,3 +28,22 @@ export function hasBareLineEnding(raw: Buffer): boolean {
 export function normalizeLineEndings(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
 }
+
+/** The unfolded values of every header field with this name (case-insensitive), in order. */
+export function headerFields(raw: Buffer, name: string): string[] {
+  const end = headerEnd(raw);
+  const head = raw.subarray(0, end === -1 ? Math.min(raw.length, 64 * 1024) : end).toString('utf8');
+  const want = name.toLowerCase() + ':';
+  const out: string[] = [];
+  let current: string | null = null;
+  for (const line of head.split(/\r?\n/)) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && current !== null) {
+      current += ' ' + line.trim();
+      continue;
+    }
+    if (current !== null) out.push(current.trim());
+    current = line.toLowerCase().startsWith(want) ? line.slice(want.length) : null;
+  }
+  if (current !== null) out.push(current.trim());
+  return out;
+}

@@ -1,0 +1,164 @@
+import { createReadStream, promises as fsp, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { GroupWriter } from '../durable/group-writer.js';
+import { READ_WRITE_CREATE, ensurePrivateDir, openPrivate } from '../durable/private-files.js';
+import type { RecipientEvent } from '../types.js';
+
+export function dayOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+
+/**
+ * The event history: append-only, one JSON-lines file per day (retention deletes whole days),
+ * written through the shared group writer without a sync per batch (events are history; the
+ * journal holds what decides the fate of mail) and synced on the timed flush and at close.
+ */
+export class EventLog {
+  private pending: RecipientEvent[] = [];
+  private inflight: Promise<void> | null = null;
+  private open: { day: string; writer: GroupWriter } | null = null;
+  private unsynced = false;
+
+  constructor(readonly dir: string) {}
+
+  async prepare(): Promise<void> {
+    await ensurePrivateDir(this.dir);
+  }
+
+  /** Day files, oldest first. */
+  async days(): Promise<string[]> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => DAY_FILE.test(n)).map((n) => n.slice(0, 10)).sort();
+  }
+
+  private file(day: string): string {
+    return path.join(this.dir, `${day}.jsonl`);
+  }
+
+  /** Reads one day file up to `end` bytes; lines torn by a crash are counted, not thrown. */
+  async *readDay(day: string, end?: number): AsyncGenerator<RecipientEvent, void, undefined> {
+    if (end === 0) return;
+    const input = createReadStream(this.file(day), end === undefined ? {} : { end: end - 1 });
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of rl) {
+      if (!line) continue;
+      let e: RecipientEvent;
+      try {
+        e = JSON.parse(line) as RecipientEvent;
+      } catch {
+        this.skipped++;
+        continue;
+      }
+      yield e;
+    }
+  }
+
+  /** Unreadable lines met by readDay (a line torn by a crash). */
+  skipped = 0;
+
+  add(e: RecipientEvent): void {
+    this.pending.push(e);
+  }
+
+  /** Events added but not written yet (the newest ones). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Every event with `time >= since` as of the call, from the files and from what is not written
+   * yet: the sizes are taken at the start, so events added meanwhile are neither doubled nor half-read.
+   */
+  async *since(since: number): AsyncGenerator<RecipientEvent, void, undefined> {
+    const first = dayOf(since);
+    const days = (await this.days()).filter((d) => d >= first);
+    // Then synchronously, so no write lands between the sizes and the copy of what is pending.
+    while (this.writing) await this.drain();
+    const sizes = days.map((d) => {
+      try {
+        return statSync(this.file(d)).size;
+      } catch {
+        return 0;
+      }
+    });
+    const unwritten = [...this.pending];
+    for (let i = 0; i < days.length; i++) {
+      for await (const e of this.readDay(days[i]!, sizes[i]!)) if (e.time >= since) yield e;
+    }
+    for (const e of unwritten) if (e.time >= since) yield e;
+  }
+
+  /**
+   * Writes the pending events to their days' files. On failure the events not written stay
+   * pending, in order, and the error is thrown. `sync` also syncs the open file.
+   */
+  async write(sync: boolean): Promise<void> {
+    while (this.writing) await this.drain();
+    this.inflight = this.writePending(sync).finally(() => {
+      this.inflight = null;
+    });
+    await this.inflight;
+  }
+
+  /** Waits for the write in flight; callers check `writing` again after it (another may have started). */
+  private async drain(): Promise<void> {
+    while (this.inflight) await this.inflight.catch(() => undefined);
+  }
+
+  private get writing(): boolean {
+    return this.inflight !== null;
+  }
+
+  private async writePending(sync: boolean): Promise<void> {
+    const events = this.pending;
+    this.pending = [];
+    let done = 0;
+    try {
+      while (done < events.length) {
+        // A run of events of the same day goes out as one append.
+        const day = dayOf(events[done]!.time);
+        let end = done + 1;
+        while (end < events.length && dayOf(events[end]!.time) === day) end++;
+        const lines = events.slice(done, end).map((e) => JSON.stringify(e)).join('\n') + '\n';
+        const writer = await this.writerFor(day);
+        await writer.append(Buffer.from(lines));
+        this.unsynced = true;
+        done = end;
+      }
+      if (sync && this.unsynced && this.open) {
+        this.unsynced = false;
+        await this.open.writer.datasync();
+      }
+    } catch (err) {
+      this.pending.unshift(...events.slice(done));
+      throw err;
+    }
+  }
+
+  private async writerFor(day: string): Promise<GroupWriter> {
+    if (this.open?.day === day) return this.open.writer;
+    const prev = this.open;
+    const h = await openPrivate(this.file(day), READ_WRITE_CREATE);
+    const { size } = await h.stat();
+    this.open = { day, writer: new GroupWriter(h, size, false) };
+    if (prev) {
+      await prev.writer.datasync().catch(() => undefined);
+      await prev.writer.close();
+    }
+    return this.open.writer;
+  }
+
+  /** Deletes the day files older than `cutoffDay`. */
+  async prune(cutoffDay: string): Promise<void> {
+    for (const d of await this.days()) if (d < cutoffDay && d !== this.open?.day) await fsp.rm(this.file(d), { force: true });
+  }
+
+  async close(): Promise<void> {
+    await this.write(true).catch(() => undefined);
+    if (this.open) await this.open.writer.close();
+    this.open = null;
+  }
+}
