@@ -32,23 +32,36 @@ function looksLikeBounce(msg: LoadedMessage): boolean {
   return BOUNCE_SUBJECT.test(msg.subject) && (DAEMON_FROM.test(msg.from) || DAEMON_FROM.test(msg.headers['from'] ?? '') || msg.from === '');
 }
 
+/** The human-readable part of a report, read once per report (not once per recipient). */
+interface Human {
+  text: string;
+  lower: string;
+  lines: string[];
+  lowerLines: string[];
+  /** The stage the whole notice names, when a recipient's own lines do not. */
+  command: string | undefined;
+}
+
+function readHuman(text: string): Human {
+  const lower = text.toLowerCase();
+  return { text, lower, lines: text.split('\n'), lowerLines: lower.split('\n'), command: commandIn(text) };
+}
+
 /** SMTP command per draft, from the human-readable part when the DSN does not say. */
-function withCommand(d: Draft, human: string): Draft {
+function withCommand(d: Draft, human: Human): Draft {
   if (d.command) return d;
-  const at = human.toLowerCase().indexOf(d.rcpt);
-  const near = at >= 0 ? human.slice(at, at + 1500) : human;
-  const command = commandIn(near) ?? commandIn(d.diagnostic ?? '');
+  const at = human.lower.indexOf(d.rcpt);
+  const command = (at >= 0 ? commandIn(human.text.slice(at, at + 1500)) : human.command) ?? commandIn(d.diagnostic ?? '');
   return command ? { ...d, command } : d;
 }
 
 /** The human-readable lines about one recipient: its line (after the address) and the indented ones below. */
-function humanLinesFor(rcpt: string, human: string): string {
-  const lines = human.split('\n');
-  const i = lines.findIndex((l) => l.toLowerCase().includes(rcpt));
+function humanLinesFor(rcpt: string, human: Human): string {
+  const i = human.lowerLines.slice(0, 400).findIndex((l) => l.includes(rcpt));
   if (i < 0) return '';
-  const line = lines[i]!;
-  const out = [line.slice(line.toLowerCase().indexOf(rcpt) + rcpt.length).replace(/^[>"']?\s*[:.]*\s*/, '')];
-  for (const next of lines.slice(i + 1, i + 8)) {
+  const line = human.lines[i]!;
+  const out = [line.slice(human.lowerLines[i]!.indexOf(rcpt) + rcpt.length).replace(/^[>"']?\s*[:.]*\s*/, '')];
+  for (const next of human.lines.slice(i + 1, i + 8)) {
     if (!/^[ \t]/.test(next) || !next.trim()) break;
     out.push(next.trim());
   }
@@ -59,11 +72,11 @@ function humanLinesFor(rcpt: string, human: string): string {
  * A multi-line reply ("552-5.7.0 ...") that the DSN cut after its first line: take the whole reply
  * from the transcript in the human-readable part.
  */
-function withFullReply(d: Draft, human: string): Draft {
+function withFullReply(d: Draft, human: Human): Draft {
   const head = /^([245]\d\d)-(\S*)/.exec(d.diagnostic ?? '');
   if (!head) return d;
   const prefix = new RegExp(`^\\s*(?:<<<\\s*)?${head[1]}[ -]${head[2]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
-  const lines = human.split('\n').filter((l) => prefix.test(l)).map((l) => l.replace(/^\s*(?:<<<\s*)?/, ''));
+  const lines = human.lines.filter((l) => prefix.test(l)).map((l) => l.replace(/^\s*(?:<<<\s*)?/, ''));
   if (lines.length < 2) return d;
   // Keep the first line's code; later lines repeat it.
   const rest = lines.slice(1, 20).map((l) => l.replace(/^[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s*)?/, ''));
@@ -71,10 +84,10 @@ function withFullReply(d: Draft, human: string): Draft {
 }
 
 /** When the DSN's Diagnostic-Code is empty, the human-readable part usually says it. */
-function withContext(d: Draft, human: string): Draft {
+function withContext(d: Draft, human: Human): Draft {
   if (d.context) return d;
-  const at = human.toLowerCase().indexOf(d.rcpt);
-  const near = at >= 0 ? human.slice(Math.max(0, at - 200), at + 1500) : human.slice(0, 3000);
+  const at = human.lower.indexOf(d.rcpt);
+  const near = at >= 0 ? human.text.slice(Math.max(0, at - 200), at + 1500) : human.text.slice(0, 3000);
   const own = d.diagnostic ? '' : humanLinesFor(d.rcpt, human);
   return own ? { ...d, diagnostic: own, context: near } : { ...d, context: near };
 }
@@ -86,7 +99,7 @@ function readBounce(msg: LoadedMessage, dialect: Dialect | undefined): { drafts:
   // A dialect's own reader may miss recipients its DSN part lists: the DSN wins when it has more.
   const dsn = !drafts.length || isDeliveryReport(msg) ? parseDeliveryStatus(msg) : [];
   if (dsn.length > drafts.length) {
-    const human = notificationText(msg);
+    const human = readHuman(notificationText(msg));
     drafts = dsn.map((d) => withContext(withCommand(withFullReply(d, human), human), human));
     if (!dialect && drafts.length) kind = 'dsn';
   }

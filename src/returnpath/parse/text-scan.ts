@@ -3,8 +3,8 @@ import type { LoadedMessage } from './message.js';
 import type { Draft } from './types.js';
 
 /**
- * Lines where the returned copy of the original message begins (MTAs' own separators, or the
- * first header line of the copy). Tried sticky at each line start only, with [ \t]* (never \s*,
+ * Lines where the notice for people ends: the returned copy of the original message begins (MTAs'
+ * own separators, or the first header line of the copy), or the DSN's machine-readable fields. Tried sticky at each line start only, with [ \t]* (never \s*,
  * which would run across blank lines).
  */
 const ORIGINAL_START = new RegExp([
@@ -14,6 +14,8 @@ const ORIGINAL_START = new RegExp([
   '[ \\t]*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}[ \\t]*(?:\\n|$)',
   '(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \\t]',
   'content-type:[ \\t]*(?:message\\/rfc822|text\\/rfc822-headers)',
+  // The machine-readable part of a DSN shown inline: the notice for people has ended.
+  '(?:reporting-mta|final-recipient|original-envelope-id):[ \\t]',
 ].join('|'), 'iy');
 
 /** The notification text: everything before the returned original. */
