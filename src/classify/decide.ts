@@ -12,8 +12,6 @@ export interface Evidence {
   command: string;
   /** Lower-cased, whitespace-collapsed text. */
   text: string;
-  /** A "still trying" notice (Action: delayed). */
-  delayed?: boolean | undefined;
 }
 
 /** Stages before any recipient is named: nothing said there is about a mailbox. */
@@ -107,7 +105,6 @@ export function decideReason(e: Evidence): Reason {
   if (subject === '5.7' || subject === '4.7') return 'securityerror';
   // RFC 5321 40x / 50x replies: the command itself was not understood.
   if (e.code !== undefined && (e.code % 100) <= 7 && Math.floor(e.code / 10) % 10 === 0 || says('syntaxerror', e.text)) return 'syntaxerror';
-  if (e.delayed) return 'expired';
   if (e.command === 'EHLO' || e.command === 'HELO' || e.command === 'CONN') return 'blocked';
   if (says('vacation', e.text)) return 'vacation';
   return e.text || e.status || e.code ? 'onhold' : 'undefined';

@@ -62,38 +62,6 @@ const PSEUDO_REVERSE: Record<string, Reason> = Object.fromEntries(
   Object.entries(PSEUDO).map(([reason, n]) => [n, reason as Reason]),
 );
 
-export interface StatusReason {
-  reason: Reason;
-  /** True when the code alone is trusted over the text. */
-  strong: boolean;
-}
-
-/** Codes precise enough to outrank any wording (RFC 3463 details that name one cause). */
-const STRONG = new Set(['2.2', '3.4', '1.6', '1.10', '7.25', '7.23', '7.20', '7.21', '7.22', '7.26']);
-
-/** Reason named by an enhanced status code, if the code says anything specific. */
-export function reasonFromEnhanced(enhanced: string | undefined): StatusReason | undefined {
-  const reason = statusName(enhanced);
-  if (!reason) return undefined;
-  const sd = enhanced!.slice(2);
-  return { reason, strong: reason === 'delivered' || STRONG.has(sd) };
-}
-
-/** Fallback from a basic reply code when neither the enhanced code nor the text says more. */
-export function reasonFromBasicCode(code: number | undefined): Reason | undefined {
-  switch (code) {
-    case 421: return 'systemerror';
-    case 450: case 550: case 553: return undefined;
-    case 451: case 554: return undefined;
-    case 452: return 'mailboxfull';
-    case 552: return 'mailboxfull';
-    case 501: case 500: case 502: case 503: case 504: return 'syntaxerror';
-    case 551: return 'hasmoved';
-    case 530: case 535: case 538: return 'securityerror';
-    default: return undefined;
-  }
-}
-
 /** "5.0.911"-style status for a reason when the bounce carried no enhanced code. */
 export function pseudoStatus(reason: Reason, permanent: boolean): string {
   if (reason === 'delivered') return '2.1.5';
