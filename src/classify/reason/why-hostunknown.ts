@@ -8,6 +8,6 @@ export const hostunknown = defineRule('hostunknown', [
   'all host address lookups failed permanently', 'couldn\'t find any host named', 'couldn t find any host named', 'unroutable mail domain', 'nxdomain', 'no mx record', 'bad destination host',
   'illegal host/domain name', 'domain is not hosted', 'recipient domain not found', 'domain unknown',
   'host name lookup failure', 'no such host', 'domain must exist', 'domain not exist', 'invalid domain',
-  'unknown mail domain', 'couldn\'t find a mail exchanger or ip address',
+  'unknown mail domain', 'invalid domain name',
   'relay access denied: unknown domain', 'the domain is not reachable',
 ], [/(?:^|[\s<])[a-z0-9-]+(?:\.[a-z0-9-]+)+>? does not exist/]);
