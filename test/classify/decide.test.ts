@@ -41,6 +41,11 @@ describe('reason decision', () => {
     expect(v('550 5.7.606 Access denied, banned sending IP [192.0.2.1].').reason).toBe('blocked');
     expect(v('550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup')).toMatchObject({ reason: 'userunknown', hard: true });
     expect(v('554 delivery error: dd This user doesn\'t have a yahoo.com account (x@yahoo.com) [0]')).toMatchObject({ reason: 'userunknown', hard: true });
+    // Cox, Spectrum and GoDaddy references outrank the generic words ("sender rejected") around them.
+    expect(v('554 5.7.1 <s@x.example> sender rejected. Refer to Error Codes section at https://www.cox.com/ AUP#CDRBL').reason).toBe('blocked');
+    expect(v('550 5.1.0 <s@x.example> sender rejected. Please see spectrum.net AUP#In-1310')).toMatchObject({ reason: 'toomanyconn', hard: false });
+    expect(v('554 Connection refused. This IP is listed on the Spamhaus Block List (SBL). IB104').reason).toBe('blocked');
+    expect(v('550 This IP has sent too many messages this hour. IB504').reason).toBe('toomanyconn');
   });
 
   it('keeps "blocked using" a block even though the list is called Spamhaus', () => {
