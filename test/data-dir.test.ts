@@ -74,6 +74,16 @@ describe('data directory lock', () => {
     const again = await holdDataDir(d);
     await again.release();
   });
+
+  it('a lock file nobody listens on (a plain file, the socket of a dead server) is taken over', async () => {
+    const d = path.join(dir, 'leftover');
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'rebound.lock'), 'left behind');
+    const lock = await holdDataDir(d);
+    expect(statSync(path.join(d, 'rebound.lock')).isSocket()).toBe(true);
+    expect(readdirSync(d).filter((f) => f.startsWith('rebound.lock.'))).toEqual([]); // nothing left aside
+    await lock.release();
+  });
 });
 
 describe('file modes', () => {

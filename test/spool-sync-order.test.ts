@@ -99,7 +99,7 @@ async function tracedRun(name: string, fsync: boolean): Promise<Run> {
   const traceFile = path.join(dir, `${name}.trace`);
   const env = { ...process.env };
   delete env.NODE_ENV;
-  const tracer = spawn('strace', ['-f', '-y', '-qq', '-s', '100', '-o', traceFile,
+  const tracer = spawn('strace', ['-f', '-y', '-qq', '-s', '256', '-o', traceFile,
     '-e', 'trace=openat,pwrite64,pwritev,write,writev,fdatasync,fsync', process.execPath, CLI, 'start', '--config', configFile],
   { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -156,8 +156,9 @@ async function tracedRun(name: string, fsync: boolean): Promise<Run> {
     if (!datasyncs.some((d) => d.path === rec.file && d.start > w.end && d.end < reply.start)) {
       violations.push(`${q}: no fdatasync of ${path.basename(rec.file)} between its write and its 250`);
     }
-    const created = creates.find((c) => c.args.includes(rec.file));
-    if (created && !dirSyncs.some((d) => d.start > created.end && d.end < reply.start)) {
+    const created = creates.find((c) => c.args.includes(rec.file)); // every segment is new in this run
+    if (!created) violations.push(`${q}: no creation of ${path.basename(rec.file)} in the trace`);
+    else if (!dirSyncs.some((d) => d.start > created.end && d.end < reply.start)) {
       violations.push(`${q}: the spool directory was not synced between creating ${path.basename(rec.file)} and the 250`);
     }
   }

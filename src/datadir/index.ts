@@ -1,5 +1,5 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir } from '../durable/private-files.js';
 import { syncDir } from '../util/sync-dir.js';
 import { DataDirLock } from './lock.js';
 
@@ -10,8 +10,7 @@ export { DataDirInUseError, DataDirLock, lockPath, type LockHolder } from './loc
  * its entry synced (on a first start it is new), and held by this process alone until release().
  */
 export async function holdDataDir(dir: string): Promise<DataDirLock> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fsp.chmod(dir, 0o700);
+  await ensurePrivateDir(dir);
   try {
     syncDir(path.dirname(path.resolve(dir)));
   } catch {

@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { FILE_MODE } from '../durable/private-files.js';
 
 /** Who holds a data directory, as the holder itself tells anyone who asks. */
 export interface LockHolder {
@@ -46,7 +47,7 @@ export class DataDirLock {
       });
       if (!err) {
         server.unref(); // the lock alone must not keep a process alive
-        await fsp.chmod(file, 0o600);
+        await fsp.chmod(file, FILE_MODE);
         return new DataDirLock(server, file);
       }
       if (err.code !== 'EADDRINUSE') throw new Error(`cannot take the lock ${file}: ${err.message}`, { cause: err });

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { FILE_MODE, ensurePrivateDir } from '../durable/private-files.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,8 +16,8 @@ export class RetainedMessages {
   }
 
   async keep(queueId: string, raw: Buffer): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await fsp.writeFile(this.file(queueId), raw, { mode: 0o600 });
+    await ensurePrivateDir(this.dir);
+    await fsp.writeFile(this.file(queueId), raw, { mode: FILE_MODE });
   }
 
   async get(queueId: string): Promise<Buffer | null> {

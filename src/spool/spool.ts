@@ -4,6 +4,7 @@ import type { Logger } from '../util/logger.js';
 import { syncDir } from '../util/sync-dir.js';
 import type { Envelope } from '../types.js';
 import { GroupWriter } from '../durable/group-writer.js';
+import { FILE_MODE, ensurePrivateDir } from '../durable/private-files.js';
 import {
   FILE_HEADER_BYTES, HEADER_BYTES, RecordType, decodeMessagePayload, encodeFileHeader, encodeMessagePayload, encodeRecord,
   newMarker, scanSegment,
@@ -71,12 +72,6 @@ function isEnvelope(v: unknown): v is Envelope {
     && e.rcpts.every((r) => typeof r === 'string') && typeof e.receivedAt === 'number';
 }
 
-/** Creates a private directory, and makes an existing one private. */
-async function privateDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fsp.chmod(dir, 0o700);
-}
-
 /**
  * The queue's source of truth: append-only segment files written with group commit.
  * A message is durable (data synced, new files' directory entries synced) before accept() resolves.
@@ -103,7 +98,7 @@ export class Spool {
 
   /** Scans the spool directory and returns every unfinished message. */
   async open(): Promise<SpooledMessage[]> {
-    await privateDir(this.opts.dir);
+    await ensurePrivateDir(this.opts.dir);
     // On a first start the spool directory itself is new: its entry must survive a power cut too.
     if (this.opts.fsync) syncDir(path.dirname(this.opts.dir));
     const names = (await fsp.readdir(this.opts.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
@@ -124,7 +119,7 @@ export class Spool {
     this.nextSegId = Math.max(this.nextSegId, id + 1);
     const file = path.join(this.opts.dir, name);
     // Files from before the mode was set; a file we may not chmod is still worth reading.
-    await fsp.chmod(file, 0o600).catch((err: Error) => this.opts.logger.warn({ segment: name, err: err.message }, 'spool: cannot make segment private (0600)'));
+    await fsp.chmod(file, FILE_MODE).catch((err: Error) => this.opts.logger.warn({ segment: name, err: err.message }, 'spool: cannot make segment private (0600)'));
     const buf = await fsp.readFile(file);
     const seg = this.newSegment(id, file, buf.length, true);
     const scan = scanSegment(buf);
@@ -214,9 +209,9 @@ export class Spool {
   }
 
   private async quarantine(segment: string, bytes: Buffer, offset: number, why: string): Promise<void> {
-    await privateDir(this.opts.quarantineDir);
+    await ensurePrivateDir(this.opts.quarantineDir);
     const file = path.join(this.opts.quarantineDir, `${segment}.at-${offset}.bin`);
-    await fsp.writeFile(file, bytes, { mode: 0o600 });
+    await fsp.writeFile(file, bytes, { mode: FILE_MODE });
     this.opts.logger.error({ segment, offset, bytes: bytes.length, why, quarantined: file },
       'spool: damaged record moved to quarantine; inspect it and re-submit the message if it can be recovered');
   }
@@ -224,7 +219,7 @@ export class Spool {
   private async startSegment(): Promise<void> {
     const id = this.nextSegId++;
     const file = path.join(this.opts.dir, `seg-${String(id).padStart(8, '0')}.log`);
-    const handle = await fsp.open(file, 'wx+', 0o600);
+    const handle = await fsp.open(file, 'wx+', FILE_MODE);
     const marker = newMarker();
     const header = encodeFileHeader(marker);
     try {
