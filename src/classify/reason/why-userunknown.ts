@@ -21,5 +21,11 @@ export const userunknown = defineRule('userunknown', [
   'no mailbox by that name', 'mailbox name not allowed', 'user unknown in', 'unknown in local recipient table',
   'not listed in domino directory', 'not listed in public name', 'is not a valid email',
   'this email address is wrong or no longer valid', 'is not an active address', 'is not a valid recipient', 'mailbox is not valid',
+  // Wordings of particular servers: Exchange's directory, vpopmail / vdeliver, qmail's badrcptto and
+  // validrcptto patches, hosting providers' "no one at this address".
+  'address not present in directory', 'no such address', 'invalid or unknown virtual user', 'user missing home directory',
+  'badrcptto', 'validrcptto', 'there is no one at this address', 'email address could not be found',
+  'email name is not found', 'non-existent user', 'nonexistent user', 'no mail box available for this user',
+  'this address no longer accepts mail', 'destination addresses were unknown',
   'destinataire inconnu', 'utilisateur inconnu', 'adresse inconnue', 'no existe dicha persona', 'no existe ese usuario', 'adresse nicht gefunden', 'destinataire invalide', 'invalid recipient',
 ], [/\bmailbox [^ ]{1,80} does not exist/, /\b(?:user|recipient|address|mailbox) [^ ]{1,80} (?:is )?unknown\b/]);
