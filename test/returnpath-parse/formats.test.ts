@@ -111,4 +111,13 @@ describe('MTA templates', () => {
     ].join('\n');
     expect(await pick(relay)).toEqual([['x@elsewhere.example', 'norelaying', false]]);
   });
+
+  it('a notice that names no recipient is about the returned message\'s single recipient', async () => {
+    const raw = head('MAILER-DAEMON@mx.example', 'Mail delivery failed') + 'Content-Type: multipart/mixed; boundary="b"\n\n' +
+      '--b\nContent-Type: text/plain\n\nYour message could not be delivered: the mailbox is full.\n\n' +
+      '--b\nContent-Type: message/rfc822\n\nFrom: app@sender.example\nTo: Someone <someone@dest.example>\nSubject: hi\n\nbody\n--b--\n';
+    expect(await pick(raw)).toEqual([['someone@dest.example', 'mailboxfull', false]]);
+    // Two recipients in the copy: which one failed is unknown, so nothing is said about either.
+    expect(await pick(raw.replace('To: Someone <someone@dest.example>', 'To: a@dest.example, b@dest.example'))).toEqual([]);
+  });
 });

@@ -4,6 +4,7 @@ import { detectDialect } from './lhost/index.js';
 import type { Dialect } from './lhost/index.js';
 import { loadMessage } from './message.js';
 import type { LoadedMessage } from './message.js';
+import { addressesIn } from './headers.js';
 import { readOriginal } from './original.js';
 import { isDeliveryReport, parseDeliveryStatus } from './rfc3464.js';
 import { isAutoReply, parseAutoReply } from './rfc3834.js';
@@ -92,6 +93,18 @@ function withContext(d: Draft, human: Human): Draft {
   return own ? { ...d, diagnostic: own, context: near } : { ...d, context: near };
 }
 
+/**
+ * A notice that names no recipient at all ("your message could not be delivered: mailbox full"):
+ * the returned message's own recipient, when it had exactly one.
+ */
+function returnedRecipient(msg: LoadedMessage): Draft[] {
+  const to = readOriginal(msg).headers?.['to'] ?? '';
+  const all = addressesIn(to, 3);
+  if (all.length !== 1) return [];
+  const text = notificationText(msg);
+  return [{ rcpt: all[0]!, diagnostic: text.slice(0, 1000), context: text }];
+}
+
 function readBounce(msg: LoadedMessage, dialect: Dialect | undefined): { drafts: Draft[]; kind: ReportKind; by: string } {
   const by = dialect?.name ?? 'RFC3464';
   let drafts = dialect?.parse?.(msg) ?? [];
@@ -104,6 +117,7 @@ function readBounce(msg: LoadedMessage, dialect: Dialect | undefined): { drafts:
     if (!dialect && drafts.length) kind = 'dsn';
   }
   if (!drafts.length && (dialect || isDeliveryReport(msg) || looksLikeBounce(msg))) drafts = scanTextBounce(msg);
+  if (!drafts.length && (dialect || isDeliveryReport(msg) || looksLikeBounce(msg))) drafts = returnedRecipient(msg);
   if (dialect?.adjust) drafts = drafts.map((d) => dialect.adjust!(d, msg));
   return { drafts, kind, by };
 }
