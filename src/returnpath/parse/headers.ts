@@ -24,8 +24,10 @@ export function parseHeaderBlock(block: string, maxLines = 400): Array<[string, 
 
 /** First value per header name. */
 export function headerMap(pairs: Array<[string, string]>): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const [k, v] of pairs) if (!(k in map)) map[k] = v;
+  // No prototype: a header named "constructor" or "__proto__" is just a header, and lookups stay
+  // own-property lookups.
+  const map = Object.create(null) as Record<string, string>;
+  for (const [k, v] of pairs) if (map[k] === undefined) map[k] = v;
   return map;
 }
 
