@@ -23,19 +23,12 @@ interface Entry { file: string; kind: string; lhost: string; expected: Expected[
  * For the classifier: each note says what the real MTA wrote and why the construction says otherwise.
  */
 const KNOWN_FAILURES: Record<string, string> = {
-  // Exim says "Unrouteable address" both for a local part no router accepts (exim-userunknown-local:
-  // userunknown) and for a domain DNS does not know (here: hostunknown). The parser says userunknown
-  // for both; both are hard, so no flag is wrong, but the reason can only be right for one of them from
-  // the text alone. Telling them apart needs more than the phrase (the DNS answer is not in the DSN).
-  'eml/exim-hostunknown-dns.eml': 'userunknown (hard) for "Unrouteable address" of a .invalid domain',
-  // Postfix gave up after maximal_queue_lifetime: Action: failed with Status 4.7.1 and a 450
-  // "Greylisted" reply. A final failure with a 4.x.x status is an expiry; the parser classifies the
-  // last reply's 4.7.1 as securityerror instead.
-  'eml/postfix-expired-greylist.eml': 'securityerror (soft) for Action: failed + Status: 4.7.1 after the queue lifetime',
-  // pipe(8) to a command that exits 1: Postfix writes 'Command died with status 1: "/bin/false"' and
-  // Diagnostic-Code: x-unix; unknown mail system error 1 (Status 5.3.0). The delivery program failed:
-  // Sisimai's mailererror. The parser says systemerror.
-  'eml/postfix-mailererror-pipe.eml': 'systemerror (soft) for a pipe command that died with status 1',
+  // Exim says "Unrouteable address" both for a local part no router accepts (here: userunknown)
+  // and for a domain DNS does not know (exim-hostunknown-dns: hostunknown). From Exim's own notice
+  // the classifier says hostunknown, as for Exim's other routing failures; both are hard, so no
+  // flag is wrong, but the reason can only be right for one of them from the text alone (the DNS
+  // answer is not in the DSN). Answering RCPT ("550 Unrouteable address") it is userunknown.
+  'eml/exim-userunknown-local.eml': 'hostunknown (hard) for Exim\'s own "Unrouteable address" of an unknown local part',
 };
 
 // Sisimai's rule, which the corpus labels follow: only these reasons are hard bounces.
