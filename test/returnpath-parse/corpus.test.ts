@@ -42,7 +42,7 @@ describe.skipIf(!present)(present ? 'bounce corpus' : `bounce corpus (${absent})
       const falseHard: string[] = [];
       const notBounceWithResults: string[] = [];
       for (const e of manifest) {
-        let raw = readFileSync(path.join(corpus, e.file));
+        let raw: Buffer = readFileSync(path.join(corpus, e.file));
         if (variant === 'CRLF') raw = toCrlf(raw);
         const got = await parseFile(raw);
         if (e.expected.length === 0) {

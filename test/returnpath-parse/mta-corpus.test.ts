@@ -47,7 +47,7 @@ interface Row { file: string; want: Expected; got: BounceRecord | undefined; rea
 async function score(entries: Entry[], crlf: boolean): Promise<Row[]> {
   const rows: Row[] = [];
   for (const e of entries) {
-    let raw = readFileSync(path.join(dir, e.file));
+    let raw: Buffer = readFileSync(path.join(dir, e.file));
     if (crlf) raw = toCrlf(raw);
     const got = await parseFile(raw);
     e.expected.forEach((want, i) => {
