@@ -18,7 +18,7 @@ const open = (dir: string) =>
 const RCPTS = 300;
 const ROUNDS = 10; // 3,000 attempts, three times the working set
 const rcpt = (i: number) => `User${i}@Example.org`;
-const attempt = (i: number, round: number): RecipientEvent => ({
+const attempt = (i: number, round: number): Extract<RecipientEvent, { type: 'attempt' }> => ({
   type: 'attempt', id: `a${round}-${i}`, time: NOW - 3_600_000 + round * RCPTS + i, queueId: `Q${round}-${i}`, messageId: null, rcpt: rcpt(i), attempt: 1,
   status: 'delivered', stage: 'eod', code: 250, enhanced: '2.0.0', response: '250 2.0.0 Ok', mx: 'mx.example.org', ip: '192.0.2.1', tls: true,
   startedAt: NOW, finishedAt: NOW,

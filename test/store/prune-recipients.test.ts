@@ -94,7 +94,7 @@ describe('recipient pruning', () => {
     dirs.push(dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const a = rec('Mixed.Case@Example.org', { lastEventAt: NOW - DAY, failedCount: 1 });
-    const b = rec('plain@example.org', { lastEventAt: NOW - DAY, clearedBy: 'attempt', clearedAt: NOW - DAY });
+    const b = rec('plain@example.org', { lastEventAt: NOW - DAY, clearedBy: 'delivery', clearedAt: NOW - DAY });
     const c = rec('From.Journal@Example.org', { lastEventAt: NOW - DAY, invalid: true, reason: 'userunknown', flaggedAt: NOW - DAY });
     // One shard (so the file is the one each key hashes to), both records under their old keys.
     writeFileSync(path.join(dir, 'recipients-0.json'), JSON.stringify({ items: { [a.email]: a, [b.email]: b } }), { mode: 0o600 });
