@@ -4,8 +4,8 @@ import type { RecipientRecord } from '../types.js';
  * A recipient record as the store keeps it in memory and writes it to journals and snapshots:
  * short field names, fields at their default (false, 0, null) left out, and the address left out
  * when it is the record's key (addressKey() of it). A delivered address with nothing to report
- * carries five or six fields instead of seventeen: 214 bytes of heap per record instead of 361
- * (measured over 1,000,000 records parsed back from a snapshot). Fields this table does not know
+ * carries five or six fields instead of twenty: 266 bytes of heap per record instead of 425
+ * (bench:scale, 1,000,000 records parsed back from a snapshot). Fields this table does not know
  * (added to RecipientRecord later) are kept under `x` by their full names, so nothing is dropped.
  */
 export interface PackedRecipient {
