@@ -627,12 +627,16 @@ export class LowdbStore implements Store {
     }
     this.recent = this.recent.filter((e) => e.time >= cutoffTime);
     this.order = this.order.filter((q) => this.getMessage(q) !== undefined);
-    this.pruneRecipients(cutoffTime);
+    await this.pruneRecipients(cutoffTime);
   }
 
-  /** Synchronous, so no putRecipient lands between the test and the delete (about 50 ms per million records). */
-  private pruneRecipients(cutoffTime: number): void {
+  /**
+   * One shard per event-loop turn, so a million records do not hold the loop; within a shard the
+   * test and the delete are one synchronous step (no putRecipient lands between them).
+   */
+  private async pruneRecipients(cutoffTime: number): Promise<void> {
     for (const s of this.recipients) {
+      await new Promise((r) => setImmediate(r));
       const items = s.db.data.items;
       for (const key in items) {
         if (!carriesNoInformation(items[key]!, cutoffTime)) continue;
