@@ -48,7 +48,7 @@ export function packRecipient(key: string, r: RecipientRecord): PackedRecipient 
   if (r.suppressed) p.sp = 1;
   for (const [name, v] of Object.entries(r)) {
     if (name === 'email' || name === 'invalid' || name === 'suppressed' || v === undefined) continue;
-    const short = SHORT[name as Known];
+    const short = Object.hasOwn(SHORT, name) ? SHORT[name as Known] : undefined;
     if (!short) {
       ((p.x ??= {}) as Record<string, unknown>)[name] = v;
       continue;

@@ -106,10 +106,14 @@ describe('recipient pruning', () => {
       expect(store.getRecipient(r.email.toLowerCase())).toEqual(r);
     }
     expect(store.listRecipients({ invalid: true }).map((r) => r.email)).toEqual([c.email]);
+    // A field the packing table does not know (added to the record type later) is kept.
+    const d = { ...rec('future@example.org', { lastEventAt: NOW - DAY }), shinyNew: { n: 7 } } as RecipientRecord;
+    store.putRecipient(d);
+    expect(store.getRecipient(d.email)).toEqual(d);
     await store.close();
     const again = open(dir, 1);
     await again.open();
-    for (const r of [a, b, c]) expect(again.getRecipient(r.email)).toEqual(r);
+    for (const r of [a, b, c, d]) expect(again.getRecipient(r.email)).toEqual(r);
     await again.close();
   });
 });
