@@ -20,6 +20,7 @@
 //                                             record) and starts Rebound on it (start-up time, RSS after start)
 //     BENCH_COMPARE_SIZES=100000,1000000      recipient records for that comparison
 //     BENCH_COMPARE_EVENTS=0                  delivery-attempt events per recipient seeded with it (in the retention)
+//     BENCH_COMPARE_MESSAGES=0                also: heap bytes per finished message record (one recipient), this many, per tree
 // Everything lives in a temp dir removed at the end; only this script's children are stopped.
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -77,6 +78,36 @@ if (process.argv[2] === '--seed') {
   process.exit(0);
 }
 
+// ---- child mode (node --expose-gc): COUNT finished messages (one recipient each), heap bytes per message record ---
+if (process.argv[2] === '--messages') {
+  const [dir, countArg, repo = REPO_ROOT] = process.argv.slice(3);
+  const count = Number(countArg);
+  const { LowdbStore } = await import(path.join(repo, 'dist', 'store', 'index.js'));
+  const { silentLogger } = await import(path.join(repo, 'dist', 'util', 'logger.js'));
+  const { systemClock } = await import(path.join(repo, 'dist', 'util', 'clock.js'));
+  const make = () => new LowdbStore({ dir, shards: 64, flushIntervalMs: 200, eventRetentionDays: 30, logger: silentLogger(), clock: systemClock });
+  const store = make();
+  await store.open();
+  const now = Date.now();
+  for (let i = 0; i < count; i++) {
+    const q = `4F${(0x10000000 + i).toString(16).toUpperCase()}`;
+    store.putMessage({
+      queueId: q, messageId: `${i}.${now}@app.example.com`, from: 'app@example.com', user: 'app', clientIp: '127.0.0.1', size: 2048, receivedAt: now - i * 1000, nextAttemptAt: null,
+      rcpts: [{ rcpt: rcptOf(i), status: 'delivered', attempts: 1, lastCode: 250, lastEnhanced: '2.0.0', lastResponse: `250 2.0.0 Ok: queued as ${q}`, lastMx: 'smarthost.example.net', updatedAt: now }],
+      status: 'done',
+    });
+    if (i % 50_000 === 49_999) await store.durable();
+  }
+  await store.close();
+  const again = make();
+  globalThis.gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  await again.open({ readOnly: true });
+  globalThis.gc();
+  console.log(JSON.stringify({ count, heapBytesPerMessage: Math.round((process.memoryUsage().heapUsed - heap0) / count), found: again.getMessage('4F10000000') !== undefined }));
+  process.exit(0);
+}
+
 // ---- child mode (node --expose-gc): open a seeded store, print its heap bytes per record and open time ----------
 if (process.argv[2] === '--open') {
   const [dir, countArg, repo = REPO_ROOT] = process.argv.slice(3);
@@ -106,6 +137,7 @@ const RUN_RELAY = process.env.BENCH_SCALE_RELAY !== '0';
 const COMPARE = process.env.BENCH_SCALE_COMPARE ?? null;
 const COMPARE_SIZES = (process.env.BENCH_COMPARE_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0);
 const COMPARE_EVENTS = numArg('compare-events', 'BENCH_COMPARE_EVENTS', 0);
+const COMPARE_MESSAGES = numArg('compare-messages', 'BENCH_COMPARE_MESSAGES', 0);
 
 requireBuild();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rebound-scale-'));
@@ -274,6 +306,17 @@ async function compareTrees(otherRoot) {
         : `  ${tree.name.padEnd(14)} ${String(count).padStart(8)} records: ${r.outcome}`);
     }
     flip = !flip;
+  }
+  if (COMPARE_MESSAGES) {
+    for (const tree of trees) {
+      const dir = path.join(tmp, `messages-${tree.name}`);
+      const r = await run(process.execPath, ['--expose-gc', '--max-old-space-size=8192', self, '--messages', dir, String(COMPARE_MESSAGES), tree.root], { timeoutMs: STEP_BUDGET_MS });
+      rmSync(dir, { recursive: true, force: true });
+      const j = lastJsonLine(r.stdout);
+      const rec = { tree: tree.name, messages: COMPARE_MESSAGES, heapBytesPerMessage: j?.found ? j.heapBytesPerMessage : null, outcome: j?.found ? 'ok' : `failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` };
+      out.push(rec);
+      console.log(`  ${tree.name.padEnd(14)} ${String(COMPARE_MESSAGES).padStart(8)} finished messages: ${rec.outcome === 'ok' ? `heap ${rec.heapBytesPerMessage} B per message record` : rec.outcome}`);
+    }
   }
   return out;
 }
