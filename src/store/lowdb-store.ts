@@ -52,6 +52,22 @@ function rcptKeys(e: RecipientEvent): string[] {
   return 'rcpt' in e && e.rcpt ? [addressKey(e.rcpt)] : [];
 }
 
+/** The `k` first items of `all` in `cmp` order without sorting all of them (one pass, a sorted buffer of 2k). */
+function newestFirst<T>(all: T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  let top: T[] = [];
+  /** The k-th item as of the last cut: an item not before it cannot be among the first k (ties keep their order). */
+  let cut: T | undefined;
+  for (const x of all) {
+    if (cut !== undefined && cmp(x, cut) >= 0) continue;
+    top.push(x);
+    if (top.length >= 2 * k) {
+      top = top.sort(cmp).slice(0, k);
+      cut = top[k - 1];
+    }
+  }
+  return top.sort(cmp).slice(0, k);
+}
+
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -435,10 +451,13 @@ export class LowdbStore implements Store {
         if (p && keep(p)) found.push([key, p]);
       }
     } else {
-      for (const s of this.recipients) for (const [key, p] of Object.entries(s.db.data.items)) if (keep(p)) found.push([key, p]);
+      for (const s of this.recipients) {
+        const items = s.db.data.items;
+        for (const key in items) if (keep(items[key]!)) found.push([key, items[key]!]);
+      }
     }
-    found.sort((a, b) => (b[1].t ?? 0) - (a[1].t ?? 0));
-    const page = filter.limit ? found.slice(0, filter.limit) : found;
+    const newest = (a: [string, PackedRecipient], b: [string, PackedRecipient]) => (b[1].t ?? 0) - (a[1].t ?? 0);
+    const page = filter.limit && filter.limit < found.length / 8 ? newestFirst(found, filter.limit, newest) : found.sort(newest).slice(0, filter.limit || found.length);
     return page.map(([key, p]) => unpackRecipient(key, p));
   }
 

@@ -116,4 +116,18 @@ describe('recipient pruning', () => {
     for (const r of [a, b, c, d]) expect(again.getRecipient(r.email)).toEqual(r);
     await again.close();
   });
+
+  it('lists newest first, a limited list the same as the head of the whole one', async () => {
+    const dir = tempDir('rebound-list-');
+    dirs.push(dir);
+    const store = open(dir);
+    await store.open();
+    // Activity times in a scrambled order, with ties.
+    for (let i = 0; i < 200; i++) store.putRecipient(rec(`u${i}@example.org`, { lastEventAt: NOW - ((i * 7_919) % 61) * 1000 }));
+    const whole = store.listRecipients().map((r) => [r.email, r.lastEventAt] as const);
+    expect(whole).toHaveLength(200);
+    for (let i = 1; i < whole.length; i++) expect(whole[i - 1]![1]! >= whole[i]![1]!).toBe(true);
+    for (const limit of [1, 3, 10, 24, 25, 199, 500]) expect(store.listRecipients({ limit }).map((r) => [r.email, r.lastEventAt] as const)).toEqual(whole.slice(0, limit));
+    await store.close();
+  });
 });
