@@ -29,6 +29,7 @@ function seeds(): Buffer[] {
   const files = existsSync(emlDir) ? readdirSync(emlDir).filter((f) => f.endsWith('.eml')).sort() : [];
   // Small seeds keep 10,000 runs quick; size-related hostility comes from the mutators.
   const picked = files.map((f) => readFileSync(path.join(emlDir, f))).filter((b) => b.length <= 6000).filter((_, i) => i % 2 === 0);
+  if (!picked.length) console.warn(`fuzz: no seeds in ${emlDir} (the shared corpus is absent), fuzzing the built-in seed only`);
   return picked.length ? picked : FALLBACK_SEEDS.map((s) => Buffer.from(s));
 }
 
