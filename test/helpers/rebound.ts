@@ -28,7 +28,7 @@ export function testConfig(dataDir: string, upstreamPort: number, over: DeepPart
       ...(over.delivery ?? {}),
     },
     store: { flushIntervalMs: 20, shards: 4, ...(over.store ?? {}) },
-    returnPath: { ...(over.returnPath ?? {}) },
+    returnPath: { port: 0, ...(over.returnPath ?? {}) },
     http: { port: 0, ...(over.http ?? {}) },
   };
   if (over.delivery?.smarthost) base.delivery.smarthost = { host: '127.0.0.1', port: upstreamPort, rejectUnauthorized: false, ...over.delivery.smarthost };
