@@ -46,9 +46,15 @@ describe.skipIf(!disk)('store on a full disk', () => {
     expect(!health.ok && health.cause).toMatch(/ENOSPC|no space/i);
     await new Promise((r) => setTimeout(r, 300));
     expect(done, 'durable() resolved while the disk was full').toBe(false);
-    // Nothing half-written stays behind: every journal line is whole.
+    // Nothing half-written stays behind: every journal line is whole. The store retries every
+    // flush interval, and each retry's bytes sit in the file between its write and the truncate
+    // after ENOSPC, so a single read can land inside one retry: poll for the state between retries
+    // (a writer that never cut its failed bytes off never shows a whole file).
     for (const f of readdirSync(dir).filter((n) => n.startsWith('journal-'))) {
-      const text = readFileSync(path.join(dir, f), 'utf8');
+      const { text } = await waitFor(() => {
+        const t = readFileSync(path.join(dir, f), 'utf8');
+        return t === '' || t.endsWith('\n') ? { text: t } : null;
+      }, 2_000, 2).catch(() => ({ text: readFileSync(path.join(dir, f), 'utf8') }));
       expect(text === '' || text.endsWith('\n'), `${f} ends in a partial line`).toBe(true);
       for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
     }
