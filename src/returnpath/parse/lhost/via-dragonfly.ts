@@ -7,7 +7,8 @@ export const dragonfly: Dialect = {
   name: 'DragonFly',
   detect: (m) => textHas(m, /this is the dragonfly mail agent|\(dragonfly mail agent/i),
   parse: (m) => {
-    const head = m.text.split(/\n\s*message headers follow\./i)[0] ?? '';
+    // [^\S\n]*, not \s*: \s* after \n runs over every blank line that follows, at each of them (quadratic).
+    const head = m.text.split(/\n[^\S\n]*message headers follow\./i)[0] ?? '';
     const rcpt = /there was an error delivering your mail to <([^>\s]{3,254})>/i.exec(head)?.[1];
     if (!rcpt) return scanTextBounce(m);
     const rest = head.slice(head.toLowerCase().indexOf(rcpt.toLowerCase()) + rcpt.length).replace(/^>\.?/, '').trim();
