@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { Rebound, controlSocketPath, openStore } from './main.js';
 import { recipientActions } from './control/actions.js';
 import { sendControl } from './control/socket.js';
-import { parseFileToJsonl } from './returnpath/index.js';
+import { runParseCommand } from './returnpath/parse/cli.js';
 import { Sandbox, SANDBOX_RECIPIENTS } from './sandbox/index.js';
 import { LOG_FORMATS, ReconcileError, formatReconcileReport, parseSince, reconcile, type LogFormat, type ReconcileResult } from './reconcile/index.js';
 import { diagnose, formatFindings, type Finding } from './diagnose/index.js';
@@ -279,16 +279,7 @@ program
   .description('parse bounce / complaint / auto-reply files and print what they say')
   .argument('<files...>')
   .option('--jsonl', 'one JSON line per file (the format ../shared/corpus/score.mjs reads)')
-  .action(async (files: string[], opts: { jsonl?: boolean }) => {
-    for (const f of files) {
-      const line = await parseFileToJsonl(f);
-      if (opts.jsonl) process.stdout.write(JSON.stringify(line) + '\n');
-      else {
-        process.stdout.write(`${f}: ${line.results.length ? '' : 'not a bounce'}${line.error ? ` (${line.error})` : ''}\n`);
-        for (const r of line.results) process.stdout.write(`  ${r.rcpt || '-'}  ${r.reason}  ${r.status || '-'} ${r.replycode || ''}  ${r.category}${r.hardbounce ? '  HARD' : ''}  [${r.decodedby}]  ${r.diagnostic.slice(0, 120)}\n`);
-      }
-    }
-  });
+  .action(async (files: string[], opts: { jsonl?: boolean }) => runParseCommand(files, opts));
 
 program.command('reconcile')
   .description('match delivery logs against recorded failures: clears flags the logs contradict, counts server response mismatches')

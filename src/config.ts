@@ -123,6 +123,8 @@ const returnPath = z.strictObject({
   bounceWindowMs: z.number().int().positive().default(3_600_000),
   /** Most bytes of reports one client address may send per minute; beyond it, 451 4.7.1 until the minute has passed. */
   clientBytesPerMinute: z.number().int().positive().default(16 * 1024 * 1024),
+  /** Longest a report waits for the store to make its effects durable (a full or failing disk) before 451 4.3.0. */
+  durableWaitMs: z.number().int().positive().default(30_000),
   /** Worker threads that parse reports, off the event loop the listeners run on. */
   parseWorkers: z.number().int().min(1).max(64).default(2),
   /** Longest one report may take to parse; a report over it is kept raw and recorded as unparsed. */
@@ -255,6 +257,12 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
       `invalid configuration in ${source}:\n  submission.trustedNetworks: ${open.join(', ')} trusts every address: anyone on the internet could relay mail through this server. ` +
       'List the networks of your own systems, or set submission.allowOpenRelay: true if a firewall in front already restricts who can connect',
     );
+  }
+  const rp = config.returnPath;
+  for (const key of ['clientBytesPerMinute', 'archiveMaxBytes'] as const) {
+    if (rp[key] < rp.maxMessageBytes) {
+      throw new ConfigError(`invalid configuration in ${source}:\n  returnPath.${key}: ${rp[key]} is below returnPath.maxMessageBytes (${rp.maxMessageBytes}), so a report of that size could never be accepted; raise it or lower maxMessageBytes`);
+    }
   }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);

@@ -163,7 +163,7 @@ export class Rebound {
     // Only the running return path needs parser threads (they are started here, ended in stop()).
     const parsePool = domains.length ? new ParsePool(config.returnPath.parseWorkers, config.returnPath.parseTimeoutMs, logger) : null;
     const reports = new ReportProcessor({
-      store, archive, logger, clock,
+      store, archive, logger, clock, durableWaitMs: config.returnPath.durableWaitMs,
       ...(parsePool ? { parse: (raw: Buffer) => parsePool.parse(raw) } : {}),
       correlation: {
         store, secret: config.returnPath.secret, domains: domains.map((d) => d.toLowerCase()),

@@ -9,7 +9,9 @@ import { LowdbStore } from '../src/store/index.js';
 import { emptyRecipient } from '../src/recipients/reduce.js';
 import { silentLogger } from '../src/util/logger.js';
 import type { Rebound } from '../src/main.js';
+import { reconcile } from '../src/reconcile/run.js';
 import { apiFor, auth } from './http/harness.js';
+import { Upstream } from './helpers/upstream.js';
 import { startSandboxWorld, type SandboxWorld } from './helpers/sandbox-world.js';
 import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
@@ -108,6 +110,36 @@ describe('stores written with mixed-case keys', () => {
       await again.open({ readOnly: true });
       expect(again.getRecipient('old@EXAMPLE.org')).toMatchObject({ suppressed: true, deliveredCount: 2, failedCount: 1 });
     } finally {
+      cleanup(dir);
+    }
+  });
+});
+
+describe('reconcile with a log that spells the address differently', () => {
+  it('a failure recorded for Bob.Case@Example.org is taken back by a log line for bob.case@example.org', async () => {
+    const up = await new Upstream({ rcpt: { 'bob.case': '550 5.1.1 <bob.case@example.org>: Recipient address rejected: User unknown' } }).start();
+    const dir = tempDir();
+    const app = await startRebound(testConfig(dir, up.port));
+    try {
+      const res = await send(app.ports.submission, { to: 'Bob.Case@Example.org' });
+      const queueId = /queued as ([0-9A-Z]+)/.exec(res.response)![1]!;
+      await waitFor(() => app.store.getRecipient('bob.case@example.org')?.invalid);
+      await waitFor(() => app.store.getMessage(queueId)?.status === 'done');
+      const msg = app.store.getMessage(queueId)!;
+      const t = new Date(msg.rcpts[0]!.updatedAt + 1_000).toISOString();
+      const file = path.join(dir, 'maillog');
+      writeFileSync(file, [
+        `${t} mx2 postfix/cleanup[881]: 4A1B2C3D4E: message-id=<${msg.messageId}>`,
+        `${t} mx2 postfix/qmgr[870]: 4A1B2C3D4E: from=<sender@example.com>, size=812, nrcpt=1 (queue active)`,
+        `${t} mx2 postfix/lmtp[883]: 4A1B2C3D4E: to=<bob.case@example.org>, relay=mail.example.org[private/dovecot-lmtp], delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)`,
+      ].join('\n') + '\n');
+      const result = await reconcile(app.store, [file], { utcOffsetMinutes: 0 });
+      expect(result).toMatchObject({ mismatches: 1, changed: 1 });
+      expect(app.store.getRecipient('BOB.CASE@example.org')).toMatchObject({ email: 'Bob.Case@example.org', invalid: false, lastStatus: 'delivered' });
+      expect(app.store.getMessage(queueId)!.rcpts[0]).toMatchObject({ rcpt: 'Bob.Case@example.org', status: 'delivered' });
+    } finally {
+      await app.stop(2_000);
+      await up.stop();
       cleanup(dir);
     }
   });

@@ -77,6 +77,12 @@ describe('open relay refused at config load', () => {
     expect(parseConfig({ submission: { trustedNetworks: ['10.0.0.0/8', '::1/128', '192.168.0.0/16', '::ffff:10.0.0.0/104'] } }).submission.allowOpenRelay).toBe(false);
   });
 
+  it('refuses report budgets below the largest report accepted', () => {
+    expect(() => parseConfig({ returnPath: { maxMessageBytes: 1_000_000, clientBytesPerMinute: 500_000 } })).toThrow(/returnPath\.clientBytesPerMinute: 500000 is below returnPath\.maxMessageBytes/);
+    expect(() => parseConfig({ returnPath: { maxMessageBytes: 1_000_000, archiveMaxBytes: 999_999 } })).toThrow(/returnPath\.archiveMaxBytes/);
+    expect(parseConfig({}).returnPath.clientBytesPerMinute).toBeGreaterThanOrEqual(parseConfig({}).returnPath.maxMessageBytes);
+  });
+
   it('`rebound start` with 0.0.0.0/0 exits non-zero with a message that says what to fix', async () => {
     requireBuild();
     const dir = tempDir('rebound-relay-');

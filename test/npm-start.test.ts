@@ -33,7 +33,7 @@ describe('npm start', () => {
     const config = path.join(dir, 'config.json');
     writeConfig(config, childConfig(path.join(dir, 'data'), port, await freePort()));
 
-    const env = { ...process.env, REBOUND_CONFIG: config };
+    const env: NodeJS.ProcessEnv = { ...process.env, REBOUND_CONFIG: config };
     delete env.NODE_ENV;
     const npm = spawn('npm', ['start'], { cwd: pkg, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     pgid = npm.pid!;

@@ -109,15 +109,17 @@ describe('return path: the 250 of a report comes after its sync', () => {
       FileHandle.sync = realSync;
       store.durable = realDurable;
     }
-    const at = (s: string) => seq.indexOf(s);
-    const got = at('250 received');
-    expect(at('synced .eml'), JSON.stringify(seq)).toBeGreaterThanOrEqual(0);
-    expect(at('synced .eml'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced .json'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced dir'), JSON.stringify(seq)).toBeLessThan(got);
-    expect(at('synced .json')).toBeLessThan(at('durable called, suppressed in memory=true'));
-    expect(at('durable called, suppressed in memory=true'), JSON.stringify(seq)).toBeGreaterThanOrEqual(0);
-    expect(at('durable resolved'), JSON.stringify(seq)).toBeLessThan(got);
+    // Each step must have happened (a missing sync is not "before" anything), in this order.
+    const before = (a: string, b: string) => {
+      expect(seq, `missing "${a}"`).toContain(a);
+      expect(seq, `missing "${b}"`).toContain(b);
+      expect(seq.indexOf(a), `"${a}" not before "${b}": ${JSON.stringify(seq)}`).toBeLessThan(seq.indexOf(b));
+    };
+    before('synced .eml', '250 received');
+    before('synced .json', '250 received');
+    before('synced dir', '250 received');
+    before('synced .json', 'durable called, suppressed in memory=true');
+    before('durable resolved', '250 received');
     expect(store.getRecipient(rcpt)?.suppressed).toBe(true);
   });
 
@@ -170,7 +172,7 @@ describe('return path: storage budgets', () => {
   let r: Rig;
   const RATE = 40_000;
   beforeAll(async () => {
-    r = await rig({ clientBytesPerMinute: RATE, archiveMaxBytes: 150_000 });
+    r = await rig({ clientBytesPerMinute: RATE, archiveMaxBytes: 150_000, maxMessageBytes: 30_000 });
   }, 30_000);
   afterAll(() => unrig(r));
 
@@ -198,5 +200,57 @@ describe('return path: storage budgets', () => {
     expect(codes.slice(0, 2)).toEqual([250, 250]);
     expect(codes.at(-1)).toBe(452);
     expect(codes.filter((c) => c !== 250 && c !== 452)).toEqual([]);
+  });
+});
+
+describe('return path: the per-client byte rate', () => {
+  it('keys IPv6 clients by /64 and IPv4-mapped ones as IPv4, and forgets bytes after the window', async () => {
+    const { ClientByteRate } = await import('../src/returnpath/client-rate.js');
+    let now = 1_000_000;
+    const rate = new ClientByteRate(100, 60_000, { now: () => now });
+    rate.record('2001:db8:1:2::1', 80);
+    expect(rate.allows('2001:db8:1:2:ffff::9', 30), 'another address of the same /64').toBe(false);
+    expect(rate.allows('2001:db8:1:3::1', 30), 'the next /64').toBe(true);
+    rate.record('::ffff:192.0.2.1', 90);
+    expect(rate.allows('192.0.2.1', 20)).toBe(false);
+    now += 60_001;
+    expect(rate.allows('2001:db8:1:2::1', 100)).toBe(true);
+    expect(rate.allows('192.0.2.1', 100)).toBe(true);
+  });
+});
+
+describe('return path: a store that cannot make reports durable', () => {
+  let r: Rig;
+  beforeAll(async () => {
+    r = await rig({ durableWaitMs: 400 });
+  }, 30_000);
+  afterAll(() => unrig(r));
+
+  it('answers 451 4.3.0 after durableWaitMs, and the retransmission after the store recovers is recorded once', async () => {
+    const m = await delivered(r, 'Disk.Full@Example.ORG');
+    const report = complaintFor(m);
+    const store = r.app.store;
+    const realDurable = store.durable.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    // The disk is "full": nothing becomes durable until the gate opens.
+    store.durable = async () => {
+      await gate;
+      await realDurable();
+    };
+    try {
+      const first = await deliverReport(r.app.ports.returnPath!, m.from, report);
+      expect(first?.text).toMatch(/^451 4\.3\.0/);
+      const again = await deliverReport(r.app.ports.returnPath!, m.from, report);
+      expect(again?.text).toMatch(/^451 4\.3\.0/);
+    } finally {
+      release();
+      store.durable = realDurable;
+    }
+    const later = await deliverReport(r.app.ports.returnPath!, m.from, report);
+    expect(later?.text).toMatch(/^250 2\.0\.0 Ok: report [0-9a-f-]{36} \(already recorded\)/);
+    const reports = store.eventsForRecipient(m.to[0]!).filter((e) => e.type === 'report');
+    expect(reports).toHaveLength(1);
+    expect(store.getRecipient(m.to[0]!)?.suppressed).toBe(true);
   });
 });

@@ -191,6 +191,20 @@ describe('submission server', () => {
     expect(t).toMatch(/250 [^\r\n]*\s*$/);
   });
 
+  it('serves a client that half-closes over implicit TLS to the end (250 and 221)', async () => {
+    const sock = tls.connect({ port: app.ports.submissionSecure!, host: '127.0.0.1', rejectUnauthorized: false });
+    let buf = '';
+    sock.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    await waitFor(() => buf.startsWith('220'), 5_000);
+    sock.write(`EHLO tls.example\r\nAUTH PLAIN ${Buffer.from('\0app\0s3cret').toString('base64')}\r\nMAIL FROM:<App.Mixed@Example.COM>\r\nRCPT TO:<TLS.HalfClose@Example.ORG>\r\nDATA\r\n`);
+    await waitFor(() => /^354 /m.test(buf), 5_000);
+    sock.end('Subject: tls half-close\r\n\r\nhello\r\n.\r\nQUIT\r\n');
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+    sock.destroy();
+    expect(buf).toMatch(/^250 2\.0\.0 Ok: queued as \w+\r\n221 /m);
+  });
+
   // Keep last: it locks 127.0.0.1 out of this instance.
   it('throttles brute force: after repeated failures the client is refused', async () => {
     const t = await rawSession(app.ports.submissionSecure!, async (say) => {

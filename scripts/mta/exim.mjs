@@ -10,12 +10,13 @@
 //   const ex = await startExim({ dir, name: 'hop', exim: await ensureExim(),
 //     routes: { 'b.test': '127.0.0.1:2525' }, localDomains: ['x.test'], users: ['known'] });
 //   ex.ports.smtp; ex.logPath (mainlog); ex.rejectLogPath; await ex.stop();
-import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, run, sleep } from '../../bench/lib/util.mjs';
+import { freePort, run } from '../../bench/lib/util.mjs';
+import { nssEnv } from './nss.mjs';
 import { makeTraversable, waitForText } from './postfix.mjs';
+import { spawnDaemon } from './process.mjs';
 
 /** uid/gid the private passwd file gives the Exim user (no such account exists on the system). */
 export const EXIM_UID = 64990;
@@ -94,7 +95,6 @@ local_user:
   const transports = o.transports ?? `
 remote_smtp:
   driver = smtp
-  port = \${lookup{$domain}lsearch{${path.join(o.dir, 'ports')}}{$value}{25}}
 
 local_mailbox:
   driver = appendfile
@@ -132,9 +132,10 @@ export async function startExim(opts) {
   for (const d of ['spool', 'log', 'mail']) chownSync(path.join(dir, d), EXIM_UID, EXIM_UID);
   // "name: name", so $local_part_data (untainted, unlike $local_part) names the mailbox file.
   writeFileSync(path.join(dir, 'users'), users.map((u) => `${u}: ${u}\n`).join(''));
-  // lsearch data: the host for manualroute's route_data, and the port remote_smtp looks up by domain.
-  writeFileSync(path.join(dir, 'routes'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[0]}\n`).join(''));
-  writeFileSync(path.join(dir, 'ports'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[1] ?? 25}\n`).join(''));
+  // lsearch data for manualroute's route_data: a host list item "IP::PORT" (the doubled colon is a
+  // literal one in a colon list), so the port travels with the host, also when one delivery batches
+  // recipients of several domains.
+  writeFileSync(path.join(dir, 'routes'), Object.entries(routes).map(([d, hp]) => `${d}: ${hp.split(':')[0]}::${hp.split(':')[1] ?? 25}\n`).join(''));
   const configPath = path.join(dir, 'exim.conf');
   writeFileSync(configPath, eximConfig({ ...opts, bin: exim.bin, dir, name, port, localDomains, routes }), { mode: 0o644 });
   const env = eximEnv(exim, dir);
@@ -143,50 +144,29 @@ export async function startExim(opts) {
   if (check.code !== 0) throw new Error(`exim -bV (${name}) failed: ${check.stderr.trim() || check.stdout.trim()}`);
   const version = /Exim version (\S+)/.exec(check.stdout)?.[1] ?? null;
 
-  // Own process group (detached) so stop() can end the daemon and the deliveries it forked, by PID.
-  const child = spawn(exim.bin, ['-C', configPath, '-bdf', `-q${queueInterval}`], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s) => (stderr = (stderr + s).slice(-4_000)));
-  child.stdout.resume();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const daemon = spawnDaemon(exim.bin, ['-C', configPath, '-bdf', `-q${queueInterval}`], env);
   const logPath = path.join(dir, 'log', 'mainlog');
   const read = (f) => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
   const instance = {
-    name, dir, configPath, version, logPath, rejectLogPath: path.join(dir, 'log', 'rejectlog'), pid: child.pid,
+    name, dir, configPath, version, logPath, rejectLogPath: path.join(dir, 'log', 'rejectlog'), pid: daemon.pid,
     ports: { smtp: port },
     env,
     log: () => read(logPath),
     /** Runs this instance's binary with its config: `exim(['-bp'])` lists the queue, `exim(['-qff'])` forces a run. */
     exim: eximCmd,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
-      await exited;
-      clearTimeout(timer);
-      // Deliveries the daemon forked share its process group; wait until they are gone too.
-      for (let i = 0; i < 50 && groupAlive(child.pid); i++) await sleep(100);
-    },
+    stop: daemon.stop,
   };
   const started = await waitForText(instance.log, 'daemon started', 15_000);
-  if (!started || child.exitCode !== null) {
+  if (!started || daemon.gone()) {
     await instance.stop();
-    throw new Error(`exim ${name} did not start: ${stderr.trim()}\n${instance.log().slice(-2_000)}\n${read(path.join(dir, 'log', 'paniclog'))}`);
+    throw new Error(`exim ${name} did not start: ${daemon.output().trim()}\n${instance.log().slice(-2_000)}\n${read(path.join(dir, 'log', 'paniclog'))}`);
   }
   return instance;
 }
 
-/** Writes DIR/passwd and DIR/group (root, the Exim user, nobody) and returns the environment that makes the binary use them. */
+/** The environment for the unpacked binary: nss_wrapper gives it the "Debian-exim" account. */
 function eximEnv(exim, dir) {
-  writeFileSync(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nDebian-exim:x:${EXIM_UID}:${EXIM_UID}::${path.join(dir, 'spool')}:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
-  writeFileSync(path.join(dir, 'group'), `root:x:0:\nDebian-exim:x:${EXIM_UID}:\nnogroup:x:65534:\n`);
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    LD_PRELOAD: exim.nssWrapper,
-    LD_LIBRARY_PATH: exim.lib,
-    NSS_WRAPPER_PASSWD: path.join(dir, 'passwd'),
-    NSS_WRAPPER_GROUP: path.join(dir, 'group'),
-  };
+  return nssEnv(exim, dir, { users: [`Debian-exim:x:${EXIM_UID}:${EXIM_UID}::${path.join(dir, 'spool')}:/usr/sbin/nologin`], groups: [`Debian-exim:x:${EXIM_UID}:`] });
 }
 
 /** "4.96" for the unpacked binary, or null. */
@@ -199,8 +179,3 @@ export async function eximVersion(exim) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-function groupAlive(pgid) {
-  try { process.kill(-pgid, 0); return true; } catch { return false; }
-}
-

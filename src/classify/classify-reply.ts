@@ -1,6 +1,6 @@
 import { categoryOf } from './categories.js';
-import { normaliseText, reasonFromText } from './reason/index.js';
-import { reasonFromBasicCode, reasonFromEnhanced } from './status-codes.js';
+import { decideReason } from './decide.js';
+import { normaliseText } from './reason/index.js';
 import type { Reason, ReplyInput, Verdict } from './types.js';
 
 /** Reasons that mean the address itself is bad: the only ones that may flag a recipient. */
@@ -23,56 +23,17 @@ export function codeOf(input: ReplyInput): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** What the SMTP command at failure time tells us when the text does not. */
-function reasonFromCommand(command: string | undefined): Reason | undefined {
-  if (!command) return undefined;
-  const c = command.toUpperCase();
-  if (c === 'MAIL') return 'rejected';
-  if (c === 'HELO' || c === 'EHLO') return 'blocked';
-  if (c === 'CONN') return 'blocked';
-  return undefined;
-}
-
-/** Texts that name a missing mailbox whatever the command or status. */
-const CERTAIN_USERUNKNOWN = [
-  'doesn\'t have a', 'does not have an account', 'no such user', 'no such mailbox', 'no mailbox here by that name',
-  'recipient name is not recognized', 'recipientnotfound', 'email account that you tried to reach does not exist',
-  'not listed in', 'mailbox does not exist', 'user does not exist',
-];
-
-/**
- * "User unknown" is only trusted as a missing mailbox when the refusal came at RCPT, or the status
- * says so (x.1.x), or nothing says otherwise. After DATA, or under a status of another kind
- * (5.2.1, 5.7.1), the recipient was accepted and then refused: a filter.
- */
-function userunknownOrFiltered(text: string, enhanced: string, command: string | undefined): Reason {
-  if (CERTAIN_USERUNKNOWN.some((p) => text.includes(p))) return 'userunknown';
-  const c = command?.toUpperCase();
-  if (c === 'RCPT' || /^\d\.1\./.test(enhanced)) return 'userunknown';
-  if (c === 'DATA') return 'filtered';
-  if (!enhanced || /^\d\.0\./.test(enhanced)) return 'userunknown';
-  return 'filtered';
+/** The stage names the decision knows (delivery says EHLO, parsers HELO; both are the greeting). */
+function commandOf(command: string | undefined): string {
+  const c = (command ?? '').toUpperCase();
+  return c === 'HELO' ? 'EHLO' : c;
 }
 
 /** The reason alone, before hard/soft and category are derived. */
 export function reasonOf(input: ReplyInput): Reason {
-  const enhanced = enhancedOf(input);
-  const code = codeOf(input);
-  if (enhanced.startsWith('2.') || (code !== undefined && code < 300)) return 'delivered';
-  const fromStatus = reasonFromEnhanced(enhanced);
-  if (fromStatus?.strong) return fromStatus.reason;
-
-  const normalised = normaliseText(input.text ?? '');
-  let fromText = reasonFromText(normalised);
-  if (fromText === 'userunknown') fromText = userunknownOrFiltered(normalised, enhanced, input.command);
-  if (fromText) return fromText;
-
-  const fromCommand = reasonFromCommand(input.command);
-  if (fromCommand) return fromCommand;
-  if (fromStatus) return fromStatus.reason;
-  const fromCode = reasonFromBasicCode(code);
-  if (fromCode) return fromCode;
-  return code || enhanced || input.text ? 'onhold' : 'undefined';
+  return decideReason({
+    status: enhancedOf(input), code: codeOf(input), command: commandOf(input.command), text: normaliseText(input.text ?? ''),
+  });
 }
 
 /** Permanent unless the reply says it is temporary (4xx code or 4.x.x status). */

@@ -4,6 +4,8 @@ export { classifyReply, reasonOf, isPermanent, enhancedOf, codeOf, HARD_REASONS 
 export { categoryOf, categoryInfo } from './categories.js';
 export { parseReply } from './parse-reply.js';
 export type { ParsedReply } from './parse-reply.js';
-export { reasonFromEnhanced, reasonFromBasicCode, pseudoStatus } from './status-codes.js';
-export { RULES, reasonFromText, normaliseText } from './reason/index.js';
+export { statusName, pseudoStatus } from './status-codes.js';
+export { decideReason } from './decide.js';
+export type { Evidence } from './decide.js';
+export { RULES, reasonFromText, normaliseText, says } from './reason/index.js';
 export type { ReasonRule } from './reason/index.js';

@@ -1,87 +1,50 @@
 import type { Reason } from './types.js';
 
 /**
- * RFC 3463 enhanced status codes (subject.detail, class stripped) to reasons. "strong" codes name
- * the cause precisely and win over phrases; the rest are defaults that the text may override
- * (a 5.1.1 whose text says "rate limit" is speeding).
+ * What each RFC 3463 / IANA enhanced status code says on its own, per class (a 4.7.1 is a
+ * temporary block, a 5.7.1 only "not authorized"). Codes whose meaning is too vague to name a
+ * reason (x.0.0, 4.4.0, 5.5.0 ...) are absent: the text decides.
  */
-const ENHANCED: Record<string, { reason: Reason; strong?: true }> = {
-  '1.0': { reason: 'userunknown' },
-  '1.1': { reason: 'userunknown' },
-  '1.2': { reason: 'hostunknown' },
-  '1.3': { reason: 'userunknown' },
-  '1.4': { reason: 'userunknown' },
-  '1.5': { reason: 'userunknown' },
-  '1.6': { reason: 'hasmoved', strong: true },
-  '1.7': { reason: 'rejected' },
-  '1.8': { reason: 'rejected' },
-  '1.9': { reason: 'systemerror' },
-  '1.10': { reason: 'notaccept' },
-  '2.0': { reason: 'filtered' },
-  '2.1': { reason: 'suspend' },
-  '2.2': { reason: 'mailboxfull', strong: true },
-  '2.3': { reason: 'exceedlimit', strong: true },
-  '2.4': { reason: 'systemerror' },
-  '3.0': { reason: 'systemerror' },
-  '3.1': { reason: 'systemfull' },
-  '3.2': { reason: 'systemerror' },
-  '3.3': { reason: 'systemerror' },
-  '3.4': { reason: 'mesgtoobig', strong: true },
-  '3.5': { reason: 'systemerror' },
-  '4.0': { reason: 'networkerror' },
-  '4.1': { reason: 'networkerror' },
-  '4.2': { reason: 'networkerror' },
-  '4.3': { reason: 'systemerror' },
-  '4.4': { reason: 'hostunknown' },
-  '4.5': { reason: 'networkerror' },
-  '4.6': { reason: 'networkerror' },
-  '4.7': { reason: 'expired' },
-  '5.0': { reason: 'syntaxerror' },
-  '5.1': { reason: 'syntaxerror' },
-  '5.2': { reason: 'syntaxerror' },
-  '5.3': { reason: 'exceedlimit' },
-  '5.4': { reason: 'syntaxerror' },
-  '5.5': { reason: 'syntaxerror' },
-  '5.6': { reason: 'syntaxerror' },
-  '6.0': { reason: 'contenterror' },
-  '6.1': { reason: 'contenterror' },
-  '6.2': { reason: 'contenterror' },
-  '6.3': { reason: 'contenterror' },
-  '6.4': { reason: 'contenterror' },
-  '6.5': { reason: 'contenterror' },
-  '6.6': { reason: 'contenterror' },
-  '6.7': { reason: 'contenterror' },
-  '7.0': { reason: 'securityerror' },
-  '7.1': { reason: 'securityerror' },
-  '7.2': { reason: 'systemerror' },
-  '7.3': { reason: 'securityerror' },
-  '7.4': { reason: 'securityerror' },
-  '7.5': { reason: 'securityerror' },
-  '7.6': { reason: 'securityerror' },
-  '7.7': { reason: 'securityerror' },
-  '7.8': { reason: 'securityerror' },
-  '7.9': { reason: 'securityerror' },
-  '7.10': { reason: 'failedstarttls' },
-  '7.11': { reason: 'failedstarttls' },
-  '7.13': { reason: 'suspend' },
-  '7.14': { reason: 'securityerror' },
-  '7.15': { reason: 'securityerror' },
-  '7.16': { reason: 'mesgtoobig' },
-  '7.17': { reason: 'suspend' },
-  '7.18': { reason: 'suspend' },
-  '7.19': { reason: 'securityerror' },
-  '7.20': { reason: 'authfailure', strong: true },
-  '7.21': { reason: 'authfailure', strong: true },
-  '7.22': { reason: 'authfailure', strong: true },
-  '7.23': { reason: 'authfailure', strong: true },
-  '7.24': { reason: 'authfailure', strong: true },
-  '7.25': { reason: 'requireptr', strong: true },
-  '7.26': { reason: 'authfailure', strong: true },
-  '7.27': { reason: 'notaccept', strong: true },
-  '7.28': { reason: 'spamdetected' },
-  '7.29': { reason: 'authfailure' },
-  '7.30': { reason: 'authfailure' },
+const NAMES: Record<string, Reason> = {
+  '4.1.6': 'hasmoved', '4.1.7': 'rejected', '4.1.8': 'rejected', '4.1.9': 'systemerror',
+  '4.2.1': 'blocked', '4.2.2': 'mailboxfull', '4.2.3': 'exceedlimit', '4.2.4': 'filtered',
+  '4.3.1': 'systemfull', '4.3.2': 'notaccept', '4.3.3': 'systemerror', '4.3.5': 'systemerror',
+  '4.4.1': 'expired', '4.4.2': 'networkerror', '4.4.3': 'systemerror', '4.4.4': 'networkerror',
+  '4.4.5': 'systemfull', '4.4.6': 'networkerror', '4.4.7': 'expired', '4.4.8': 'networkerror',
+  '4.5.3': 'systemerror', '4.5.5': 'systemerror',
+  '4.6.0': 'contenterror', '4.6.2': 'contenterror', '4.6.5': 'contenterror',
+  '4.7.1': 'blocked', '4.7.2': 'blocked', '4.7.5': 'securityerror', '4.7.6': 'securityerror',
+  '4.7.7': 'securityerror', '4.7.12': 'securityerror', '4.7.15': 'securityerror', '4.7.16': 'mesgtoobig',
+  '4.7.24': 'authfailure', '4.7.25': 'requireptr', '4.7.26': 'authfailure',
+  '5.1.0': 'userunknown', '5.1.1': 'userunknown', '5.1.2': 'hostunknown', '5.1.3': 'userunknown',
+  '5.1.4': 'filtered', '5.1.6': 'hasmoved', '5.1.7': 'rejected', '5.1.8': 'rejected', '5.1.9': 'systemerror',
+  '5.1.10': 'notaccept',
+  '5.2.0': 'filtered', '5.2.1': 'filtered', '5.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '5.2.4': 'filtered',
+  '5.3.0': 'systemerror', '5.3.1': 'systemfull', '5.3.2': 'notaccept', '5.3.3': 'systemerror',
+  '5.3.4': 'mesgtoobig', '5.3.5': 'systemerror',
+  '5.4.0': 'networkerror', '5.4.3': 'systemerror', '5.4.4': 'hostunknown',
+  '5.5.2': 'syntaxerror', '5.5.3': 'toomanyconn', '5.5.4': 'systemerror', '5.5.5': 'systemerror', '5.5.6': 'syntaxerror',
+  '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror',
+  '5.6.5': 'contenterror', '5.6.6': 'contenterror', '5.6.7': 'contenterror', '5.6.8': 'contenterror', '5.6.9': 'contenterror',
+  '5.7.0': 'securityerror', '5.7.1': 'securityerror', '5.7.2': 'securityerror', '5.7.3': 'securityerror',
+  '5.7.4': 'securityerror', '5.7.5': 'securityerror', '5.7.6': 'securityerror', '5.7.7': 'securityerror',
+  '5.7.8': 'securityerror', '5.7.9': 'securityerror', '5.7.10': 'securityerror', '5.7.11': 'securityerror',
+  '5.7.13': 'suspend', '5.7.14': 'securityerror', '5.7.15': 'securityerror', '5.7.16': 'mesgtoobig',
+  '5.7.17': 'hasmoved', '5.7.18': 'hasmoved', '5.7.19': 'securityerror',
+  '5.7.20': 'authfailure', '5.7.21': 'authfailure', '5.7.22': 'authfailure', '5.7.23': 'authfailure',
+  '5.7.24': 'authfailure', '5.7.25': 'requireptr', '5.7.26': 'authfailure', '5.7.27': 'notaccept',
+  '5.7.28': 'spamdetected', '5.7.29': 'authfailure', '5.7.30': 'failedstarttls',
 };
+
+/** The reason an enhanced status names by itself ("" when it names none); pseudo x.0.9NN codes too. */
+export function statusName(enhanced: string | undefined): Reason | '' {
+  if (!enhanced) return '';
+  const m = /^([245])\.(\d{1,3})\.(\d{1,3})$/.exec(enhanced);
+  if (!m) return '';
+  if (m[1] === '2') return 'delivered';
+  if (m[2] === '0') return PSEUDO_REVERSE[m[3]!] ?? '';
+  return NAMES[enhanced] ?? '';
+}
 
 /**
  * Sisimai's pseudo status codes (x.0.9NN): what a status looks like when the bounce carried none,
@@ -89,51 +52,15 @@ const ENHANCED: Record<string, { reason: Reason; strong?: true }> = {
  */
 const PSEUDO: Partial<Record<Reason, string>> = {
   undefined: '900', onhold: '901', norelaying: '909', filtered: '910', userunknown: '911', hostunknown: '912',
-  hasmoved: '916', rejected: '918', suspend: '921', mailboxfull: '922', exceedlimit: '923', virusdetected: '925',
+  hasmoved: '916', rejected: '918', suspend: '921', mailboxfull: '922', exceedlimit: '923', virusdetected: '981',
   systemerror: '930', systemfull: '931', notaccept: '932', mesgtoobig: '934', mailererror: '939',
   networkerror: '944', toomanyconn: '945', expired: '947', securityerror: '970', blocked: '971',
-  requireptr: '973', contenterror: '960', spamdetected: '980', policyviolation: '972', authfailure: '976',
-  badreputation: '975', speeding: '946', syntaxerror: '902', notcompliantrfc: '974', failedstarttls: '978',
+  requireptr: '973', contenterror: '960', spamdetected: '980', policyviolation: '972', authfailure: '926',
+  badreputation: '975', speeding: '946', syntaxerror: '902', notcompliantrfc: '974', failedstarttls: '976',
 };
 const PSEUDO_REVERSE: Record<string, Reason> = Object.fromEntries(
   Object.entries(PSEUDO).map(([reason, n]) => [n, reason as Reason]),
 );
-
-export interface StatusReason {
-  reason: Reason;
-  /** True when the code alone is trusted over the text. */
-  strong: boolean;
-}
-
-/** Reason named by an enhanced status code, if the code says anything specific. */
-export function reasonFromEnhanced(enhanced: string | undefined): StatusReason | undefined {
-  if (!enhanced) return undefined;
-  const m = /^([245])\.(\d{1,3})\.(\d{1,3})$/.exec(enhanced);
-  if (!m) return undefined;
-  if (m[1] === '2') return { reason: 'delivered', strong: true };
-  if (m[2] === '0') {
-    const pseudo = PSEUDO_REVERSE[m[3]!];
-    // A pseudo code is someone's earlier verdict; x.0.0 says nothing.
-    return pseudo ? { reason: pseudo, strong: false } : undefined;
-  }
-  const hit = ENHANCED[`${m[2]}.${m[3]}`];
-  return hit ? { reason: hit.reason, strong: hit.strong === true } : undefined;
-}
-
-/** Fallback from a basic reply code when neither the enhanced code nor the text says more. */
-export function reasonFromBasicCode(code: number | undefined): Reason | undefined {
-  switch (code) {
-    case 421: return 'systemerror';
-    case 450: case 550: case 553: return undefined;
-    case 451: case 554: return undefined;
-    case 452: return 'mailboxfull';
-    case 552: return 'mailboxfull';
-    case 501: case 500: case 502: case 503: case 504: return 'syntaxerror';
-    case 551: return 'hasmoved';
-    case 530: case 535: case 538: return 'securityerror';
-    default: return undefined;
-  }
-}
 
 /** "5.0.911"-style status for a reason when the bounce carried no enhanced code. */
 export function pseudoStatus(reason: Reason, permanent: boolean): string {

@@ -1,4 +1,4 @@
-export { applyAttempt, clearFlag, emptyRecipient, settleAwaiting } from './reduce.js';
+export { applyAcceptedDelivered, applyAttempt, clearFlag, emptyRecipient, settleAwaiting } from './reduce.js';
 export type { Acceptance, FlagChange } from './reduce.js';
 export { OutcomeRecorder } from './recorder.js';
 export type { RecorderOptions } from './recorder.js';

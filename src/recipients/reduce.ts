@@ -80,6 +80,20 @@ export function clearFlag(prev: RecipientRecord, at: number): { record: Recipien
 }
 
 /**
+ * Reconcile found the message a smarthost accepted for this flagged address delivered at the end
+ * of the chain (a mailbox, the recipient's MX): that is the evidence that clears the flag.
+ */
+export function applyAcceptedDelivered(prev: RecipientRecord, queueId: string, at: number): { record: RecipientRecord; change: FlagChange } {
+  if (!prev.invalid || prev.awaiting?.queueId !== queueId) return { record: prev, change: null };
+  const r: RecipientRecord = { ...prev, lastEventAt: Math.max(prev.lastEventAt ?? 0, at) };
+  dropFlag(r, 'reconcile', at);
+  r.consecutiveFailures = 0;
+  r.reason = null;
+  r.category = null;
+  return { record: r, change: 'clear' };
+}
+
+/**
  * A flag whose address a smarthost accepted mail for, with no bounce for that message within
  * `windowMs`: the silence is the evidence of delivery, and the flag clears.
  */

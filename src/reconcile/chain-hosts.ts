@@ -6,13 +6,19 @@ import ipaddr from 'ipaddr.js';
 /** Address ranges that never face the internet: a relay there is one of ours. */
 const INTERNAL_RANGES = new Set(['loopback', 'private', 'uniqueLocal', 'linkLocal', 'carrierGradeNat', 'unspecified']);
 
-/** "host[1.2.3.4]:25" / "host [1.2.3.4]" / "1.2.3.4" / "host" -> its name and IP, lower-cased. */
+/** A host name without case or the root dot sendmail writes ("mx.example." -> "mx.example"). */
+const hostName = (s: string): string => {
+  const h = s.trim().toLowerCase();
+  return h.endsWith('.') ? h.slice(0, -1) : h;
+};
+
+/** "host[1.2.3.4]:25" / "host. [1.2.3.4]" / "1.2.3.4" / "host" -> its name and IP, lower-cased. */
 export function splitRelay(relay: string): { name: string; ip: string | null } {
   const open = relay.indexOf('[');
   if (open >= 0) {
     const close = relay.indexOf(']', open);
     const ip = relay.slice(open + 1, close < 0 ? relay.length : close);
-    return { name: relay.slice(0, open).trim().toLowerCase(), ip: ipaddr.isValid(ip) ? ip : null };
+    return { name: hostName(relay.slice(0, open)), ip: ipaddr.isValid(ip) ? ip : null };
   }
   const bare = relay.trim().toLowerCase();
   if (ipaddr.isValid(bare)) return { name: '', ip: bare };
@@ -36,7 +42,7 @@ export class ChainHosts {
     // Called for every record: most records of a log name the same host.
     if (host === this.lastAdded) return;
     this.lastAdded = host;
-    const h = host.trim().toLowerCase();
+    const h = hostName(host);
     if (!h || this.names.has(h)) return;
     this.names.add(h);
     this.cache.clear();

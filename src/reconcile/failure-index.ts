@@ -14,11 +14,19 @@ export type FailedStatus = 'bounced' | 'expired';
 export type Basis = 'final' | 'relayed' | 'own-log';
 
 export interface FailureEntry {
+  /** Position in FailureIndex.entries. */
+  at: number;
   queueId: string;
   messageId: string | null;
   /** The recipient as Rebound recorded it. */
   rcpt: string;
-  status: FailedStatus;
+  /** 'delivered' for an awaited copy. */
+  status: FailedStatus | 'delivered';
+  /**
+   * Not a failure: a copy a smarthost accepted for a flagged address (its record's `awaiting`).
+   * A final delivery found for it is the evidence that clears the flag.
+   */
+  awaited: boolean;
   /** When the failure was recorded (the attempt's reply, or the DSN's arrival). */
   failedAt: number;
   /** When Rebound accepted this copy: log records older than that (less the skew allowance) are about another copy. */
@@ -45,7 +53,8 @@ const MAX_OUTCOMES = 16;
 export function addOutcome(e: FailureEntry, ev: LogEvidence): boolean {
   for (const o of e.outcomes) if (o.line === ev.line && o.file === ev.file && o.rcpt === ev.rcpt) return false;
   if (e.outcomes.length >= MAX_OUTCOMES) e.outcomes.shift();
-  e.outcomes.push(ev);
+  // A line is a slice of the chunk it was read in: a copy keeps the chunk from being held with it.
+  e.outcomes.push({ ...ev, raw: Buffer.from(ev.raw, 'utf8').toString('utf8') });
   e.dirty = true;
   return true;
 }
@@ -85,34 +94,43 @@ export class FailureIndex {
   private readonly byRcpt: Positions = new Map();
   private readonly indexedMessages = new Set<string>();
   private readonly candidates = new Map<string, boolean>();
+  /** Messages a smarthost accepted for flagged addresses: queue id -> address key. */
+  private readonly awaitedCopies = new Map<string, string>();
+  private failureCount = 0;
 
   constructor(private readonly store: Store) {}
 
   /** Indexes every stored message (one pass over the store). */
   static build(store: Store): FailureIndex {
     const index = new FailureIndex(store);
+    for (const r of store.listRecipients({ invalid: true })) if (r.awaiting) index.awaitedCopies.set(r.awaiting.queueId, addressKey(r.email));
     for (const m of store.listMessages()) index.addMessage(m);
     return index;
   }
 
+  /** Failures being reconciled (awaited copies not counted). */
   get size(): number {
-    return this.entries.length;
+    return this.failureCount;
   }
 
   /** Adds a message's failed recipients; adding the same message again is a no-op. */
   addMessage(m: MessageRecord): void {
     if (this.indexedMessages.has(m.queueId)) return;
     let upstream: string[] | undefined;
+    const awaitedRcpt = this.awaitedCopies.get(m.queueId);
     for (const r of m.rcpts) {
-      if (!FAILED.has(r.status) || !this.isCandidate(r.rcpt)) continue;
+      const awaited = r.status === 'delivered' && awaitedRcpt !== undefined && awaitedRcpt === addressKey(r.rcpt);
+      if (!awaited && (!FAILED.has(r.status) || !this.isCandidate(r.rcpt))) continue;
       this.indexedMessages.add(m.queueId);
-      const earlier = this.earlierVerdict(m.queueId, r.rcpt);
+      if (!awaited) this.failureCount++;
+      const earlier = awaited ? { verdict: null, basis: null } : this.earlierVerdict(m.queueId, r.rcpt);
       const entry: FailureEntry = {
-        queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus, failedAt: r.updatedAt,
+        at: this.entries.length, queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus | 'delivered', awaited, failedAt: r.updatedAt,
         sentAt: m.receivedAt, mx: r.lastMx, response: r.lastResponse, matched: false, verdict: earlier.verdict, basis: earlier.basis,
         outcomes: [], dirty: false,
       };
-      const at = this.entries.push(entry) - 1;
+      const at = entry.at;
+      this.entries.push(entry);
       if (m.messageId) add(this.byMessageId, m.messageId, at);
       add(this.byQueueId, m.queueId, at);
       add(this.byRcpt, addressKey(r.rcpt), at);
@@ -127,9 +145,9 @@ export class FailureIndex {
    * copy. True when the id was new for this entry.
    */
   linkNextHop(id: string, entry: FailureEntry): boolean {
-    const at = this.entries.indexOf(entry);
+    const at = entry.at;
     const had = this.byUpstreamId.get(id);
-    if (at < 0 || had === at || (Array.isArray(had) && had.includes(at))) return false;
+    if (this.entries[at] !== entry || had === at || (Array.isArray(had) && had.includes(at))) return false;
     add(this.byUpstreamId, id, at);
     return true;
   }
@@ -185,7 +203,7 @@ export class FailureIndex {
     if (at === undefined || typeof at === 'number') return false;
     return at.some((i) => {
       const e = this.entries[i]!;
-      return e !== entry && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
+      return e !== entry && !e.awaited && e.sentAt > entry.sentAt && e.verdict !== 'mismatch';
     });
   }
 

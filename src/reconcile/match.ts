@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
 import type { LogEvidenceRef, RecipientEvent } from '../types.js';
 import type { Clock } from '../util/clock.js';
-import { applyReconcile } from '../recipients/reduce.js';
+import { applyAcceptedDelivered, applyReconcile } from '../recipients/reduce.js';
 import { ChainHosts } from './chain-hosts.js';
 import { addOutcome, FailureIndex, RANK, type Basis, type FailureEntry } from './failure-index.js';
 import { nextHopIds } from './parse/smtp-reply.js';
@@ -68,12 +68,10 @@ export interface MatchCounters {
   confirmed: number;
   /** Records about an earlier copy of the message (logged before this copy was sent). */
   earlier: number;
-  /** Hand-offs to a relay of the chain: no verdict by themselves. */
-  handoffs: number;
-  /** Copies whose logs only show hand-offs so far (the next hop's log was not read). */
-  handedOffOnly: number;
   /** Copies judged again with the verdict they already had. */
   repeated: number;
+  /** Messages a smarthost accepted for a flagged address, found delivered at the end of the chain: flag cleared. */
+  acceptedDelivered: number;
   /** Mismatches per server whose report the logs contradict. */
   byUpstream: Map<string, number>;
 }
@@ -88,7 +86,7 @@ const MAX_PENDING_LINKS = 100_000;
 
 export class Matcher {
   readonly counters: MatchCounters = {
-    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, handoffs: 0, handedOffOnly: 0, repeated: 0, byUpstream: new Map(),
+    matched: 0, changed: 0, mismatches: 0, confirmed: 0, earlier: 0, repeated: 0, acceptedDelivered: 0, byUpstream: new Map(),
   };
   readonly chain: ChainHosts;
   private readonly dryRun: boolean;
@@ -186,18 +184,20 @@ export class Matcher {
     let finalRole: Role | undefined;
     let relayed: LogEvidence | undefined;
     let own: LogEvidence | undefined;
-    let handoffs = 0;
     for (const ev of entry.outcomes) {
       const role = this.roleOf(ev);
-      if (role === 'handoff') handoffs++;
-      else if (role === 'relayed-bounce') relayed = later(relayed, ev);
+      if (role === 'handoff') continue; // says nothing by itself
+      if (role === 'relayed-bounce') relayed = later(relayed, ev);
       else if (role === 'own-bounce') own = later(own, ev);
       else if (later(final, ev) === ev) {
         final = ev;
         finalRole = role;
       }
     }
-    this.counters.handoffs += handoffs;
+    if (entry.awaited) {
+      if (final && finalRole === 'delivered') this.acceptedDelivered(entry);
+      return undefined;
+    }
     let verdict: Verdict;
     let basis: Basis;
     let evidence: LogEvidence;
@@ -214,8 +214,7 @@ export class Matcher {
       basis = 'own-log';
       evidence = own;
     } else {
-      if (handoffs > 0) this.counters.handedOffOnly++;
-      return undefined;
+      return undefined; // only hand-offs so far: the next hop's log decides
     }
     // A mismatch is never taken back. A confirmation yields only to evidence that outranks it: a
     // final delivery overturns a relayed or own-log confirmation; a final bounce makes it final.
@@ -258,10 +257,11 @@ export class Matcher {
   private blame(entry: FailureEntry, relayed: LogEvidence | undefined): string | null {
     // As the log names it (host[ip]:port): on one machine the port tells the hops apart.
     if (relayed?.relay !== undefined) return relayed.relay;
-    const events = this.store.eventsForRecipient(entry.rcpt);
+    // The message's own events are few (its attempts and reports), a recipient's may be many.
+    const events = this.store.eventsForMessage(entry.queueId);
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;
-      if (e.type === 'report' && e.queueId === entry.queueId && e.verified) {
+      if (e.type === 'report' && e.verified && sameAddress(e.rcpt, entry.rcpt)) {
         const mta = e.remoteMta ?? e.reportingMta;
         if (mta) return mta;
         break;
@@ -284,6 +284,22 @@ export class Matcher {
     else match.flagCleared = this.wouldClearFlag(entry);
     this.opts.onMatch?.(match);
     return match;
+  }
+
+  /** An awaited copy reached a mailbox or the recipient's MX: its address is not invalid after all. */
+  private acceptedDelivered(entry: FailureEntry): void {
+    entry.awaited = false; // judged once
+    const prev = this.store.getRecipient(entry.rcpt);
+    if (!prev) return;
+    const now = this.clock.now();
+    const { record, change } = applyAcceptedDelivered(prev, entry.queueId, now);
+    if (!change) return;
+    this.counters.acceptedDelivered++;
+    this.counters.changed++;
+    if (this.dryRun) return;
+    this.store.putRecipient(record);
+    this.index.forgetRecipient(entry.rcpt);
+    this.store.appendEvent({ type: 'clear', id: randomUUID(), time: now, rcpt: entry.rcpt, reason: prev.reason, queueId: entry.queueId, by: 'reconcile' });
   }
 
   private confirm(entry: FailureEntry, ev: LogEvidence, basis: Basis): ReconcileMatch {

@@ -33,6 +33,7 @@ export function formatReconcileReport(r: ReconcileResult): string {
   out.push(`  mismatches (failed here, delivered per the chain's final log): ${r.mismatches}`);
   out.push(`  confirmed (the logs agree with the failure): ${r.confirmed}`);
   out.push(`  handed off only (the next hop's log was not read): ${r.handedOffOnly}`);
+  out.push(`  flags cleared: a message the smarthost accepted was delivered at the end of the chain: ${r.acceptedDelivered}`);
   out.push(`  not found in the logs: ${r.unmatched}`);
   const hosts = Object.entries(r.byUpstream).sort((a, b) => b[1] - a[1]);
   if (hosts.length) {

@@ -72,6 +72,8 @@ export interface ReconcileResult {
   confirmed: number;
   /** Log records about an earlier copy of the message (logged before this copy left Rebound). */
   earlier: number;
+  /** Flagged addresses whose message the smarthost accepted, found delivered at the end of the chain: flag cleared. */
+  acceptedDelivered: number;
   /** Copies the logs show only handed off inside the chain (read the next hop's log to settle them). */
   handedOffOnly: number;
   /** Candidates the logs said nothing about. */
@@ -126,16 +128,18 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
   const unmatchedFailures: UnmatchedFailure[] = [];
   let unmatched = 0;
   for (const e of index.entries) {
-    if (e.matched) continue;
+    if (e.matched || e.status === 'delivered') continue;
     unmatched++;
     if (unmatchedFailures.length < maxListed) {
       unmatchedFailures.push({ queueId: e.queueId, messageId: e.messageId, rcpt: e.rcpt, status: e.status, upstreamHost: e.mx, response: e.response });
     }
   }
+  // Tied to log records, yet no verdict: the logs read show only hand-offs inside the chain.
+  const handedOffOnly = index.entries.filter((e) => e.matched && e.verdict === null && !e.awaited && e.status !== 'delivered').length;
   const c = matcher.counters;
   return {
     dryRun: !!opts.dryRun, candidates: index.size, matched: c.matched, changed: c.changed, mismatches: c.mismatches,
-    confirmed: c.confirmed, handedOffOnly: c.handedOffOnly, earlier: c.earlier, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
+    confirmed: c.confirmed, handedOffOnly, acceptedDelivered: c.acceptedDelivered, earlier: c.earlier, unmatched, byUpstream: Object.fromEntries(c.byUpstream), matches, unmatchedFailures,
     files: reports, elapsedMs: Date.now() - started,
   };
 }

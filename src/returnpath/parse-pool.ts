@@ -67,7 +67,9 @@ export class ParsePool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.file), ready: false, job: null, timer: null };
+    // A report that makes the parser balloon ends its thread (ERR_WORKER_OUT_OF_MEMORY), not the server.
+    const worker = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    const slot: Slot = { worker, ready: false, job: null, timer: null };
     slot.worker.unref();
     slot.worker.on('message', (m: ParseReply) => {
       if ('ready' in m) {

@@ -34,6 +34,13 @@ export interface ReportProcessorDeps {
   onOutcome?: (o: ReportOutcome) => void;
   /** Parses a report (default: in this thread; the server passes its worker pool). */
   parse?: (raw: Buffer) => Promise<ParseResult>;
+  /** Longest `process` waits for the store's durable() before it gives up with StoreNotDurableError (default 30 s). */
+  durableWaitMs?: number;
+}
+
+/** The store did not make a report's effects durable in time; the sender gets a temporary error. */
+export class StoreNotDurableError extends Error {
+  readonly code = 'ESTORENOTDURABLE';
 }
 
 const parseHere = async (raw: Buffer): Promise<ParseResult> => ({ parsed: await parseReport(raw) });
@@ -49,7 +56,16 @@ export class ReportProcessor {
   constructor(private readonly deps: ReportProcessorDeps) {}
 
   async process(raw: Buffer, envelope: { from: string; rcpts: string[] }): Promise<ProcessedReport> {
-    const { value, duplicate } = await this.recent.once(RecentReports.key(raw, envelope), () => this.record(raw, envelope));
+    // While the store cannot write (disk full), the report stays in flight and is remembered: the
+    // sender gets a temporary error after `durableWaitMs`, and its retransmission joins this one
+    // instead of applying the report twice.
+    const recording = this.recent.once(RecentReports.key(raw, envelope), () => this.record(raw, envelope));
+    const waitMs = this.deps.durableWaitMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreNotDurableError(`the store did not make the report durable within ${waitMs} ms`)), waitMs);
+    });
+    const { value, duplicate } = await Promise.race([recording, deadline]).finally(() => clearTimeout(timer));
     if (duplicate) this.deps.logger.info({ reportId: value.reportId, from: envelope.from }, 'report: retransmission of a report already recorded');
     return duplicate ? { ...value, duplicate } : value;
   }

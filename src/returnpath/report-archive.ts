@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir, openPrivate } from '../durable/private-files.js';
 
 const DAY_MS = 86_400_000;
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
@@ -9,9 +10,9 @@ export class ArchiveFullError extends Error {
   readonly code = 'EARCHIVEFULL';
 }
 
-/** Writes a new file (mode 0600, whatever the umask) and syncs it before resolving. */
+/** Writes a new file (0600 whatever the umask) and syncs it before resolving. */
 async function writeSynced(file: string, data: Buffer | string): Promise<void> {
-  const h = await fsp.open(file, 'wx', 0o600);
+  const h = await openPrivate(file, 'wx');
   try {
     await h.writeFile(data);
     await h.sync();
@@ -20,7 +21,10 @@ async function writeSynced(file: string, data: Buffer | string): Promise<void> {
   }
 }
 
-/** Makes a new file's directory entry durable. */
+/**
+ * Makes a new file's directory entry durable. Asynchronous, unlike util/sync-dir: this runs for
+ * every report, on the event loop the listeners share.
+ */
 async function syncDir(dir: string): Promise<void> {
   const h = await fsp.open(dir, 'r');
   try {
@@ -45,7 +49,7 @@ export class ReportArchive {
 
   /** Measures what is already kept (call once before the first save). */
   async open(): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await ensurePrivateDir(this.dir);
     this.bytes = 0;
     for (const d of await fsp.readdir(this.dir)) {
       if (!DAY_DIR.test(d)) continue;
@@ -77,7 +81,10 @@ export class ReportArchive {
     try {
       const dir = this.dayDir(time);
       const created = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-      if (created) await syncDir(this.dir);
+      if (created) {
+        await ensurePrivateDir(dir);
+        await syncDir(this.dir);
+      }
       const file = path.join(dir, `${id}.eml`);
       await writeSynced(file, raw);
       await writeSynced(path.join(dir, `${id}.json`), json);

@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { ReportProcessor } from './process.js';
 import { ArchiveFullError } from './report-archive.js';
+import { StoreNotDurableError } from './process.js';
 import { ClientByteRate } from './client-rate.js';
 
 export interface ReturnPathServerDeps {
@@ -106,6 +107,10 @@ export class ReturnPathServer {
           if (err instanceof ArchiveFullError) {
             this.deps.logger.error({ err: err.message, client }, 'return path: report archive is full (returnPath.archiveMaxBytes); refusing reports');
             return cb(smtpError(452, '4.3.1', 'Report storage is full, try again later'));
+          }
+          if (err instanceof StoreNotDurableError) {
+            this.deps.logger.error({ err: err.message, client }, 'return path: the store cannot write; answering reports 451 until it can');
+            return cb(smtpError(451, '4.3.0', 'Could not record the report yet, try again later'));
           }
           this.deps.logger.error({ err: err.message }, 'return path: could not record report');
           cb(smtpError(451, '4.3.0', 'Could not record the report, try again later'));

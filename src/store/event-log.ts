@@ -1,4 +1,4 @@
-import { createReadStream, promises as fsp, statSync } from 'node:fs';
+import { createReadStream, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { GroupWriter } from '../durable/group-writer.js';
@@ -10,6 +10,23 @@ export function dayOf(time: number): string {
 }
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+const TAIL_BYTES = 1024 * 1024;
+
+/**
+ * Cuts a line torn by a crash off the end of a day file before appending to it (else the next
+ * event would be glued to it and lost too); returns the size after.
+ */
+async function wholeLines(h: fsp.FileHandle): Promise<number> {
+  const { size } = await h.stat();
+  if (size === 0) return 0;
+  const tail = Buffer.alloc(Math.min(size, TAIL_BYTES));
+  await h.read(tail, 0, tail.length, size - tail.length);
+  if (tail[tail.length - 1] === 0x0a) return size;
+  const nl = tail.lastIndexOf(0x0a);
+  const keep = nl === -1 ? size - tail.length : size - tail.length + nl + 1;
+  await h.truncate(keep);
+  return keep;
+}
 
 /**
  * The event history: append-only, one JSON-lines file per day (retention deletes whole days),
@@ -31,6 +48,16 @@ export class EventLog {
   /** Day files, oldest first. */
   async days(): Promise<string[]> {
     const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => DAY_FILE.test(n)).map((n) => n.slice(0, 10)).sort();
+  }
+
+  private daysNow(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
     return names.filter((n) => DAY_FILE.test(n)).map((n) => n.slice(0, 10)).sort();
   }
 
@@ -74,9 +101,9 @@ export class EventLog {
    */
   async *since(since: number): AsyncGenerator<RecipientEvent, void, undefined> {
     const first = dayOf(since);
-    const days = (await this.days()).filter((d) => d >= first);
-    // Then synchronously, so no write lands between the sizes and the copy of what is pending.
     while (this.writing) await this.drain();
+    // Then synchronously, so no write lands between the listing, the sizes and the copy of what is pending.
+    const days = this.daysNow().filter((d) => d >= first);
     const sizes = days.map((d) => {
       try {
         return statSync(this.file(d)).size;
@@ -142,7 +169,13 @@ export class EventLog {
     if (this.open?.day === day) return this.open.writer;
     const prev = this.open;
     const h = await openPrivate(this.file(day), READ_WRITE_CREATE);
-    const { size } = await h.stat();
+    let size: number;
+    try {
+      size = await wholeLines(h);
+    } catch (err) {
+      await h.close();
+      throw err;
+    }
     this.open = { day, writer: new GroupWriter(h, size, false) };
     if (prev) {
       await prev.writer.datasync().catch(() => undefined);

@@ -1,5 +1,4 @@
-import { promises as fsp, createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DIR_MODE, FILE_MODE, ensurePrivateDir } from '../durable/private-files.js';
@@ -10,6 +9,7 @@ import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js
 import { DurableJSONFile, StoreCorruptError } from './durable-json-file.js';
 import { EventLog, dayOf } from './event-log.js';
 import { Journal } from './journal.js';
+import { JournalFiles } from './journal-files.js';
 import { mergeRecipients } from './merge-recipients.js';
 import type { MessageFilter, Store, WriteHealth } from './types.js';
 
@@ -83,7 +83,8 @@ export class LowdbStore implements Store {
   private compactTimer: NodeJS.Timeout | null = null;
   private compacting: Promise<void> | null = null;
   private flushQueued = false;
-  private events: EventLog;
+  private readonly events: EventLog;
+  private readonly journals: JournalFiles;
   private readOnly = false;
   private listeners: Array<(e: RecipientEvent) => void> = [];
   /** The last failed write of each kind, until one of that kind succeeds. */
@@ -91,6 +92,7 @@ export class LowdbStore implements Store {
 
   constructor(private readonly opts: LowdbStoreOptions) {
     this.events = new EventLog(path.join(opts.dir, 'events'));
+    this.journals = new JournalFiles(opts.dir);
   }
 
   /** Loads every shard; read-only opens (CLI inspection) never write or start the flush timer. */
@@ -137,7 +139,7 @@ export class LowdbStore implements Store {
     await this.loadEvents();
     if (this.readOnly) return;
     this.journalGen++;
-    this.journal = await Journal.open(this.journalFile(this.journalGen));
+    this.journal = await Journal.open(this.journals.file(this.journalGen));
     // Records moved to their keys are written out now, before any new journal line is keyed by
     // them, so the old spellings are gone from the files when the first change comes in.
     if (rekeyed) await this.compact();
@@ -179,76 +181,16 @@ export class LowdbStore implements Store {
     return moved;
   }
 
-  private async cutTornTail(file: string, line: number): Promise<void> {
-    const h = await fsp.open(file, 'r+');
-    try {
-      const { size } = await h.stat();
-      const tail = Buffer.alloc(Math.min(size, 8 * 1024 * 1024));
-      await h.read(tail, 0, tail.length, size - tail.length);
-      if (tail[tail.length - 1] === 0x0a) throw this.damagedJournal(file, line, 'a complete line, not a torn write');
-      const nl = tail.lastIndexOf(0x0a);
-      await h.truncate(nl === -1 ? size - tail.length : size - tail.length + nl + 1);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  }
-
-  /** A journal that cannot be replayed, with advice naming files that exist. */
-  private damagedJournal(file: string, line: number, detail: string, goodBytes?: number): StoreCorruptError {
-    const cut = goodBytes === undefined ? '' : `keep the ${line - 1} good lines before it with \`truncate -s ${goodBytes} ${file}\` (losing the changes after them), or `;
-    return new StoreCorruptError(file, `journal line ${line} is damaged (${detail})`,
-      `To recover: ${cut}move ${file} aside to start from the last snapshot (the messages-*.json and recipients-*.json files in ${path.dirname(file)}), losing the changes it holds since then.`);
-  }
-
-  private journalFile(gen: number): string {
-    return path.join(this.opts.dir, `journal-${String(gen).padStart(8, '0')}.jsonl`);
-  }
-
-  private async journalGens(): Promise<number[]> {
-    const names = await fsp.readdir(this.opts.dir).catch(() => [] as string[]);
-    return names.map((n) => /^journal-(\d{8})\.jsonl$/.exec(n)).filter((m) => m).map((m) => Number(m![1])).sort((a, b) => a - b);
-  }
-
-  /** Applies the journals written since the last snapshot, oldest first (the last line for a key wins). */
+  /** Applies the journals written since the last snapshot, under the keys as written (rekeyRecipients() follows). */
   private async replayJournals(): Promise<void> {
-    let skipped = 0;
-    const gens = await this.journalGens();
-    for (const gen of gens) {
-      this.journalGen = Math.max(this.journalGen, gen);
-      const file = this.journalFile(gen);
-      const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-      let bad: { line: number; at: number } | null = null;
-      let n = 0;
-      let bytes = 0;
-      for await (const line of rl) {
-        n++;
-        const at = bytes;
-        bytes += Buffer.byteLength(line) + 1;
-        if (!line) continue;
-        if (bad !== null) throw this.damagedJournal(file, bad.line, 'not the last line', bad.at);
-        let op: { c: 'm' | 'r'; k: string; v?: unknown; d?: 1 };
-        try {
-          op = JSON.parse(line) as typeof op;
-        } catch {
-          bad = { line: n, at };
-          continue;
-        }
-        // Under the key as written (older versions wrote addresses as submitted); rekeyRecipients() follows.
-        const shards = op.c === 'm' ? this.messages : this.recipients;
-        const sh = this.shardOf<unknown>(shards as Shard<unknown>[], op.k);
-        if (op.d) delete sh.db.data.items[op.k];
-        else sh.db.data.items[op.k] = op.v;
-        sh.dirty = true;
-      }
-      if (bad !== null) {
-        // Only the newest journal can end in a write torn by a crash (no final newline); cut it off
-        // so the file is clean when a newer journal follows it. Anything else is damage.
-        if (gen !== gens[gens.length - 1]) throw this.damagedJournal(file, bad.line, 'in a journal that was closed cleanly', bad.at);
-        if (!this.readOnly) await this.cutTornTail(file, bad.line);
-        skipped++;
-      }
-    }
+    const { lastGen, skipped } = await this.journals.replay((op) => {
+      const shards = op.c === 'm' ? this.messages : this.recipients;
+      const sh = this.shardOf<unknown>(shards as Shard<unknown>[], op.k);
+      if (op.d) delete sh.db.data.items[op.k];
+      else sh.db.data.items[op.k] = op.v;
+      sh.dirty = true;
+    }, !this.readOnly);
+    this.journalGen = Math.max(this.journalGen, lastGen);
     if (skipped) this.opts.logger.warn({ skipped }, 'store: skipped unreadable journal lines');
   }
 
@@ -516,7 +458,7 @@ export class LowdbStore implements Store {
       this.lastSnapshotTry = this.opts.clock.now();
       let next: Journal;
       try {
-        next = await Journal.open(this.journalFile(this.journalGen + 1));
+        next = await Journal.open(this.journals.file(this.journalGen + 1));
       } catch (err) {
         // A full or read-only disk: keep the current journal and try again later.
         this.failed('snapshot', err);
@@ -548,9 +490,7 @@ export class LowdbStore implements Store {
         this.opts.logger.error({ err: (err as Error).message }, 'store: snapshot failed; the journal is kept');
         return;
       }
-      for (const gen of await this.journalGens()) {
-        if (gen <= coveredGen) await fsp.rm(this.journalFile(gen), { force: true });
-      }
+      await this.journals.removeUpTo(coveredGen);
       this.failures.delete('snapshot');
     })().finally(() => {
       this.compacting = null;

@@ -102,7 +102,7 @@ function message(queueId: string, t: number, rcpts: string[]): MessageRecord {
   };
 }
 
-function attempt(queueId: string, rcpt: string, t: number, status: 'delivered' | 'bounced' | 'deferred' | 'expired'): RecipientEvent {
+function attempt(queueId: string, rcpt: string, t: number, status: 'delivered' | 'bounced' | 'deferred' | 'expired'): Extract<RecipientEvent, { type: 'attempt' }> {
   return {
     type: 'attempt', id: randomUUID(), time: t, queueId, messageId: null, rcpt, attempt: 1, status, stage: 'rcpt', code: 250, enhanced: '2.0.0', response: '250 2.0.0 OK',
     mx: 'mx.inbox.example', ip: '192.0.2.1', tls: true, startedAt: t - 50, finishedAt: t,

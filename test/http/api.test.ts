@@ -119,7 +119,7 @@ describe('HTTP API over a running Rebound', () => {
   it('clears the flag, and suppresses and unsuppresses', async () => {
     const cleared = await api.inject({ method: 'POST', url: `/api/recipients/${BAD}/clear`, headers: auth });
     expect(cleared.statusCode).toBe(200);
-    expect(cleared.json()).toMatchObject({ email: BAD, invalid: false });
+    expect(cleared.json()).toMatchObject({ email: BAD, invalid: false, clearedBy: 'operator' });
     expect(app.store.getRecipient(BAD)!.invalid).toBe(false);
     expect((await api.inject({ url: '/api/recipients?flagged=true', headers: auth })).json().total).toBe(0);
 

@@ -3,12 +3,14 @@
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, tempDir } from '../helpers/rebound.js';
+import { cleanup, send, startRebound, tempDir, testConfig } from '../helpers/rebound.js';
 import { prepareExim, startExim, type EximInstance } from '../helpers/mta/exim.js';
 import { postfixSkip, startPostfix, type PostfixInstance } from '../helpers/mta/postfix.js';
+import { prepareSendmail, startSendmail } from '../helpers/mta/sendmail.js';
 import { startSink, type Sink } from '../helpers/mta/sink.js';
 
 const { exim, skip: eximSkip } = await prepareExim();
+const { sendmail, skip: sendmailSkip } = await prepareSendmail();
 
 async function submit(port: number, from: string, to: string, subject = 'harness'): Promise<string> {
   const t = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true });
@@ -100,6 +102,45 @@ describe.skipIf(postfixSkip !== null || eximSkip !== null)(`private MTAs on loop
     // The relay accepts (it relays b.test); final refuses; the relay bounces to carol. Exim only relayed.
     const dsn = await sink.waitFor((m) => m.to.includes('carol@rp.test'), 20_000);
     expect(dsn.raw.toString('utf8')).toContain('Reporting-MTA: dns; relay.test');
+  });
+
+  it('Rebound delivers to a Postfix smarthost and each hop\'s log names the next hop\'s queue id', async () => {
+    const d = tempDir('rebound-mta-rb-');
+    const app = await startRebound(testConfig(path.join(d, 'data'), relay.ports.smtp, { returnPath: { port: 0 } }));
+    try {
+      await send(app.ports.submission, { from: 'frank@rp.test', to: 'Known@B.test', subject: 'from rebound' });
+      // Postfix looks mailbox names up case-insensitively: the mixed-case address is delivered (the
+      // local part keeps its case on the way; the domain may be lower-cased).
+      const relayLine = await waitForLog(relay, /postfix-relay\/smtp\[\d+\]: \w+: to=<Known@[bB]\.test>.*status=sent \(250 2\.0\.0 Ok: queued as (\w+)\)/);
+      await waitForLog(final, new RegExp(`postfix-final/virtual\\[\\d+\\]: ${relayLine[1]}: to=<Known@[bB]\\.test>.*status=sent \\(delivered to maildir\\)`));
+      expect(relay.log()).toMatch(/postfix-relay\/cleanup\[\d+\]: \w+: message-id=<[^>]+>/);
+    } finally {
+      await app.stop();
+      cleanup(d);
+    }
+  });
+
+  it.skipIf(sendmailSkip !== null)(`Sendmail relays through its smart host and writes its own DSN${sendmailSkip ? ` (skipped: ${sendmailSkip})` : ''}`, async () => {
+    const d = tempDir('rebound-mta-sm-');
+    // Its smart host: a sink that refuses ghost@ at RCPT and takes everything else (DSNs included).
+    const smart = await startSink({ onRcpt: (a) => (a.startsWith('ghost@') ? '550 5.1.1 <ghost@b.test>: no such user here' : null) });
+    const sm = await startSendmail({ sendmail: sendmail!, dir: path.join(d, 'sm'), name: 'smhop', smartHost: `127.0.0.1:${smart.port}` });
+    try {
+      expect(sm.version).toMatch(/^8\.\d+/);
+      await submit(sm.ports.smtp, 'dave@rp.test', 'known@b.test', 'via sendmail');
+      const relayed = await smart.waitFor((m) => m.to.includes('known@b.test'), 20_000);
+      expect(relayed.raw.toString('utf8')).toMatch(/by smhop\.test \(8\.\d+/);
+      await submit(sm.ports.smtp, 'erin@rp.test', 'ghost@b.test', 'via sendmail');
+      const dsn = (await smart.waitFor((m) => m.to.includes('erin@rp.test'), 20_000)).raw.toString('utf8');
+      expect(dsn).toContain('----- The following addresses had permanent fatal errors -----');
+      expect(dsn).toContain('Reporting-MTA: dns; smhop.test');
+      expect(dsn).toMatch(/Diagnostic-Code: SMTP; 550 5\.1\.1 <ghost@b\.test>: no such user here/);
+    } finally {
+      await sm.stop();
+      await smart.stop();
+      cleanup(d);
+    }
+    expect(alive(sm.pid)).toBe(false);
   });
 
   it('stop() ends only the processes the instance started', async () => {

@@ -179,6 +179,23 @@ describe('delivery across hops', () => {
     expect(store.getRecipient('rel@x.example')!.invalid).toBe(true);
   });
 
+  it('smarthost mode: the accepted message a flag waits for, found in a mailbox at the end of the chain, clears the flag', async () => {
+    accepted('QCAAAAAAAAAAAAAA', 'first@app.example', 'back@x.example', '5D5D5D5D5D', T0);
+    dsn('QCAAAAAAAAAAAAAA', 'back@x.example', T0 + 60_000);
+    // The bounce was true then (the final hop logged it); the mailbox came back since.
+    accepted('QDAAAAAAAAAAAAAA', 'second@app.example', 'back@x.example', '6E6E6E6E6E', T0 + 3_600_000);
+    expect(store.getRecipient('back@x.example')).toMatchObject({ invalid: true, awaiting: { queueId: 'QDAAAAAAAAAAAAAA' } });
+    const smart = await log('back-smart.log', smarthostLines('6E6E6E6E6E', 'second@app.example', 'back@x.example', T0 + 3_600_000, 'dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 7F7F7F7F7F)'));
+    expect(await reconcile(store, [smart], OPTS)).toMatchObject({ acceptedDelivered: 0, changed: 0 });
+    const final = await log('back-final.log', [
+      pf(T0 + 3_602_000, 'mx2', 'virtual', '7F7F7F7F7F: to=<back@x.example>, relay=virtual, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to maildir)'),
+    ]);
+    const r = await reconcile(store, [final, smart], OPTS);
+    expect(r).toMatchObject({ acceptedDelivered: 1, mismatches: 0, candidates: 1 });
+    expect(store.getRecipient('back@x.example')).toMatchObject({ invalid: false, clearedBy: 'reconcile', awaiting: null });
+    expect(await reconcile(store, [final, smart], OPTS)).toMatchObject({ changed: 0 });
+  });
+
   it('a delivery to a host outside the chain is final; one to a relay named in reconcile.relays is a hand-off', async () => {
     accepted('Q5AAAAAAAAAAAAAA', 'out@app.example', 'out@x.example', '1D2E3F4A5B');
     dsn('Q5AAAAAAAAAAAAAA', 'out@x.example', T0 + 60_000, { reportingMta: 'smarthost.example.net' });
@@ -264,8 +281,8 @@ describe('chain hosts', () => {
   it('counts loopback, private and listed relays (and hosts whose logs are read) as the chain, nothing else', () => {
     const c = new ChainHosts(['relay.corp.example', '198.51.100.9']);
     c.add('smarthost');
-    expect(['127.0.0.1[127.0.0.1]:4028', 'localhost', '10.1.2.3', '[::1]:25', 'x[192.168.1.5]', 'relay.corp.example[203.0.113.1]:25', 'h[198.51.100.9]', 'smarthost[203.0.113.8]:25']
-      .map((r) => c.has(r))).toEqual([true, true, true, true, true, true, true, true]);
+    expect(['127.0.0.1[127.0.0.1]:4028', 'localhost', '10.1.2.3', '[::1]:25', 'x[192.168.1.5]', 'relay.corp.example[203.0.113.1]:25', 'h[198.51.100.9]', 'smarthost[203.0.113.8]:25', 'Relay.Corp.Example. [203.0.113.1]']
+      .map((r) => c.has(r))).toEqual([true, true, true, true, true, true, true, true, true]);
     expect(['mx.x.example[203.0.113.25]:25', 'gmail-smtp-in.l.google.com[142.250.1.27]:25', 'local', 'virtual', 'smarthost.example.org[203.0.113.9]'].map((r) => c.has(r)))
       .toEqual([false, false, false, false, false]);
   });

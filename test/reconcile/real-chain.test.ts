@@ -5,6 +5,7 @@
 //   liar.test   an Exim that stores the message and answers 550 (fakereject)
 // Every server sends its own DSNs to the VERP return path; they are caught by a sink and handed to
 // Rebound's return path by the test, so it can drive Rebound's clock between them.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
@@ -191,6 +192,27 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
     expect(seen.every((v) => v)).toBe(true);
     expect(clears(rcpt)).toBe(0);
     expect(app.store.eventsForRecipient(rcpt).filter((e) => e.type === 'flag')).toHaveLength(1);
+  }, 120_000);
+
+  it('a flag clears on the final hop success DSN that NOTIFY=SUCCESS asked for, not on the smarthost 250', async () => {
+    const rcpt = 'later@final.test';
+    await send(app.ports.submission, { to: rcpt, subject: 'before the mailbox exists' });
+    await sink.waitFor(dsnFor(rcpt), 30_000);
+    await forward();
+    await waitFor(() => rec(rcpt)?.invalid);
+    // The mailbox is created; the next message is accepted by the smarthost and delivered by final.
+    writeFileSync(path.join(final.confDir, 'vmailbox'), `known@final.test known.final.test/\n${rcpt} later.final.test/\n`);
+    expect((await final.postfix(['reload'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = sink.messages.length;
+    await send(app.ports.submission, { to: rcpt, subject: 'after' });
+    await waitFor(() => rec(rcpt)?.awaiting);
+    expect(rec(rcpt)!.invalid).toBe(true);
+    const success = await sink.waitFor((m) => sink.messages.indexOf(m) >= before && /^Action: delivered/im.test(m.raw.toString('latin1')), 30_000);
+    expect(success.raw.toString('latin1')).toMatch(/Reporting-MTA: dns; final\.test/);
+    await forward();
+    await waitFor(() => rec(rcpt)?.invalid === false);
+    expect(rec(rcpt)).toMatchObject({ clearedBy: 'success-dsn', awaiting: null });
   }, 120_000);
 });
 

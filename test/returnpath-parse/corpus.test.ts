@@ -22,19 +22,27 @@ function toCrlf(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
 }
 
-// vitest still runs a skipped describe's body to collect its tests: nothing in it may need the corpus.
-const corpusSkip = existsSync(path.join(corpus, 'manifest.json')) ? null : `no ${path.join(corpus, 'manifest.json')} (the shared corpus sits beside the repository)`;
-if (corpusSkip) console.warn(`bounce corpus test SKIPPED: ${corpusSkip}`);
+const present = existsSync(path.join(corpus, 'manifest.json'));
+const absent = `skipped: ${corpus}/manifest.json not found (the shared corpus lives beside the repository)`;
+if (!present) console.warn(`bounce corpus tests ${absent}`);
 
-describe.skipIf(corpusSkip !== null)(`bounce corpus${corpusSkip ? ` (skipped: ${corpusSkip})` : ''}`, () => {
-  const manifest = corpusSkip ? [] : JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8')) as Entry[];
+/** Read when a test runs, not while collecting: without the corpus the suite must skip, not throw. */
+let cached: Entry[] | undefined;
+function loadManifest(): Entry[] {
+  cached ??= JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8')) as Entry[];
+  return cached;
+}
+
+describe.skipIf(!present)(present ? 'bounce corpus' : `bounce corpus (${absent})`, () => {
 
   for (const variant of ['LF', 'CRLF'] as const) {
     it(`agrees with the labels (${variant})`, async () => {
+      const manifest = loadManifest();
       let labels = 0, reasonOk = 0, hardOk = 0;
+      const falseHard: string[] = [];
       const notBounceWithResults: string[] = [];
       for (const e of manifest) {
-        let raw = readFileSync(path.join(corpus, e.file));
+        let raw: Buffer = readFileSync(path.join(corpus, e.file));
         if (variant === 'CRLF') raw = toCrlf(raw);
         const got = await parseFile(raw);
         if (e.expected.length === 0) {
@@ -45,16 +53,19 @@ describe.skipIf(corpusSkip !== null)(`bounce corpus${corpusSkip ? ` (skipped: ${
           labels++;
           if (got[i]?.reason === x.reason) reasonOk++;
           if (got[i] !== undefined && got[i]!.hardbounce === x.hardbounce) hardOk++;
+          if (got[i]?.hardbounce && !x.hardbounce) falseHard.push(`${e.file} #${i}`);
         });
       }
       expect(notBounceWithResults).toEqual([]);
-      expect(reasonOk / labels).toBeGreaterThanOrEqual(0.95);
-      expect(hardOk / labels).toBeGreaterThanOrEqual(0.98);
+      // A wrong invalid flag is the worst outcome: none on this sample.
+      expect(falseHard).toEqual([]);
+      expect(reasonOk / labels).toBeGreaterThanOrEqual(0.96);
+      expect(hardOk / labels).toBeGreaterThanOrEqual(0.99);
     });
   }
 
   it('reads every file without an error and with bounded time', async () => {
-    for (const e of manifest) {
+    for (const e of loadManifest()) {
       const raw = readFileSync(path.join(corpus, e.file));
       const t0 = performance.now();
       const report = await parseReport(splitMbox(raw)[0]!);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { classifyReply, parseReply } from '../../src/classify/index.js';
 import { parseReport } from '../../src/returnpath/parse/index.js';
+import { SAMPLES } from './samples.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const emlDir = path.resolve(repoRoot, '..', 'shared', 'corpus', 'eml');
@@ -21,16 +22,14 @@ function rng(seed: number): () => number {
   };
 }
 
-const FALLBACK_SEEDS = [
-  'From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n--b\n\n<a@b.example>: host said: 550 5.1.1 User unknown\n--b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n--b--\n',
-];
 
 function seeds(): Buffer[] {
   const files = existsSync(emlDir) ? readdirSync(emlDir).filter((f) => f.endsWith('.eml')).sort() : [];
   // Small seeds keep 10,000 runs quick; size-related hostility comes from the mutators.
   const picked = files.map((f) => readFileSync(path.join(emlDir, f))).filter((b) => b.length <= 6000).filter((_, i) => i % 2 === 0);
-  if (!picked.length) console.warn(`fuzz: no seeds in ${emlDir} (the shared corpus is absent), fuzzing the built-in seed only`);
-  return picked.length ? picked : FALLBACK_SEEDS.map((s) => Buffer.from(s));
+  const builtin = Object.values(SAMPLES).map((s) => Buffer.from(s));
+  if (!picked.length) console.warn(`fuzz: ${emlDir} not found; seeding from the ${builtin.length} built-in samples only`);
+  return [...picked, ...builtin];
 }
 
 type Mutator = (b: Buffer, r: () => number) => Buffer;

@@ -1,8 +1,10 @@
-// The parser against real bounces with known truth: DSNs written by real Postfix and Exim
+// The parser against real bounces with known truth: DSNs written by real Postfix, Exim and Sendmail
+// (and auto-replies from Exim and Dovecot/Pigeonhole)
 // (fixtures/mta-corpus, made by `npm run corpus:mta`), each built to fail one way. The truth is the
 // construction, not a parser's opinion. Scored per recipient on reason and hard/soft, LF and CRLF;
 // a false hard bounce (a soft failure read as hard: the recipient would be flagged invalid) is the
 // worst outcome and is listed on its own.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +15,7 @@ import type { BounceRecord } from '../../src/returnpath/parse/index.js';
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'mta-corpus');
 
 interface Expected { rcpt: string; status: string; replycode: string; reason: string; hardbounce: boolean }
-interface Entry { file: string; kind: string; lhost: string; expected: Expected[]; construction: string; mta: { reporter: string; remote: string | null } }
+interface Entry { file: string; kind: string; lhost: string; expected: Expected[]; construction: string; mta: { reporter: string; remote: string | null }; sha256: string }
 
 /**
  * Fixtures the parser gets wrong today, with what it says. The test fails when one of these starts
@@ -21,19 +23,12 @@ interface Entry { file: string; kind: string; lhost: string; expected: Expected[
  * For the classifier: each note says what the real MTA wrote and why the construction says otherwise.
  */
 const KNOWN_FAILURES: Record<string, string> = {
-  // Exim says "Unrouteable address" both for a local part no router accepts (exim-userunknown-local:
-  // userunknown) and for a domain DNS does not know (here: hostunknown). The parser says userunknown
-  // for both; both are hard, so no flag is wrong, but the reason can only be right for one of them from
-  // the text alone. Telling them apart needs more than the phrase (the DNS answer is not in the DSN).
-  'eml/exim-hostunknown-dns.eml': 'userunknown (hard) for "Unrouteable address" of a .invalid domain',
-  // Postfix gave up after maximal_queue_lifetime: Action: failed with Status 4.7.1 and a 450
-  // "Greylisted" reply. A final failure with a 4.x.x status is an expiry; the parser classifies the
-  // last reply's 4.7.1 as securityerror instead.
-  'eml/postfix-expired-greylist.eml': 'securityerror (soft) for Action: failed + Status: 4.7.1 after the queue lifetime',
-  // pipe(8) to a command that exits 1: Postfix writes 'Command died with status 1: "/bin/false"' and
-  // Diagnostic-Code: x-unix; unknown mail system error 1 (Status 5.3.0). The delivery program failed:
-  // Sisimai's mailererror. The parser says systemerror.
-  'eml/postfix-mailererror-pipe.eml': 'systemerror (soft) for a pipe command that died with status 1',
+  // Exim says "Unrouteable address" both for a local part no router accepts (here: userunknown)
+  // and for a domain DNS does not know (exim-hostunknown-dns: hostunknown). From Exim's own notice
+  // the classifier says hostunknown, as for Exim's other routing failures; both are hard, so no
+  // flag is wrong, but the reason can only be right for one of them from the text alone (the DNS
+  // answer is not in the DSN). Answering RCPT ("550 Unrouteable address") it is userunknown.
+  'eml/exim-userunknown-local.eml': 'hostunknown (hard) for Exim\'s own "Unrouteable address" of an unknown local part',
 };
 
 // Sisimai's rule, which the corpus labels follow: only these reasons are hard bounces.
@@ -52,7 +47,7 @@ interface Row { file: string; want: Expected; got: BounceRecord | undefined; rea
 async function score(entries: Entry[], crlf: boolean): Promise<Row[]> {
   const rows: Row[] = [];
   for (const e of entries) {
-    let raw = readFileSync(path.join(dir, e.file));
+    let raw: Buffer = readFileSync(path.join(dir, e.file));
     if (crlf) raw = toCrlf(raw);
     const got = await parseFile(raw);
     e.expected.forEach((want, i) => {
@@ -90,20 +85,25 @@ describe('real-MTA bounce corpus (fixtures/mta-corpus)', () => {
     expect(manifest.length).toBeGreaterThanOrEqual(20);
     for (const e of manifest) {
       expect(existsSync(path.join(dir, e.file)), e.file).toBe(true);
-      const text = readFileSync(path.join(dir, e.file), 'latin1');
-      expect(e.expected.length, e.file).toBe(1);
+      const raw = readFileSync(path.join(dir, e.file));
+      // The files are what the MTAs sent: a hand edit (to make a test pass) shows here.
+      expect(createHash('sha256').update(raw).digest('hex'), `${e.file} changed since npm run corpus:mta wrote it`).toBe(e.sha256);
+      const text = raw.toString('latin1');
+      expect(e.expected.length, e.file).toBeGreaterThanOrEqual(1);
       for (const x of e.expected) {
         expect(text, e.file).toContain(x.rcpt);
         expect(x.hardbounce, e.file).toBe(HARD.has(x.reason));
       }
-      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim) \d+\.\d+/);
+      expect(e.mta.reporter, e.file).toMatch(/^(Postfix|Exim|Sendmail|Dovecot) \d+\.\d+/);
       expect(e.construction.length, e.file).toBeGreaterThan(20);
     }
     // Both dialects and the failure kinds the generator promises.
     const lhosts = new Set(manifest.map((e) => e.lhost));
-    for (const l of ['Postfix', 'Exim']) expect(lhosts, l).toContain(l);
+    for (const l of ['Postfix', 'Exim', 'Sendmail']) expect(lhosts, l).toContain(l);
     const reasons = new Set(manifest.flatMap((e) => e.expected.map((x) => x.reason)));
     for (const r of ['userunknown', 'mailboxfull', 'mesgtoobig', 'hostunknown', 'norelaying', 'blocked', 'spamdetected', 'expired', 'delivered', 'vacation']) expect(reasons, r).toContain(r);
+    // One DSN listing a hard and a soft failure: a verdict applied to the whole report would flag both.
+    expect(manifest.some((e) => e.expected.length > 1 && new Set(e.expected.map((x) => x.hardbounce)).size === 2)).toBe(true);
     for (const f of Object.keys(KNOWN_FAILURES)) expect(manifest.map((e) => e.file), `KNOWN_FAILURES lists ${f}`).toContain(f);
   });
 

@@ -29,6 +29,7 @@ import { systemfull } from './why-systemfull.js';
 import { toomanyconn } from './why-toomanyconn.js';
 import { userunknown } from './why-userunknown.js';
 import { virusdetected } from './why-virusdetected.js';
+import { vacation } from './why-vacation.js';
 
 export type { ReasonRule } from './rule.js';
 export { defineRule, normaliseText } from './rule.js';
@@ -50,4 +51,26 @@ export function reasonFromText(normalised: string): ReasonRule['reason'] | undef
   if (!normalised) return undefined;
   for (const rule of RULES) if (rule.probe(normalised)) return rule.reason;
   return undefined;
+}
+
+const BY_REASON = new Map<ReasonRule['reason'], ReasonRule[]>();
+for (const rule of [...RULES, vacation]) BY_REASON.set(rule.reason, [...(BY_REASON.get(rule.reason) ?? []), rule]);
+
+/** Verdicts of `says` for the last text asked about: the decision asks about one text many times. */
+let lastText = '';
+let lastAnswers = new Map<ReasonRule['reason'], boolean>();
+
+/** True when the (normalised) text carries the phrases of this one reason. */
+export function says(reason: ReasonRule['reason'], normalised: string): boolean {
+  if (normalised !== lastText) {
+    lastText = normalised;
+    lastAnswers = new Map();
+  }
+  let answer = lastAnswers.get(reason);
+  if (answer === undefined) {
+    answer = false;
+    for (const rule of BY_REASON.get(reason) ?? []) if (rule.probe(normalised)) { answer = true; break; }
+    lastAnswers.set(reason, answer);
+  }
+  return answer;
 }

@@ -4,5 +4,5 @@ import { defineRule } from './rule.js';
 export const badreputation = defineRule('badreputation', [
   'ip reputation', 'poor reputation', 'bad reputation', 'low reputation', 'sender reputation',
   'reputation of', 'domain reputation', 'reputation is', 'reputation score', 'unexpected volume or user complaints',
-  'due to ip reputation', 'sending ip is low', 'likely unsolicited mail',
+  'due to ip reputation', 'sending ip is low', 'very low reputation',
 ]);

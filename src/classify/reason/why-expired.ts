@@ -2,7 +2,7 @@ import { defineRule } from './rule.js';
 
 /** Delivery kept failing until the sender's queue gave up (or is still retrying). */
 export const expired = defineRule('expired', [
-  'retry timeout exceeded', 'did not accept our requests to connect', 'in the queue too long', 'message expired', 'delivery time expired', 'queue too long', 'gave up',
+  'retry timeout exceeded', 'envelope expired', 'greylisted', 'greylisting', 'graylisted', 'graylisting', 'grey-listed', 'connection timed out', 'server did not respond', 'unable to deliver message after multiple retries', 'did not accept our requests to connect', 'in the queue too long', 'message expired', 'delivery time expired', 'queue too long', 'gave up',
   'giving up', 'was not delivered within', 'not delivered within', 'could not be delivered within',
   'could not be delivered for', 'delivery delayed', 'delivery has been delayed', 'has been delayed',
   'message has been delayed', 'delivery expired', 'unable to deliver for', 'message timed out',

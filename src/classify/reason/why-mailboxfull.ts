@@ -2,7 +2,7 @@ import { defineRule } from './rule.js';
 
 /** The mailbox exists but has no room (quota). */
 export const mailboxfull = defineRule('mailboxfull', [
-  'mailbox full', 'mailbox is full', 'mailbox is over quota', 'mail box full', 'mailbox has exceeded',
+  'mailbox full', 'mta-imposed quota exceeded', 'mailfolder is over the allowed quota', 'mailbox is full', 'mailbox is over quota', 'mail box full', 'mailbox has exceeded',
   'mailbox size limit exceeded', 'mailbox would exceed', 'mailbox exceeded', 'mailfolder is full',
   'mailbox not enough space', 'full mailbox', 'account is full', 'account is over quota', 'user is over quota',
   'is over quota', 'over quota', 'overquota', 'over the quota', 'quota exceeded', 'quota exceed', 'exceeds the quota',

@@ -10,7 +10,10 @@ export const spamcontent = defineRule('spamdetected', [
 
 /** The receiver's filter judged the message content to be spam. */
 export const spamdetected = defineRule('spamdetected', [
-  'spam', 'junk mail', 'bulk mail', 'unsolicited', 'content filter', 'message content rejected',
-  'rejected by content', 'high probability of', 'looks suspicious', 'suspicious message',
+  'spam detected', 'spam points', 'detected as spam', 'classified as spam', 'considered spam', 'considered as spam',
+  'identified as spam', 'message is spam', 'spam message', 'spam content', 'looks like spam', 'spam score',
+  'spamassassin', 'likely spam', 'spam filter', 'as spam', 'marked as spam', 'suspected spam', 'spam rejected',
+  'contains spam', 'spam policy', 'spam or virus', 'spamming', 'rejected as bulk', 'junk mail', 'bulk mail', 'unsolicited', 'content filter', 'message content rejected',
+  'rejected by content', 'likely unsolicited mail', 'high probability of', 'looks suspicious', 'suspicious message',
   'phish', 'scored too high', 'score too high', 'score exceeded', 'x-spam', 'not accepted for delivery due to content',
 ]);

@@ -2,7 +2,8 @@ import { defineRule } from './rule.js';
 
 /** The receiving system failed (configuration, loop, internal error). */
 export const systemerror = defineRule('systemerror', [
-  'system error', 'internal error', 'internal server error', 'server error', 'local error in processing',
+  'system error', 'delivery to file forbidden', 'delivery to pipe forbidden', 'local delivery failed', 'lmtp error after',
+  'this domain\'s dns violates rfc 1035', 'internal error', 'internal server error', 'server error', 'local error in processing',
   'mail system error', 'loops back to myself', 'configuration error', 'transaction failed',
   'service currently unavailable', 'service unavailable', 'service refused', 'please try later', 'local configuration', 'unable to contact ldap',
   'duplicated message-id', 'temporary local problem', 'system resources', 'temporarily unavailable',

@@ -84,13 +84,16 @@ const detailSchema = {
   },
 } as const;
 
-/** What happened to this recipient in this message: the category and reason of its latest failure or report. */
+/**
+ * What happened to this recipient in this message: the category and reason of its latest failure
+ * or verified report (a complaint or an auto-reply after the delivery), none when a delivery came last.
+ */
 function outcomeOf(events: RecipientEvent[], rcpt: string): { outcomeCategory: Category | null; outcomeReason: Reason | null } {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
-    if ((e.type === 'attempt' && e.status !== 'delivered' && e.category) || (e.type === 'report' && e.verified)) {
-      if (sameAddress(e.rcpt, rcpt)) return { outcomeCategory: e.category ?? null, outcomeReason: e.reason ?? null };
-    }
+    if ((e.type !== 'attempt' && !(e.type === 'report' && e.verified)) || !sameAddress(e.rcpt, rcpt)) continue;
+    if (e.type === 'attempt' && e.status === 'delivered') break;
+    if (e.category) return { outcomeCategory: e.category, outcomeReason: e.reason ?? null };
   }
   return { outcomeCategory: null, outcomeReason: null };
 }

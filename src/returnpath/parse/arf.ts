@@ -13,7 +13,8 @@ export function isFeedbackReport(msg: LoadedMessage): boolean {
 
 /** The complaint(s) of a feedback report: one draft per reported recipient. */
 export function parseFeedbackReport(msg: LoadedMessage): Draft[] {
-  const report = msg.attachments.find((a) => a.contentType.includes('feedback-report'))?.text ?? msg.text;
+  const part = msg.attachments.find((a) => a.contentType.includes('feedback-report'))?.text;
+  const report = part ?? msg.text;
   const start = report.search(/^feedback-type:/im);
   const f = headerMap(parseHeaderBlock(start >= 0 ? report.slice(start) : report));
   const original = msg.attachments.find((a) => /rfc822/.test(a.contentType))?.text ?? '';
@@ -23,8 +24,18 @@ export function parseFeedbackReport(msg: LoadedMessage): Draft[] {
   if (!feedbacktype && /^true$/i.test((msg.headers['x-apple-unsubscribe'] ?? '').trim())) feedbacktype = 'opt-out';
   if (!feedbacktype) feedbacktype = 'abuse';
 
+  // RFC 5965: Original-Rcpt-To may appear any number of times, one complaint per recipient, in
+  // order; a redacted one ("Redacted-Address: local@") is the original's To. Without any: the
+  // original recipient Microsoft names, then the returned message's To.
+  const origTo = addressOf(origHeaders['to']);
   const rcpts: string[] = [];
-  for (const v of [f['original-rcpt-to'], msg.headers['x-hmxmroriginalrecipient'], origHeaders['to']]) {
+  const block = part ?? (start >= 0 ? report.slice(Math.max(0, start - 2000), start + 65536) : '');
+  for (const m of block.matchAll(/^(?:original-rcpt-to|redacted-address):[ \t]*(.{1,300})$/gim)) {
+    const a = addressOf(m[1]) || (/@\s*>?\s*$/.test(m[1]!) ? origTo : '');
+    if (a) rcpts.push(a);
+    if (rcpts.length >= 100) break;
+  }
+  for (const v of [msg.headers['x-hmxmroriginalrecipient'], origHeaders['x-hmxmroriginalrecipient'], origHeaders['to']]) {
     const a = addressOf(v);
     if (a && !rcpts.length) rcpts.push(a);
   }

@@ -1,6 +1,7 @@
 import {
   classifyReply, codeOf, enhancedOf, normaliseText, pseudoStatus, reasonFromText,
 } from '../../classify/index.js';
+import { commandIn } from './text-scan.js';
 import type { BounceRecord, Draft } from './types.js';
 
 const DIAG_CAP = 1000;
@@ -45,13 +46,21 @@ export function finalize(d: Draft, decodedby: string): BounceRecord {
   let text = d.note ? `${d.note}\n${diagnostic}` : diagnostic;
   const silent = !diagnostic || (!enhanced && !code && !reasonFromText(normaliseText(diagnostic)));
   if (d.context && silent) text = `${text}\n${cleanDiagnostic(d.context.slice(0, 8192)).slice(0, 4000)}`;
-  let verdict = classifyReply({ code, enhanced, text, command: d.command, permanent, reason: delivered ? 'delivered' : d.reason });
-  if (!permanent && !d.reason && !delivered) {
-    // A temporary DNS failure is a network problem, not a missing domain; and a bounce that
-    // gave up after temporary network failures is an expiry.
+  const command = d.command ?? commandIn(diagnostic);
+  let verdict = classifyReply({ code, enhanced, text, command, permanent, reason: delivered ? 'delivered' : d.reason });
+  if (!d.reason && !delivered) {
     let r = verdict.reason;
-    if (r === 'hostunknown') r = 'networkerror';
-    else if (!d.delayed && (r === 'networkerror' || r === 'onhold' || r === 'undefined')) r = 'expired';
+    // A temporary "domain not found" is a lookup that may yet succeed: a network problem.
+    if (!permanent && r === 'hostunknown') r = 'networkerror';
+    // A delay notice that names no cause is an expiry in progress (RFC 3464 Action: delayed).
+    if (d.delayed && (r === 'onhold' || r === 'undefined')) r = 'expired';
+    // A local program's failure (Diagnostic-Code: X-Unix; ...) that names no precise cause is the
+    // mailer's (Postfix renders a pipe command's exit status as "unknown mail system error N").
+    if (/^x-(?:unix|postfix)/i.test(d.diagType ?? '')) {
+      const vague = r === 'onhold' || r === 'undefined' || r === 'filtered' || r === 'syntaxerror';
+      // "unknown mail system error 1" under a notice saying "Command died with status 1".
+      if (vague || (r === 'systemerror' && /command died with status|command time limit exceeded/i.test(d.context ?? ''))) r = 'mailererror';
+    }
     if (r !== verdict.reason) verdict = classifyReply({ reason: r, permanent });
   }
   if (!enhanced) enhanced = pseudoStatus(verdict.reason, permanent);

@@ -3,7 +3,8 @@
 /** Splits a header block into unfolded "name: value" pairs (names lower-cased). */
 export function parseHeaderBlock(block: string, maxLines = 400): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const lines = block.split('\n', maxLines);
+  const end = block.indexOf('\n\n');
+  const lines = (end < 0 ? block.slice(0, 128 * 1024) : block.slice(0, end)).split('\n', maxLines);
   for (const rawLine of lines) {
     const line = rawLine.replace(/\r$/, '');
     if (line === '') break;
@@ -23,8 +24,10 @@ export function parseHeaderBlock(block: string, maxLines = 400): Array<[string, 
 
 /** First value per header name. */
 export function headerMap(pairs: Array<[string, string]>): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const [k, v] of pairs) if (!(k in map)) map[k] = v;
+  // No prototype: a header named "constructor" or "__proto__" is just a header, and lookups stay
+  // own-property lookups.
+  const map = Object.create(null) as Record<string, string>;
+  for (const [k, v] of pairs) if (map[k] === undefined) map[k] = v;
   return map;
 }
 

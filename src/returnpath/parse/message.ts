@@ -1,5 +1,5 @@
-import { simpleParser } from 'mailparser';
-import { addressOf, headerMap, parseHeaderBlock } from './headers.js';
+import { addressOf } from './headers.js';
+import { decodeWords, readMime } from './mime.js';
 
 /** Largest input we read; bounces are small, anything bigger is cut (attachments do not matter). */
 export const MAX_INPUT_BYTES = 2 * 1024 * 1024;
@@ -31,49 +31,67 @@ export const MAX_LINE_CHARS = 2000;
 
 /** LF line ends and no line longer than MAX_LINE_CHARS. */
 function toLf(s: string): string {
-  const lf = s.replace(/\r\n?/g, '\n');
+  const lf = s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
   // A loop, not a /[^\n]{2001,}/ regex: that one rescans up to 2,000 characters at every position.
-  if (!lf.split('\n').some((l) => l.length > MAX_LINE_CHARS)) return lf;
+  let long = false;
+  for (let at = 0, next = 0; at < lf.length; at = next + 1) {
+    next = lf.indexOf('\n', at);
+    if (next < 0) next = lf.length;
+    if (next - at > MAX_LINE_CHARS) { long = true; break; }
+  }
+  if (!long) return lf;
   return lf.split('\n').map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)).join('\n');
 }
 
-/** Reads raw mail into a LoadedMessage. Throws only on inputs mailparser cannot read at all. */
+/** Part types whose text is read inline, as mail clients show them (the report fields). */
+const INLINE_REPORT = /^(?:message\/(?:delivery-status|global-delivery-status|disposition-notification)|text\/(?!html|rfc822-header))/;
+
+/** Reads raw mail into a LoadedMessage. Never throws; unreadable input gives empty fields. */
 export async function loadMessage(raw: Buffer | string): Promise<LoadedMessage> {
+  return readMessage(raw);
+}
+
+/** Synchronous core of loadMessage (bounded work, no I/O). */
+export function readMessage(raw: Buffer | string): LoadedMessage {
   let buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   if (buf.length > MAX_INPUT_BYTES) buf = buf.subarray(0, MAX_INPUT_BYTES);
-  const head = toLf(buf.subarray(0, Math.min(buf.length, 64 * 1024)).toString('latin1'));
-  const headers = headerMap(parseHeaderBlock(head, 2000));
-  const mail = await simpleParser(buf, { skipHtmlToText: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true, maxHtmlLengthToParse: 512 * 1024 });
-  let text = mail.text ?? '';
-  if (!text.trim() && typeof mail.html === 'string') text = htmlToPlain(mail.html);
-  // MIME that mailparser could not split (odd boundary syntax): read the raw body as text.
-  if (!text.trim() && !(mail.attachments ?? []).length) text = rawBody(buf);
+  const binary = buf.toString('latin1').replace(/\r\n?/g, '\n');
+  const tree = readMime(binary);
+  const texts: string[] = [];
+  const html: string[] = [];
   const attachments: Attachment[] = [];
-  for (const a of mail.attachments ?? []) {
-    const ct = (a.contentType ?? '').toLowerCase();
-    if (!/^(message\/|text\/)/.test(ct)) continue;
-    const content: unknown = a.content;
-    if (!Buffer.isBuffer(content)) continue;
-    attachments.push({ contentType: ct, text: toLf(content.subarray(0, MAX_TEXT_CHARS).toString('utf8')) });
+  let chars = 0;
+  for (const leaf of tree.leaves) {
+    if (!leaf.attachment && INLINE_REPORT.test(leaf.contentType)) {
+      if (chars < MAX_TEXT_CHARS) texts.push(leaf.text);
+      chars += leaf.text.length;
+    } else if (!leaf.attachment && leaf.contentType.startsWith('text/html')) {
+      html.push(leaf.text);
+    } else if (/^(?:message\/|text\/)/.test(leaf.contentType)) {
+      attachments.push({ contentType: leaf.contentType, text: toLf(leaf.text.slice(0, MAX_TEXT_CHARS)) });
+    }
   }
-  const subject = mail.subject ?? headers['subject'] ?? '';
-  const fromValue = mail.from?.value?.[0]?.address ?? addressOf(headers['from']);
+  let text = texts.join('\n');
+  if (!text.trim() && html.length) text = htmlToPlain(html.join('\n'));
+  const headers = tree.headers;
+  const subject = decodeWords(headers['subject'] ?? '').trim();
   return {
     headers,
-    from: (fromValue ?? '').toLowerCase(),
+    from: senderOf(decodeWords(headers['from'] ?? '')),
     subject,
     contentType: (headers['content-type'] ?? '').toLowerCase(),
-    text: toLf(text).slice(0, MAX_TEXT_CHARS),
+    text: toLf(text.slice(0, MAX_TEXT_CHARS)),
     attachments,
   };
 }
 
-/** The undecoded body after the header block, without MIME boundary and part-header lines. */
-function rawBody(buf: Buffer): string {
-  const s = toLf(buf.subarray(0, MAX_TEXT_CHARS).toString('utf8'));
-  const start = s.indexOf('\n\n');
-  if (start < 0) return '';
-  return s.slice(start + 2).split('\n').filter((l) => !/^--\S{6,}$/.test(l.trim())).join('\n');
+/** The From address, lower-cased; a bare local name ("MAILER-DAEMON") when it has no domain. */
+function senderOf(value: string): string {
+  const angle = /<([^<>]{0,254})>/.exec(value);
+  if (angle) return angle[1]!.trim().toLowerCase();
+  const a = /[^\s<>"(),;:]{1,64}@[^\s<>"(),;:]{1,254}/.exec(value)?.[0] ?? addressOf(value);
+  if (a) return a.toLowerCase();
+  return (/^\s*([^\s<>"(),;@]{1,64})(?:\s|$)/.exec(value)?.[1] ?? '').toLowerCase();
 }
 
 /** Crude but bounded HTML to text, for bounces that only come as HTML. */

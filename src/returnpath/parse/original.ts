@@ -23,7 +23,7 @@ export function readOriginal(msg: LoadedMessage): OriginalMessage {
   for (const k of KEEP) if (all[k] !== undefined) headers[k] = all[k].slice(0, 998);
   const out: OriginalMessage = {};
   if (all['message-id']) out.messageId = all['message-id'].replace(/^<|>$/g, '').trim();
-  const queueId = all['x-rebound-queue-id'] ?? /^x-rebound-queue-id:\s*(\S{1,200})/im.exec(msg.text)?.[1];
+  const queueId = all['x-rebound-queue-id'] ?? /^x-rebound-queue-id:[ \t]*(\S{1,200})/im.exec(msg.text.slice(0, 65536))?.[1];
   if (queueId) out.queueId = queueId.trim();
   if (all['from']) out.from = addressOf(all['from']) || all['from'];
   if (all['to']) out.to = addressOf(all['to']) || all['to'];

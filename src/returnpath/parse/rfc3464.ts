@@ -2,6 +2,9 @@ import { addressOf } from './headers.js';
 import type { LoadedMessage } from './message.js';
 import type { Draft } from './types.js';
 
+/** Most recipients read from one report; more is a hostile report, not a bounce. */
+export const MAX_REPORT_RECIPIENTS = 1000;
+
 const RECIPIENT_FIELDS = /^(final-recipient|original-recipient|x-actual-recipient|action|status|remote-mta|diagnostic-code|last-attempt-date|will-retry-until|x-postfix-sender)\s*:/i;
 
 /** Unfolded field lines grouped by blank lines. */
@@ -14,7 +17,7 @@ function fieldGroups(text: string): Array<Record<string, string>> {
     cur = {};
     last = '';
   };
-  for (const line of text.split('\n', 20000)) {
+  for (const line of text.slice(0, 64 * 1024).split('\n', 20000)) {
     if (line.trim() === '') { flush(); continue; }
     if (/^[ \t]/.test(line) && last) { cur[last] += ' ' + line.trim(); continue; }
     const m = /^([A-Za-z][A-Za-z0-9-]{1,40})\s*:\s?(.*)$/.exec(line);
@@ -60,6 +63,8 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
       const status = /([245]\.\d{1,3}\.\d{1,3})/.exec(g['status'] ?? '')?.[1];
       const action = (g['action'] ?? '').toLowerCase().split(/[\s(;]/)[0] || undefined;
       const d: Draft = { rcpt, diagnostic: stripType(g['diagnostic-code']) };
+      const diagType = /^\s*([A-Za-z0-9-]{1,20})\s*;/.exec(g['diagnostic-code'] ?? '')?.[1];
+      if (diagType) d.diagType = diagType.toLowerCase();
       if (status) d.status = status;
       if (action) d.action = action;
       const remote = stripType(g['remote-mta']);
@@ -73,6 +78,7 @@ export function parseDeliveryStatus(msg: LoadedMessage): Draft[] {
       const note = /\(([^)]{3,200})\)/.exec(g['status'] ?? '')?.[1];
       if (note && !/^(permanent|temporary|transient) failure$/i.test(note.trim())) d.note = note;
       drafts.push(d);
+      if (drafts.length >= MAX_REPORT_RECIPIENTS) break;
     }
     if (drafts.length) return drafts;
   }

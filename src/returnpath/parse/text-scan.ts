@@ -2,37 +2,62 @@ import { addressOf, addressesIn } from './headers.js';
 import type { LoadedMessage } from './message.js';
 import type { Draft } from './types.js';
 
-/** Lines where the returned copy of the original message begins. */
-const ORIGINAL_STARTS = [
-  /^\s*-{2,}\s*(?:original message|this is a copy of the message|below this line is a copy|enclosed is a copy|returned message|original message follows|undelivered message|the original message|message text follows|unsent message below|the header of the original|header of original message)/i,
-  /^\s*(?:-+\s*)?(?:this is a copy of the message|below this line is a copy of the message|original message follows)/i,
-  /^\s*message headers follow/i,
-  /^\s*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}\s*$/i,
-  /^(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \t]/i,
-  /^content-type:\s*(?:message\/rfc822|text\/rfc822-headers)/i,
-];
+/**
+ * Lines where the notice for people ends: the returned copy of the original message begins (MTAs'
+ * own separators, or the first header line of the copy), or the DSN's machine-readable fields. Tried sticky at each line start only, with [ \t]* (never \s*,
+ * which would run across blank lines).
+ */
+const ORIGINAL_START = new RegExp([
+  '[ \\t]*-{2,}[ \\t]*(?:original message|this is a copy of the message|below this line is a copy|enclosed is a copy|returned message|original message follows|undelivered message|the original message|message text follows|unsent message below|the header of the original|header of original message)',
+  '[ \\t]*(?:-+[ \\t]*)?(?:this is a copy of the message|below this line is a copy of the message|original message follows)',
+  '[ \\t]*message headers follow',
+  '[ \\t]*-{3,} ?(?:original|returned|undelivered)[ a-z]{0,30}-{3,}[ \\t]*(?:\\n|$)',
+  '(?:return-path|received|dkim-signature|x-received|arc-seal|x-google-dkim-signature):[ \\t]',
+  'content-type:[ \\t]*(?:message\\/rfc822|text\\/rfc822-headers)',
+  // The machine-readable part of a DSN shown inline: the notice for people has ended.
+  '(?:reporting-mta|final-recipient|original-envelope-id):[ \\t]',
+].join('|'), 'iy');
 
 /** The notification text: everything before the returned original. */
 export function notificationText(msg: LoadedMessage, cap = 16384): string {
-  const lines = msg.text.slice(0, 128 * 1024).split('\n');
-  const out: string[] = [];
-  for (const line of lines) {
-    if (ORIGINAL_STARTS.some((re) => re.test(line))) break;
-    out.push(line);
+  const text = msg.text.slice(0, 64 * 1024);
+  for (let at = 0; at < text.length;) {
+    ORIGINAL_START.lastIndex = at;
+    if (ORIGINAL_START.test(text)) return text.slice(0, at).replace(/\n$/, '').slice(0, cap);
+    const next = text.indexOf('\n', at);
+    if (next < 0) break;
+    at = next + 1;
   }
-  return out.join('\n').slice(0, cap);
+  return text.slice(0, cap);
 }
 
-const COMMANDS: Array<[RegExp, string]> = [
-  [/\b(?:in reply to|after|did not like our|response to|while talking to[^\n]{0,80}\n?\s*>>>)\s*(?:the\s*)?(rcpt(?: to)?|mail(?: from)?|end of data|data|helo|ehlo|initial connection|connect)\b/i, ''],
-  [/^\s*>>>\s*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
+/**
+ * How MTAs say which command a reply answered: Postfix "(in reply to RCPT TO command)", Exim
+ * "after RCPT TO:<a@b>", DragonFly "did not like our RCPT TO", Sendmail transcripts (">>> RCPT")
+ * and "<a@b>... User unknown" replies, qmail's "does not like recipient" / "failed after I sent
+ * the message", Postfix smtpd's "Recipient address rejected" (RCPT) and "Sender address rejected",
+ * Yahoo's "[RCPT_TO]" / "[MAIL_FROM]" / "[BODY]" tags.
+ */
+const COMMANDS: ReadonlyArray<[RegExp, string]> = [
+  [/\b(?:in\s+reply\s+to|after(?:\s+pipelined)?|did\s+not\s+like\s+our|response\s+to|while\s+talking\s+to[^\n]{0,80}\n?[ \t]*>>>)\s*(?:the\s+)?(rcpt(?:\s+to)?|mail(?:\s+from)?|end\s+of\s+data|data|helo|ehlo|initial\s+connection|connect)\b/i, ''],
+  [/^[ \t]*>>>[ \t]*(rcpt to|mail from|data|helo|ehlo)\b/im, ''],
+  [/does not like recipient|recipient address rejected|\[rcpt_to\]/i, 'RCPT'],
+  [/does not like sender|but sender was rejected|sender address rejected|\[mail_from\]/i, 'MAIL'],
+  [/failed after i sent the message|failed on data command|\[body\]|\[end_of_data\]/i, 'DATA'],
+  [/but my name was rejected|while performing the (?:ehlo|helo|lhlo) handshake/i, 'HELO'],
+  [/but greeting failed|refused to talk to me|while receiving the initial server greeting/i, 'CONN'],
+  [/while sending (?:message body|end of data|data command|data)\b/i, 'DATA'],
+  [/while sending rcpt to\b/i, 'RCPT'],
+  [/while sending mail from\b/i, 'MAIL'],
 ];
 
 /** The SMTP command a failure text says it answered, normalised (RCPT, MAIL, DATA, HELO, CONN). */
 export function commandIn(text: string): string | undefined {
-  for (const [re] of COMMANDS) {
-    const m = re.exec(text);
+  const head = text.slice(0, 8192);
+  for (const [re, fixed] of COMMANDS) {
+    const m = re.exec(head);
     if (!m) continue;
+    if (fixed) return fixed;
     const c = m[1]!.toLowerCase();
     if (c.startsWith('rcpt')) return 'RCPT';
     if (c.startsWith('mail')) return 'MAIL';
@@ -48,8 +73,8 @@ function isSystemAddress(a: string): boolean {
   return /^(?:mailer-daemon|postmaster|noreply|no-reply|double-bounce|abuse|support|help)@/i.test(a);
 }
 
-/** Line shapes that present a recipient: "<a@b>:", "a@b", "To: a@b", "Recipient: <a@b>". */
-const RECIPIENT_LINE = /^\s*(?:(?:recipient|recipients|recipient address|address|e-?mail|original-recipient|failed recipient|destinataire|empfänger)\s*:\s*)?(?:rfc822;\s*)?["<]?([^\s<>():,;"]{1,128}@[^\s<>():,;"]{1,255}?)[">]?(?:\s*(?:[:.,;]|\(.{0,120}\)|on .{0,60}|\.{3}.*))?\s*$/i;
+/** Line shapes that present a recipient: "<a@b>:", "a@b", "To: a@b", "Recipient: <a@b>", "a@b: 550 why" (OpenSMTPD, Postfix). */
+const RECIPIENT_LINE = /^\s*(?:(?:recipient|recipients|recipient address|address|e-?mail|original-recipient|failed recipient|destinataire|empfänger)\s*:\s*)?(?:rfc822;\s*)?["<]?([^\s<>():,;"]{1,128}@[^\s<>():,;"]{1,255}?)[">]?(?:\s*(?:[:.,;]|\(.{0,120}\)|on .{0,60}|\.{3}.*)|:[ \t]+\S.*)?\s*$/i;
 
 export interface ScanOptions {
   /** Addresses known not to be recipients (the bounce's own From/To, the original sender). */

@@ -55,6 +55,8 @@ export interface Draft {
   reportingMta?: string;
   lastAttempt?: string;
   originalRcpt?: string;
+  /** Type of the Diagnostic-Code ("smtp", "x-unix", "x-postfix"), lower-cased. */
+  diagType?: string;
   /** SMTP command the failure answered: MAIL, RCPT, DATA, HELO, CONN. */
   command?: string;
   /** Reason the dialect is sure of (its own vocabulary); skips phrase classification. */

@@ -5,6 +5,7 @@ import * as core from '../../../scripts/mta/exim.mjs';
 // @ts-expect-error plain JS module without declarations
 import * as install from '../../../scripts/mta/install.mjs';
 import type { RunResult } from './postfix.js';
+import { prepareUnpacked } from './unpacked.js';
 
 export interface EximBinary { bin: string; lib: string; nssWrapper: string }
 
@@ -63,11 +64,6 @@ export const startExim = core.startExim as (o: EximOptions) => Promise<EximInsta
  * node_modules/.cache/rebound-mta), or the reason it cannot be had, for `describe.skipIf`.
  */
 export async function prepareExim(): Promise<{ exim: EximBinary | null; skip: string | null }> {
-  const why = install.eximUnavailable() as string | null;
-  if (why) return { exim: null, skip: why };
-  try {
-    return { exim: (await install.ensureExim(() => {})) as EximBinary, skip: null };
-  } catch (err) {
-    return { exim: null, skip: `Exim could not be fetched: ${(err as Error).message.split('\n')[0]}` };
-  }
+  const { bin, skip } = await prepareUnpacked<EximBinary>('Exim', install.eximUnavailable, install.ensureExim);
+  return { exim: bin, skip };
 }

@@ -25,3 +25,20 @@ export function headerHas(msg: LoadedMessage, name: string, re: RegExp): boolean
 export function textHas(msg: LoadedMessage, re: RegExp, within = 8192): boolean {
   return re.test(msg.text.slice(0, within));
 }
+
+const lowered = new WeakMap<LoadedMessage, string>();
+const LOWER_HEAD = 16384;
+
+/**
+ * True when the head of the text contains one of the phrases (lower-case): one lower-casing per
+ * message and plain substring searches, so the ~40 detectors cost little on every report.
+ */
+export function textIncludes(msg: LoadedMessage, phrases: readonly string[]): boolean {
+  let head = lowered.get(msg);
+  if (head === undefined) {
+    head = msg.text.slice(0, LOWER_HEAD).toLowerCase();
+    lowered.set(msg, head);
+  }
+  for (const p of phrases) if (head.includes(p)) return true;
+  return false;
+}

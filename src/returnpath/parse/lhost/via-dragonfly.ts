@@ -1,14 +1,13 @@
 import type { Dialect } from './dialect.js';
-import { textHas } from './dialect.js';
+import { textIncludes } from './dialect.js';
 import { scanTextBounce } from '../text-scan.js';
 
 /** DragonFly Mail Agent (dma): "There was an error delivering your mail to <rcpt>." */
 export const dragonfly: Dialect = {
   name: 'DragonFly',
-  detect: (m) => textHas(m, /this is the dragonfly mail agent|\(dragonfly mail agent/i),
+  detect: (m) => textIncludes(m, ['this is the dragonfly mail agent', '(dragonfly mail agent']),
   parse: (m) => {
-    // [^\S\n]*, not \s*: \s* after \n runs over every blank line that follows, at each of them (quadratic).
-    const head = m.text.split(/\n[^\S\n]*message headers follow\./i)[0] ?? '';
+    const head = m.text.slice(0, 16384).split(/\n[ \t]*message headers follow\./i)[0] ?? '';
     const rcpt = /there was an error delivering your mail to <([^>\s]{3,254})>/i.exec(head)?.[1];
     if (!rcpt) return scanTextBounce(m);
     const rest = head.slice(head.toLowerCase().indexOf(rcpt.toLowerCase()) + rcpt.length).replace(/^>\.?/, '').trim();

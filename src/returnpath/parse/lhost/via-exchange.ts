@@ -1,13 +1,13 @@
 import type { Draft } from '../types.js';
 import type { Dialect } from './dialect.js';
-import { headerHas, textHas } from './dialect.js';
+import { headerHas, textIncludes } from './dialect.js';
 
 /** Exchange 2003 and earlier: "Your message did not reach some or all of the intended recipients". */
 export const exchange2003: Dialect = {
   name: 'Exchange2003',
   detect: (m) =>
     headerHas(m, 'x-ms-embedded-report', /./) || headerHas(m, 'x-mailer', /internet mail service|microsoft exchange/i) && m.headers['x-ms-exchange-message-is-ndr'] === undefined ||
-    textHas(m, /did not reach the following recipient\(s\)|msexch:ims/i),
+    textIncludes(m, ['did not reach the following recipient(s)', 'msexch:ims']),
   parse: (m) => {
     // "rcpt on <date>" followed by indented reason lines.
     const after = m.text.slice(0, 32768).split(/did not reach the following recipient\(s\):/i)[1];
@@ -29,5 +29,5 @@ export const exchange2007: Dialect = {
   name: 'Exchange2007',
   detect: (m) =>
     m.headers['x-ms-exchange-message-is-ndr'] !== undefined && !/outlook\.com|onmicrosoft\.com|office365/i.test(m.from) ||
-    textHas(m, /diagnostic information for administrators|remote server returned '/i, 32768),
+    textIncludes(m, ['diagnostic information for administrators', 'remote server returned \'']),
 };

@@ -1,10 +1,10 @@
 import type { Dialect } from './dialect.js';
-import { textHas } from './dialect.js';
+import { textIncludes } from './dialect.js';
 
 /** Trend Micro InterScan Messaging Security Suite. */
 export const interscanmss: Dialect = {
   name: 'InterScanMSS',
-  detect: (m) => /interscan/i.test(m.headers['from'] ?? '') || textHas(m, /message from interscan messaging security suite/i),
+  detect: (m) => /interscan/i.test(m.headers['from'] ?? '') || textIncludes(m, ['message from interscan messaging security suite']),
   parse: (m) => {
     const out = [];
     for (const hit of m.text.slice(0, 16384).matchAll(/unable to deliver message to <([^>\s]{3,254})>(.{0,300})/gi)) {

@@ -4,5 +4,5 @@ import { textHas } from './dialect.js';
 /** PowerMTA delivery reports (with X-PowerMTA-BounceCategory). */
 export const powermta: Dialect = {
   name: 'PowerMTA',
-  detect: (m) => textHas(m, /^x-powermta-/im, 65536) && /^delivery report/i.test(m.subject),
+  detect: (m) => /^delivery report/i.test(m.subject) && textHas(m, /^x-powermta-/im, 65536),
 };

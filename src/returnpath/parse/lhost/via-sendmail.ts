@@ -1,12 +1,13 @@
 import type { Draft } from '../types.js';
 import type { Dialect } from './dialect.js';
-import { textHas } from './dialect.js';
+import { textHas, textIncludes } from './dialect.js';
 
 /** Sendmail DSNs: "Returned mail: see transcript for details", "Postmaster notify". */
 export const sendmail: Dialect = {
   name: 'Sendmail',
   detect: (m) =>
     /^(returned mail: |warning: could not send message|postmaster notify: )/i.test(m.subject.trim()) ||
+    textIncludes(m, ['the following addresses had permanent fatal errors', 'the following addresses had transient non-fatal errors', 'transcript of session follows']) &&
     textHas(m, /-{3,} the following addresses had (permanent fatal|transient non-fatal) errors -{3,}|-{3,} transcript of session follows -{3,}/i),
 };
 
@@ -14,7 +15,7 @@ export const sendmail: Dialect = {
 export const v5sendmail: Dialect = {
   name: 'V5sendmail',
   detect: (m) =>
-    textHas(m, /-{3,} unsent message follows -{3,}/i) && textHas(m, /-{3,} transcript of session follows -{3,}/i) &&
+    textIncludes(m, ['unsent message follows']) && textHas(m, /-{3,} unsent message follows -{3,}/i) && textHas(m, /-{3,} transcript of session follows -{3,}/i) &&
     !m.attachments.some((a) => a.contentType.includes('delivery-status')) && !/^(final-recipient|reporting-mta):/im.test(m.text),
   parse: (m) => {
     // Transcript: ">>> COMMAND", "<<< reply", then "NNN <rcpt>... summary".

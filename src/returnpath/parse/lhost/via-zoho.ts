@@ -9,7 +9,7 @@ export const zoho: Dialect = {
   parse: (m) => {
     // "rcpt Error, ERROR_CODE :550, ERROR_CODE :5.1.1, reason text"
     const out: Draft[] = [];
-    for (const hit of m.text.slice(0, 16384).matchAll(/^\s*([^\s@]{1,128}@[^\s,]{1,255})\s+error,\s*(.{0,800})$/gim)) {
+    for (const hit of m.text.slice(0, 16384).matchAll(/^[ \t]*([^\s@]{1,128}@[^\s,]{1,255})[ \t]+error,[ \t]*(.{0,800})$/gim)) {
       const diagnostic = hit[2]!.replace(/error_code\s*:\s*,?/gi, ' ').trim();
       const code = /error_code\s*:\s*([245]\d\d)\b/i.exec(hit[2]!)?.[1];
       out.push({ rcpt: hit[1]!.toLowerCase(), diagnostic: code ? `${code} ${diagnostic}` : diagnostic, ...(code ? { replycode: code } : {}) });

@@ -1,0 +1,61 @@
+// Built-in report samples (written from the formats' documented shapes), used when ../shared is
+// absent and as the carriers of the pathological inputs: one per reader family.
+export const SAMPLES: Record<string, string> = {
+  dsn: [
+    'From: MAILER-DAEMON@relay.example (Mail Delivery System)', 'To: bounces@sender.example',
+    'Subject: Undelivered Mail Returned to Sender', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"', '',
+    '--BB', 'Content-Type: text/plain', '', 'This is the mail system at host relay.example.', '',
+    '<gone@dest.example>: host mx.dest.example[192.0.2.9] said: 550 5.1.1 User unknown (in reply to RCPT TO command)', '',
+    '--BB', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; relay.example', '',
+    'Final-Recipient: rfc822; gone@dest.example', 'Action: failed', 'Status: 5.1.1',
+    'Diagnostic-Code: smtp; 550 5.1.1 <gone@dest.example>: Recipient address rejected: User unknown', '',
+    '--BB', 'Content-Type: text/rfc822-headers', '', 'Message-ID: <m1@sender.example>', 'Subject: Hello', '', '--BB--', '',
+  ].join('\n'),
+  exim: [
+    'From: Mail Delivery System <Mailer-Daemon@mx.example>', 'To: app@sender.example',
+    'Subject: Mail delivery failed: returning message to sender', 'X-Failed-Recipients: nobody@dest.example', '',
+    'This message was created automatically by mail delivery software.', '',
+    'A message that you sent could not be delivered to one or more of its', 'recipients. This is a permanent error. The following address(es) failed:', '',
+    '  nobody@dest.example', '    SMTP error from remote mail server after RCPT TO:<nobody@dest.example>:',
+    '    550 5.1.1 <nobody@dest.example>: No such user here', '',
+    '------ This is a copy of the message, including all the headers. ------', '', 'From: app@sender.example', '',
+  ].join('\n'),
+  qmail: [
+    'From: MAILER-DAEMON@mx.example', 'To: app@sender.example', 'Subject: failure notice', '',
+    'Hi. This is the qmail-send program at mx.example.', "I'm afraid I wasn't able to deliver your message to the following addresses.",
+    'This is a permanent error; I\'ve given up. Sorry it didn\'t work out.', '',
+    '<nobody@dest.example>:', '192.0.2.1 does not like recipient.', 'Remote host said: 550 5.1.1 no mailbox here by that name', '',
+    '--- Below this line is a copy of the message.', '', 'From: app@sender.example', '',
+  ].join('\n'),
+  sendmail: [
+    'From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example>', 'To: app@sender.example',
+    'Subject: Returned mail: see transcript for details', '',
+    'The original message was received at Mon, 1 Jan 2024 00:00:00 GMT', '',
+    '   ----- The following addresses had permanent fatal errors -----', '<nobody@dest.example>', '',
+    '   ----- Transcript of session follows -----', '... while talking to mx.dest.example.:', '>>> RCPT To:<nobody@dest.example>',
+    '<<< 550 5.1.1 <nobody@dest.example>... User unknown', '550 5.1.1 <nobody@dest.example>... User unknown', '',
+    '   ----- Unsent message follows -----', 'From: app@sender.example', '',
+  ].join('\n'),
+  dragonfly: [
+    'From: MAILER-DAEMON <>', 'To: app@sender.example', 'Subject: Mail delivery failed', '',
+    'This is the DragonFly Mail Agent v0.13 at df.example.', '',
+    'There was an error delivering your mail to <nobody@dest.example>.', '',
+    'mx.dest.example [192.0.2.1] did not like our RCPT TO:', '550 5.1.1 <nobody@dest.example>: Recipient address rejected: User unknown', '',
+    'Original message follows.', '', 'From: app@sender.example', '',
+  ].join('\n'),
+  notes: [
+    'From: Postmaster <postmaster@notes.example>', 'To: app@sender.example', 'Subject: DELIVERY FAILURE: User nobody not listed', '',
+    '------- Failure Reasons --------', '', 'User nobody (nobody@notes.example) not listed in Domino Directory', 'nobody@notes.example', '',
+    '------- Returned Message --------', 'From: app@sender.example', '',
+  ].join('\n'),
+  arf: [
+    'From: fbl@isp.example', 'To: abuse@sender.example', 'Subject: Abuse report', 'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="F"', '',
+    '--F', 'Content-Type: text/plain', '', 'This is an abuse report.', '',
+    '--F', 'Content-Type: message/feedback-report', '', 'Feedback-Type: abuse', 'User-Agent: FBL/1.0', 'Version: 1',
+    'Original-Rcpt-To: <user@isp.example>', '',
+    '--F', 'Content-Type: message/rfc822', '', 'From: app@sender.example', 'To: user@isp.example', '', 'body', '--F--', '',
+  ].join('\n'),
+  autoreply: 'From: Ann <ann@corp.example>\nTo: app@sender.example\nSubject: Out of Office: Hello\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n',
+};
