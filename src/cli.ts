@@ -357,7 +357,9 @@ program
       `  node dist/cli.js flags${cfg}                # bounce@ and late-bounce@: Invalid Email (after a few seconds)\n` +
       `  node dist/cli.js flags --suppressed${cfg}   # complaint@: Spam, suppressed\n` +
       `  node dist/cli.js status late-bounce@example.com${cfg}\n` +
-      `  node dist/cli.js queue${cfg}                # full@ is deferred and retried\n`);
+      `  node dist/cli.js queue${cfg}                # full@ is deferred and retried\n` +
+      `  node dist/cli.js send${cfg} --to complaint@example.com   # 550 5.7.1: suppressed\n` +
+      `  node dist/cli.js unsuppress complaint@example.com${cfg}\n`);
     const stop = () => void sandbox.stop().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -154,7 +154,7 @@ export class Rebound {
       retain: (queueId, raw) => retained.keep(queueId, raw),
     });
     delivery.resume(recovered);
-    const actions = recipientActions(store, () => clock.now(), () => delivery.retryNow());
+    const actions = recipientActions(store, () => clock.now(), (email) => delivery.retryRecipient(email));
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
     const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);

@@ -6,6 +6,7 @@ import type { Store } from '../store/index.js';
 import type { Attempt, Envelope, IntegrationCause, MessageRecipient, MessageRecord } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { addressKey } from '../util/address-key.js';
 import { ConnectionPool } from './connection-pool.js';
 import { MinHeap } from './min-heap.js';
 import { describeError, fromReply, integrationCause, judge, mailRejectionCause, type RawOutcome } from './outcome.js';
@@ -108,6 +109,24 @@ export class DeliveryEngine {
         rcpt, status: 'queued', attempts: 0, lastCode: null, lastEnhanced: null, lastResponse: null, lastMx: null, updatedAt: env.receivedAt,
       })),
     };
+  }
+
+  /**
+   * Tries now the messages that still wait for `email` (any spelling): what a hold kept back for
+   * it is released when its suppression is lifted, and nothing else jumps its backoff.
+   */
+  retryRecipient(email: string): number {
+    const key = addressKey(email);
+    let n = 0;
+    for (const id of [...this.dueAt.keys()]) {
+      const m = this.deps.spool.get(id);
+      if (!m) continue;
+      const done = new Set(m.state.done);
+      if (!m.envelope.rcpts.some((r) => !done.has(r) && addressKey(r) === key)) continue;
+      this.schedule(id, this.deps.clock.now());
+      n++;
+    }
+    return n;
   }
 
   /** Tries a message (or all deferred ones) now instead of waiting for its schedule. */

@@ -52,6 +52,8 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
   let page: Page;
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
+  // Files the page asked for and did not get (a missing module, stylesheet or icon).
+  const missingFiles: string[] = [];
 
   /** A link in the main navigation. */
   const nav = (name: string) => page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name, exact: true });
@@ -78,6 +80,9 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
       void d.dismiss();
     });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() === 404 && !new URL(r.url()).pathname.startsWith('/api/')) missingFiles.push(r.url());
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -225,6 +230,13 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
     await page.getByLabel('API token').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('rebound.token'))).toBeNull();
     expect(pageErrors).toEqual([]);
+    expect(missingFiles).toEqual([]);
+    // Headless Chromium asks for no icon, a person's browser does: the page names one that exists.
+    const icon = await page.evaluate(async () => {
+      const link = document.querySelector<HTMLLinkElement>('link[rel~="icon"]');
+      return link ? (await fetch(link.href)).status : 0;
+    });
+    expect(icon).toBe(200);
     expect(dialogs).toEqual([]);
   });
 });

@@ -46,18 +46,16 @@ describe.skipIf(!disk)('store on a full disk', () => {
     expect(!health.ok && health.cause).toMatch(/ENOSPC|no space/i);
     await new Promise((r) => setTimeout(r, 300));
     expect(done, 'durable() resolved while the disk was full').toBe(false);
-    // Nothing half-written stays behind: every journal line is whole. The store retries every 50 ms,
-    // and a retry in flight has written part of its batch until it is cut off again, so a look can
-    // land inside one: look until one finds no write in flight. Without the cut every look would
-    // end in the partial batch (each retry rewrites it at the same offset).
-    const journals = () => readdirSync(dir).filter((n) => n.startsWith('journal-')).map((f) => ({ f, text: readFileSync(path.join(dir, f), 'utf8') }));
-    let seen = journals();
-    for (let look = 0; look < 40 && seen.some((j) => j.text !== '' && !j.text.endsWith('\n')); look++) {
-      await new Promise((r) => setTimeout(r, 7));
-      seen = journals();
-    }
-    for (const { f, text } of seen) {
-      expect(text === '' || text.endsWith('\n'), `${f} ends in a partial line in 40 looks`).toBe(true);
+    // Nothing half-written stays behind: every journal line is whole. The store retries every
+    // flush interval, and each retry's bytes sit in the file between its write and the truncate
+    // after ENOSPC, so a single read can land inside one retry: poll for the state between retries
+    // (a writer that never cut its failed bytes off never shows a whole file).
+    for (const f of readdirSync(dir).filter((n) => n.startsWith('journal-'))) {
+      const { text } = await waitFor(() => {
+        const t = readFileSync(path.join(dir, f), 'utf8');
+        return t === '' || t.endsWith('\n') ? { text: t } : null;
+      }, 2_000, 2).catch(() => ({ text: readFileSync(path.join(dir, f), 'utf8') }));
+      expect(text === '' || text.endsWith('\n'), `${f} ends in a partial line`).toBe(true);
       for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
     }
 
