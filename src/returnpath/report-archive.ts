@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, openPrivate } from '../durable/private-files.js';
+import { syncDirAsync } from '../util/sync-dir.js';
 
 const DAY_MS = 86_400_000;
 const DAY_DIR = /^\d{4}-\d{2}-\d{2}$/;
@@ -15,19 +16,6 @@ async function writeSynced(file: string, data: Buffer | string): Promise<void> {
   const h = await openPrivate(file, 'wx');
   try {
     await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-/**
- * Makes a new file's directory entry durable. Asynchronous, unlike util/sync-dir: this runs for
- * every report, on the event loop the listeners share.
- */
-async function syncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, 'r');
-  try {
     await h.sync();
   } finally {
     await h.close();
@@ -83,12 +71,12 @@ export class ReportArchive {
       const created = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       if (created) {
         await ensurePrivateDir(dir);
-        await syncDir(this.dir);
+        await syncDirAsync(this.dir);
       }
       const file = path.join(dir, `${id}.eml`);
       await writeSynced(file, raw);
       await writeSynced(path.join(dir, `${id}.json`), json);
-      await syncDir(dir);
+      await syncDirAsync(dir);
       this.bytes += size;
       return file;
     } finally {

@@ -1,7 +1,8 @@
-import { existsSync, promises as fsp, constants } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { openPrivate } from '../durable/private-files.js';
+import { syncDirAsync } from '../util/sync-dir.js';
 
 /** How to get a damaged snapshot file back, naming only files that exist. */
 function snapshotAdvice(file: string): string {
@@ -18,14 +19,6 @@ export class StoreCorruptError extends Error {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, constants.O_RDONLY);
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
 
 /**
  * lowdb adapter that writes like a database would: temp file, fsync, keep the previous
@@ -71,6 +64,6 @@ export class DurableJSONFile<T> implements Adapter<T> {
       if (err.code !== 'ENOENT') throw err;
     });
     await fsp.rename(tmp, this.file);
-    await syncDir(path.dirname(this.file));
+    await syncDirAsync(path.dirname(this.file));
   }
 }
