@@ -13,7 +13,7 @@ import { reconcile } from '../src/reconcile/run.js';
 import { apiFor, auth } from './http/harness.js';
 import { Upstream } from './helpers/upstream.js';
 import { startSandboxWorld, type SandboxWorld } from './helpers/sandbox-world.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
 describe('mixed-case addresses end to end', () => {
   let world: SandboxWorld;
@@ -122,7 +122,7 @@ describe('reconcile with a log that spells the address differently', () => {
     const app = await startRebound(testConfig(dir, up.port));
     try {
       const res = await send(app.ports.submission, { to: 'Bob.Case@Example.org' });
-      const queueId = /queued as ([0-9A-Z]+)/.exec(res.response)![1]!;
+      const queueId = queueIdOf(res.response);
       await waitFor(() => app.store.getRecipient('bob.case@example.org')?.invalid);
       await waitFor(() => app.store.getMessage(queueId)?.status === 'done');
       const msg = app.store.getMessage(queueId)!;

@@ -2,7 +2,7 @@
 // at RCPT and after end of DATA mean different things, and a refusal before RCPT is never theirs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream, type UpstreamOptions } from './helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 import type { Rebound } from '../src/main.js';
 import type { Attempt, RecipientEvent } from '../src/types.js';
 
@@ -25,8 +25,6 @@ async function relayTo(opts: UpstreamOptions): Promise<Rebound> {
   app = await startRebound(testConfig(d, up.port, { delivery: { retry: { firstDelayMs: 100, maxDelayMs: 100, lifetimeMs: 60_000 } } }));
   return app;
 }
-
-const queueIdOf = (response: string) => /queued as ([0-9A-Z]+)/.exec(response)![1]!;
 
 function attempts(a: Rebound, q: string): Attempt[] {
   return a.store.eventsForMessage(q).filter((e): e is Extract<RecipientEvent, { type: 'attempt' }> => e.type === 'attempt');

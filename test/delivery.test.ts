@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 import type { Rebound } from '../src/main.js';
 import type { RecipientEvent } from '../src/types.js';
 import { parseReturnPath, verifyReturnPath } from '../src/delivery/index.js';
@@ -27,10 +27,6 @@ function dir(): string {
   const d = tempDir();
   dirs.push(d);
   return d;
-}
-
-function queueIdOf(response: string): string {
-  return /queued as ([0-9A-Z]+)/.exec(response)![1]!;
 }
 
 const integrationEvents = (app: Rebound, queueId: string) =>

@@ -2,7 +2,7 @@
 // smtp-server collapses them at RCPT already; this pins that, since one key per mailbox depends on it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, queueIdOf, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 import { RawClient } from './abuse/raw-smtp.js';
 import type { Rebound } from '../src/main.js';
 import { addressKey } from '../src/util/address-key.js';
@@ -38,7 +38,7 @@ describe('submission: duplicate recipients', () => {
     } finally {
       client.destroy();
     }
-    const q = /queued as ([0-9A-Z]+)/.exec(queued)![1]!;
+    const q = queueIdOf(queued);
     await waitFor(() => app!.store.getMessage(q)?.status === 'done', 5_000);
     const keys = (list: string[]) => list.map(addressKey).sort();
     expect(keys(app.store.getMessage(q)!.rcpts.map((r) => r.rcpt))).toEqual(['dup.rcpt@example.org', 'other@example.org']);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 import type { Rebound } from '../src/main.js';
 
 let app: Rebound | null = null;
@@ -22,7 +22,7 @@ describe('relay: per-recipient outcomes', () => {
     app = await startRebound(testConfig(dir, up.port, { delivery: { retry: { firstDelayMs: 60_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } } }));
     const res = await send(app.ports.submission, { to: ['ok@example.org', 'defer@example.org', 'unknown@example.org'] });
     expect(res.response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9A-Z]+/);
-    const queueId = /queued as ([0-9A-Z]+)/.exec(res.response)![1]!;
+    const queueId = queueIdOf(res.response);
     const store = app.store;
     await waitFor(() => store.getMessage(queueId)?.rcpts.every((r) => r.status !== 'queued'));
     const m = store.getMessage(queueId)!;

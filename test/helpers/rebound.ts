@@ -69,6 +69,13 @@ export async function send(port: number, o: SendOptions): Promise<{ response: st
 }
 
 type Falsy = undefined | null | false;
+/** The queue id in a submission's "250 2.0.0 Ok: queued as QUEUEID" reply. */
+export function queueIdOf(response: string): string {
+  const m = /queued as ([0-9A-Z]+)/.exec(response);
+  if (!m) throw new Error(`no queue id in ${JSON.stringify(response)}`);
+  return m[1]!;
+}
+
 export async function waitFor<T>(fn: () => T | Falsy | Promise<T | Falsy>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

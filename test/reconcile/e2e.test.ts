@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
+import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import type { Rebound } from '../../src/main.js';
 import { reconcile } from '../../src/reconcile/run.js';
 import { formatReconcileReport } from '../../src/reconcile/report.js';
@@ -39,7 +39,7 @@ describe('reconcile end to end', () => {
     app = await startRebound(testConfig(dir, up.port));
     const store = app.store;
     const res = await send(app.ports.submission, { to: ['bob@example.org', 'carol@example.net'] });
-    const queueId = /queued as ([0-9A-Z]+)/.exec(res.response)![1]!;
+    const queueId = queueIdOf(res.response);
     await waitFor(() => store.getRecipient('bob@example.org')?.invalid);
     await waitFor(() => store.getMessage(queueId)?.status === 'done');
     const msg = store.getMessage(queueId)!;
