@@ -93,6 +93,8 @@ export class PostgresStore implements AsyncStore {
   private remoteChain: Promise<void> = Promise.resolve();
   /** The highest seq seen in a notification: after a reconnection, what came later is read back. */
   private lastSeq = 0;
+  /** Seqs told by a catch-up read: their notification, if it comes too, is not told again. */
+  private caughtUpSeqs = new Set<number>();
   private readonly inflight = new Set<Promise<unknown>>();
   private failure: { cause: string; since: number } | null = null;
   private probe: NodeJS.Timeout | null = null;
@@ -171,6 +173,10 @@ export class PostgresStore implements AsyncStore {
     if (this.tx.getStore()) return work();
     for (let attempt = 1; ; attempt++) {
       const client = await this.db.connect();
+      // A checked-out client whose server goes away between statements emits 'error' (no query to
+      // reject): without a listener that would end the process. The next statement fails instead.
+      const lost = (err: Error) => this.failed(err);
+      client.on('error', lost);
       let settle!: (err?: unknown) => void;
       const done = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
       done.catch(() => {});
@@ -193,6 +199,7 @@ export class PostgresStore implements AsyncStore {
         if (retry && retryable(err) && attempt < RETRIES) continue;
         throw err;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     }
@@ -481,6 +488,7 @@ export class PostgresStore implements AsyncStore {
     this.lastSeq = Math.max(this.lastSeq, n.s);
     if (n.n === this.instanceId) return;
     this.remoteChain = this.remoteChain.then(async () => {
+      if (this.caughtUpSeqs.delete(n.s)) return;
       const e = n.e ?? (await this.eventBySeq(n.s));
       if (e) this.tell([e]);
     }).catch((err: Error) => this.opts.logger.warn({ err: err.message, seq: n.s }, 'store: could not read an announced event'));
@@ -502,8 +510,10 @@ export class PostgresStore implements AsyncStore {
       for (;;) {
         const r = await this.db.query<{ seq: number; payload: RecipientEvent }>(
           'SELECT seq, payload FROM events WHERE seq > $1 AND node <> $2 ORDER BY seq LIMIT 1000', [this.lastSeq, this.instanceId]);
+        if (this.caughtUpSeqs.size > 100_000) this.caughtUpSeqs.clear();
         for (const row of r.rows) {
           this.lastSeq = Math.max(this.lastSeq, row.seq);
+          this.caughtUpSeqs.add(row.seq);
           this.tell([row.payload]);
         }
         if (r.rows.length < 1000) return;
