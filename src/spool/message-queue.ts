@@ -32,6 +32,10 @@ export interface MessageQueue {
    * recorded, the queue state is the other node's.
    */
   settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean>;
+  /** Shared queue: makes the unheld messages `select` picks due now; returns how many. */
+  makeDue(select: (m: SpooledMessage) => boolean, now: number): Promise<number>;
+  /** Shared queue: takes one message nobody holds, due or not (an operator's delete). */
+  take(queueId: string): Promise<SpooledMessage | undefined>;
   /** Frees space of finished messages now and then (the spool's cleaning). */
   reclaim(): Promise<unknown>;
   close(): Promise<void>;

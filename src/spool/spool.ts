@@ -288,6 +288,15 @@ export class Spool implements MessageQueue {
     return [];
   }
 
+  /** The engine schedules every spooled message itself; nothing waits outside it. */
+  async makeDue(): Promise<number> {
+    return 0;
+  }
+
+  async take(queueId: string): Promise<SpooledMessage | undefined> {
+    return this.get(queueId);
+  }
+
   async listAll(): Promise<SpooledMessage[]> {
     return this.list();
   }

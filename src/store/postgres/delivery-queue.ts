@@ -172,6 +172,31 @@ export class PostgresQueue implements MessageQueue {
     return rows.map((r) => ({ envelope: r.envelope, state: r.state }));
   }
 
+  async makeDue(select: (m: SpooledMessage) => boolean, now: number): Promise<number> {
+    const { rows } = await this.o.db.query<Row>(`SELECT queue_id, envelope, state FROM delivery_queue WHERE lease_node IS NULL OR lease_until < ${DB_NOW}`);
+    const ids = rows.filter((r) => select({ envelope: r.envelope, state: r.state })).map((r) => r.queue_id);
+    if (!ids.length) return 0;
+    const res = await this.o.db.query(
+      `UPDATE delivery_queue SET next_attempt_at = $2 WHERE queue_id = ANY($1::text[]) AND (lease_node IS NULL OR lease_until < ${DB_NOW})`,
+      [ids, now],
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async take(queueId: string): Promise<SpooledMessage | undefined> {
+    const { rows } = await this.o.db.query<Row>(
+      `UPDATE delivery_queue SET lease_node = $2, lease_until = ${DB_NOW} + $3
+       WHERE queue_id = $1 AND (lease_node IS NULL OR lease_until < ${DB_NOW} OR lease_node = $2)
+       RETURNING queue_id, envelope, state`,
+      [queueId, this.o.nodeId, this.o.leaseMs],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const msg = { envelope: r.envelope, state: r.state };
+    this.held.set(r.queue_id, { msg });
+    return msg;
+  }
+
   async readRaw(queueId: string): Promise<Buffer> {
     const { rows } = await this.o.db.query<{ body: Buffer }>(`SELECT body FROM message_bodies WHERE queue_id = $1`, [queueId]);
     if (!rows[0]) throw new Error(`message ${queueId} has no stored body`);
