@@ -129,4 +129,26 @@ describe.skipIf(pgSkip)(pgSkip ? `postgres store across nodes (skipped: ${pgSkip
     expect((await b.eventsForRecipient('r@example.test')).map((e) => e.id)).toEqual(['f1']);
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('query() of the queue and slot tables joins the caller\'s transaction', async () => {
+    const url = await pg.db();
+    const a = pgStore(url);
+    await a.open();
+    const slotRows = async () => (await a.query<{ n: number }>('SELECT count(*)::int AS n FROM destination_slots')).rows[0]!.n;
+    await expect(
+      a.transaction(async () => {
+        await a.query(`INSERT INTO destination_slots (destination, slot) VALUES ('mx.test', 0)`);
+        await a.putMessage(message('Q1', 1));
+        expect(await slotRows()).toBe(1); // seen inside
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await slotRows()).toBe(0);
+    expect(await a.getMessage('Q1')).toBeUndefined();
+    await a.transaction(async () => {
+      await a.query(`INSERT INTO destination_slots (destination, slot) VALUES ('mx.test', 0)`);
+    });
+    expect(await slotRows()).toBe(1);
+    await a.close();
+  });
 });

@@ -255,6 +255,20 @@ export class PostgresStore implements AsyncStore {
     }
   }
 
+  /**
+   * One statement for the store's siblings in store/postgres/ (the shared delivery queue, the
+   * destination slots): inside transaction() it runs in that transaction, else on its own.
+   */
+  async query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    try {
+      const r = await this.queryable.query(text, params);
+      return { rows: r.rows as R[], rowCount: r.rowCount };
+    } catch (err) {
+      if (databaseTrouble(err)) this.failed(err);
+      throw err;
+    }
+  }
+
   writeHealth(): WriteHealth {
     return this.failure ? { ok: false, ...this.failure } : { ok: true };
   }
