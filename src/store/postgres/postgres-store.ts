@@ -7,6 +7,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../types.js';
 import type { AsyncStore, MessageQuery, Page, PageRequest, RecipientChange, RecipientQuery, WriteHealth } from '../types.js';
+import { type Announcement, Announcer } from './announcer.js';
 import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
 import { messageConditions, recipientConditions, where } from './queries.js';
@@ -28,8 +29,6 @@ export interface PostgresStoreOptions {
 
 /** The channel every node's events are announced on. */
 const CHANNEL = 'rebound_events';
-/** A NOTIFY payload must stay under 8000 bytes: larger events are announced by seq and read back. */
-const NOTIFY_INLINE_BYTES = 7_600;
 /** pg_advisory_xact_lock(class, key) class for "creating the recipient record of this address". */
 const RECIPIENT_LOCK_CLASS = 0x5242;
 const RETRIES = 5;
@@ -37,8 +36,8 @@ const SCAN_PAGE = 500;
 
 interface Tx {
   client: pg.PoolClient;
-  /** Events written in this transaction, told to local listeners after COMMIT. */
-  events: RecipientEvent[];
+  /** Events written in this transaction (with their seqs), told and announced after COMMIT. */
+  events: Array<{ events: RecipientEvent[]; seqs: number[] }>;
   /** Settles with the COMMIT (rejects on a rollback): what durable() waits for of a write made inside. */
   done: Promise<void>;
   /** Writes issued inside and not finished: the COMMIT waits for them (fn may not have awaited each). */
@@ -98,9 +97,11 @@ export class PostgresStore implements AsyncStore {
   private readonly inflight = new Set<Promise<unknown>>();
   private failure: { cause: string; since: number } | null = null;
   private probe: NodeJS.Timeout | null = null;
+  private readonly announcer: Announcer;
 
   constructor(private readonly opts: PostgresStoreOptions) {
     this.instanceId = `${opts.nodeId ?? `${os.hostname()}-${process.pid}`}/${randomUUID().slice(0, 8)}`;
+    this.announcer = new Announcer(() => this.pool, CHANNEL, this.instanceId, opts.logger);
   }
 
   private get config(): pg.ClientConfig {
@@ -139,6 +140,7 @@ export class PostgresStore implements AsyncStore {
     if (this.probe) clearInterval(this.probe);
     this.probe = null;
     await Promise.allSettled([...this.inflight]);
+    await this.announcer.idle();
     await this.listener?.stop();
     this.listener = null;
     const pool = this.pool;
@@ -191,7 +193,7 @@ export class PostgresStore implements AsyncStore {
         const commit = await client.query('COMMIT');
         if (commit.command !== 'COMMIT') throw new Error('store: the transaction was rolled back by the database');
         settle();
-        this.tell(tx.events);
+        this.committed(tx.events);
         return result;
       } catch (err) {
         settle(err ?? new Error('transaction failed'));
@@ -437,30 +439,34 @@ export class PostgresStore implements AsyncStore {
   }
 
   /**
-   * One statement: the rows, and a NOTIFY per row in seq order (delivered at COMMIT, so other
-   * nodes never hear of an event that was rolled back). Local listeners hear after the COMMIT.
+   * One statement for the rows. Local listeners hear after the COMMIT; other nodes through the
+   * announcer's NOTIFY after it (never of an event that was rolled back).
    */
   private async insertEvents(events: RecipientEvent[]): Promise<void> {
     const rows = events.map((e) => ({ ...eventRow(e), p: e }));
     const tx = this.tx.getStore();
-    await this.queryable.query(
-      `WITH input AS (
-         SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
+    const r = await this.queryable.query<{ seq: number }>(
+      `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
+       SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
            rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
            rcpt_key, rcpt_keys, reason, category, failure, p, ord)
-       ), ins AS (
-         INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
-         SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p FROM input ORDER BY ord
-         RETURNING seq, payload
-       )
-       SELECT count(pg_notify('${CHANNEL}', CASE WHEN octet_length(payload::text) <= ${NOTIFY_INLINE_BYTES}
-           THEN json_build_object('n', $2::text, 's', seq, 'e', payload)::text
-           ELSE json_build_object('n', $2::text, 's', seq)::text END))
-         FROM (SELECT * FROM ins ORDER BY seq) AS announced`,
+        ORDER BY ord
+       RETURNING seq`,
       [JSON.stringify(rows), this.instanceId],
     );
-    if (tx) tx.events.push(...events);
-    else this.tell(events);
+    // Seqs are drawn in insertion order: sorted, they line up with `events`.
+    const seqs = r.rows.map((row) => row.seq).sort((x, y) => x - y);
+    if (tx) tx.events.push({ events, seqs });
+    else this.committed([{ events, seqs }]);
+  }
+
+  /** After a COMMIT: local listeners now, other nodes by NOTIFY. */
+  private committed(batches: Array<{ events: RecipientEvent[]; seqs: number[] }>): void {
+    for (const b of batches) {
+      this.tell(b.events);
+      this.announcer.announce(b.events, b.seqs);
+    }
   }
 
   /** Tells local listeners (copies: a listener that changes its event changes nothing else). */
@@ -493,9 +499,9 @@ export class PostgresStore implements AsyncStore {
   }
 
   private heard(payload: string): void {
-    let n: { n: string; s: number; e?: RecipientEvent };
+    let n: Announcement;
     try {
-      n = JSON.parse(payload) as typeof n;
+      n = JSON.parse(payload) as Announcement;
     } catch {
       return;
     }
