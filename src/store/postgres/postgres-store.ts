@@ -10,6 +10,7 @@ import type { AsyncStore, MessageQuery, Page, PageRequest, RecipientChange, Reci
 import { type Announcement, Announcer } from './announcer.js';
 import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
+import { type PruneResult, prune } from './prune.js';
 import { messageConditions, recipientConditions, where } from './queries.js';
 import { eventRow, messageRow, recipientRow, stripBrackets } from './rows.js';
 import { Params, decodeCursor, encodeCursor, pageLimit } from './sql-params.js';
@@ -25,6 +26,10 @@ export interface PostgresStoreOptions {
   clock: Clock;
   /** How often an idle store checks that the database answers (for writeHealth). */
   healthIntervalMs?: number;
+  /** Events, finished messages and clean idle recipients older than this are pruned (default 30). */
+  eventRetentionDays?: number;
+  /** How often a node tries to prune (one node at a time does); default hourly, 0 = never. */
+  pruneIntervalMs?: number;
 }
 
 /** The channel every node's events are announced on. */
@@ -32,6 +37,7 @@ const CHANNEL = 'rebound_events';
 /** pg_advisory_xact_lock(class, key) class for "creating the recipient record of this address". */
 const RECIPIENT_LOCK_CLASS = 0x5242;
 const RETRIES = 5;
+const DAY_MS = 86_400_000;
 const SCAN_PAGE = 500;
 
 interface Tx {
@@ -97,6 +103,7 @@ export class PostgresStore implements AsyncStore {
   private readonly inflight = new Set<Promise<unknown>>();
   private failure: { cause: string; since: number } | null = null;
   private probe: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private readonly announcer: Announcer;
 
   constructor(private readonly opts: PostgresStoreOptions) {
@@ -133,12 +140,26 @@ export class PostgresStore implements AsyncStore {
     const every = this.opts.healthIntervalMs ?? 5_000;
     this.probe = setInterval(() => void this.checkHealth(), every);
     this.probe.unref();
+    const pruneEvery = this.opts.pruneIntervalMs ?? 3_600_000;
+    if (!this.readOnly && pruneEvery > 0) {
+      this.pruneTimer = setInterval(() => void this.prune().catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'store: pruning failed; will try again')), pruneEvery);
+      this.pruneTimer.unref();
+    }
+  }
+
+  /** Deletes what lies past the retention (see prune.ts); the timer calls it, tests may too. */
+  async prune(now = this.opts.clock.now()): Promise<PruneResult> {
+    const r = await prune(this.db, now - (this.opts.eventRetentionDays ?? 30) * DAY_MS);
+    if (r.events || r.messages || r.recipients) this.opts.logger.info(r, 'store: pruned past the retention');
+    return r;
   }
 
   async close(): Promise<void> {
     if (!this.pool) return;
     if (this.probe) clearInterval(this.probe);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.probe = null;
+    this.pruneTimer = null;
     await Promise.allSettled([...this.inflight]);
     await this.announcer.idle();
     await this.listener?.stop();
