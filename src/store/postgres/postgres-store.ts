@@ -137,6 +137,7 @@ export class PostgresStore implements AsyncStore {
     }
     client.release();
     this.pool = pool;
+    this.startListening();
     const every = this.opts.healthIntervalMs ?? 5_000;
     this.probe = setInterval(() => void this.checkHealth(), every);
     this.probe.unref();
@@ -329,19 +330,21 @@ export class PostgresStore implements AsyncStore {
     const limit = pageLimit(page.limit);
     const p = new Params();
     const c = messageConditions(q, p);
-    const total = page.withTotal ? this.countMessages(q) : undefined;
     if (page.cursor) {
       const [at, id] = decodeCursor(page.cursor);
       c.push(`(m.received_at, m.queue_id) < (${p.add(at)}, ${p.add(id)})`);
     }
-    const r = await this.queryable.query<{ record: MessageRecord }>(
-      `SELECT m.record FROM messages m ${where(c)} ORDER BY m.received_at DESC, m.queue_id DESC LIMIT ${limit + 1}`,
-      p.values,
-    );
+    const [r, total] = await Promise.all([
+      this.queryable.query<{ record: MessageRecord }>(
+        `SELECT m.record FROM messages m ${where(c)} ORDER BY m.received_at DESC, m.queue_id DESC LIMIT ${limit + 1}`,
+        p.values,
+      ),
+      page.withTotal ? this.countMessages(q) : undefined,
+    ]);
     const items = r.rows.slice(0, limit).map((row) => row.record);
     const last = items[items.length - 1];
     const next = r.rows.length > limit && last ? encodeCursor([last.receivedAt, last.queueId]) : null;
-    return total ? { items, next, total: await total } : { items, next };
+    return total === undefined ? { items, next } : { items, next, total };
   }
 
   async countMessages(q: MessageQuery): Promise<number> {
@@ -421,20 +424,22 @@ export class PostgresStore implements AsyncStore {
     const limit = pageLimit(page.limit);
     const p = new Params();
     const c = recipientConditions(q, p);
-    const total = page.withTotal ? this.countRecipients(q) : undefined;
     if (page.cursor) {
       const [at, key] = decodeCursor(page.cursor);
       c.push(`(r.active_at, r.addr_key) < (${p.add(at)}, ${p.add(key)})`);
     }
-    const r = await this.queryable.query<{ record: RecipientRecord; active_at: number; addr_key: string }>(
-      `SELECT r.record, r.active_at, r.addr_key FROM recipients r ${where(c)} ORDER BY r.active_at DESC, r.addr_key DESC LIMIT ${limit + 1}`,
-      p.values,
-    );
+    const [r, total] = await Promise.all([
+      this.queryable.query<{ record: RecipientRecord; active_at: number; addr_key: string }>(
+        `SELECT r.record, r.active_at, r.addr_key FROM recipients r ${where(c)} ORDER BY r.active_at DESC, r.addr_key DESC LIMIT ${limit + 1}`,
+        p.values,
+      ),
+      page.withTotal ? this.countRecipients(q) : undefined,
+    ]);
     const rows = r.rows.slice(0, limit);
     const last = rows[rows.length - 1];
     const next = r.rows.length > limit && last ? encodeCursor([last.active_at, last.addr_key]) : null;
     const items = rows.map((row) => row.record);
-    return total ? { items, next, total: await total } : { items, next };
+    return total === undefined ? { items, next } : { items, next, total };
   }
 
   async countRecipients(q: RecipientQuery): Promise<number> {
@@ -505,13 +510,17 @@ export class PostgresStore implements AsyncStore {
 
   subscribe(listener: (e: RecipientEvent) => void): () => void {
     this.listeners.push(listener);
-    if (!this.listener && this.pool) {
-      this.listener = new NotificationListener(this.config, CHANNEL, (payload) => this.heard(payload), () => this.caughtUp(), this.opts.logger);
-      void this.listener.start();
-    }
+    this.startListening();
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
     };
+  }
+
+  /** The notification connection opens with the first subscriber (or at open(), if one came before). */
+  private startListening(): void {
+    if (this.listener || !this.pool || !this.listeners.length) return;
+    this.listener = new NotificationListener(this.config, CHANNEL, (payload) => this.heard(payload), () => this.caughtUp(), this.opts.logger);
+    void this.listener.start();
   }
 
   /** Resolves once other nodes' events reach this store's listeners (LISTEN is in place). */
