@@ -235,6 +235,16 @@ export class PostgresStore implements AsyncStore {
     return p;
   }
 
+  /**
+   * A statement on the other tables this database holds for the node (the delivery queue,
+   * connection slots). It joins the caller's transaction like every store write, so the queue can
+   * release a lease in the same COMMIT as the delivery's outcome.
+   */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    if (this.readOnly && /^\s*SELECT\b/i.test(text)) return this.queryable.query<R>(text, params);
+    return this.write(() => this.queryable.query<R>(text, params));
+  }
+
   private failed(err: unknown): void {
     this.failure = { cause: `database write failed: ${(err as Error).message}`, since: this.failure?.since ?? this.opts.clock.now() };
   }
