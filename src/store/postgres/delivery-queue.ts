@@ -116,6 +116,21 @@ export class PostgresQueue implements MessageQueue {
     });
   }
 
+  /**
+   * Copies a message in from another queue (rebound migrate), held by no node, with its progress:
+   * it is due at its own next attempt time. Resolves after the COMMIT; false if it was there already.
+   */
+  async import(msg: SpooledMessage, raw: Buffer): Promise<boolean> {
+    return this.o.db.transaction(async () => {
+      await this.o.db.query(`INSERT INTO message_bodies (queue_id, body) VALUES ($1, $2) ON CONFLICT (queue_id) DO NOTHING`, [msg.envelope.queueId, raw]);
+      const res = await this.o.db.query(
+        `INSERT INTO delivery_queue (queue_id, envelope, state, next_attempt_at) VALUES ($1, $2, $3, $4) ON CONFLICT (queue_id) DO NOTHING`,
+        [msg.envelope.queueId, JSON.stringify(msg.envelope), JSON.stringify(msg.state), msg.state.nextAttemptAt || msg.envelope.receivedAt],
+      );
+      return (res.rowCount ?? 0) > 0;
+    });
+  }
+
   async claim(max: number, now: number): Promise<SpooledMessage[]> {
     if (max <= 0) return [];
     const { rows } = await this.o.db.query<Row>(

@@ -266,6 +266,16 @@ export class PostgresStore implements AsyncStore {
     return p;
   }
 
+  /**
+   * A statement on the other tables this database holds for the node (the delivery queue,
+   * connection slots). It joins the caller's transaction like every store write, so the queue can
+   * release a lease in the same COMMIT as the delivery's outcome.
+   */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    if (this.readOnly && /^\s*SELECT\b/i.test(text)) return this.queryable.query<R>(text, params);
+    return this.write(() => this.queryable.query<R>(text, params));
+  }
+
   private failed(err: unknown): void {
     this.failure = { cause: `database write failed: ${(err as Error).message}`, since: this.failure?.since ?? this.opts.clock.now() };
   }
@@ -276,20 +286,6 @@ export class PostgresStore implements AsyncStore {
       if (this.failure?.cause.startsWith('database unreachable')) this.failure = null;
     } catch (err) {
       if (!this.failure) this.failure = { cause: `database unreachable: ${(err as Error).message}`, since: this.opts.clock.now() };
-    }
-  }
-
-  /**
-   * One statement for the store's siblings in store/postgres/ (the shared delivery queue, the
-   * destination slots): inside transaction() it runs in that transaction, else on its own.
-   */
-  async query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
-    try {
-      const r = await this.queryable.query(text, params);
-      return { rows: r.rows as R[], rowCount: r.rowCount };
-    } catch (err) {
-      if (databaseTrouble(err)) this.failed(err);
-      throw err;
     }
   }
 

@@ -1,5 +1,5 @@
-// Per-destination connection slots shared by every node (store/postgres/destination-slots.ts): a
-// row per (destination, slot), held by one node until its lease runs out.
+// Connection slots per destination, shared by the nodes (store/postgres/destination-slots.ts): a
+// row is held by a node until lease_until (the database's clock, epoch ms); free rows have no node.
 export const name = 'destination-slots';
 
 export const sql = `

@@ -8,7 +8,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, ...m001 },
-  { version: 2, ...m002 },
-];
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 2, ...m002 }];
