@@ -11,7 +11,7 @@ import { type Announcement, Announcer } from './announcer.js';
 import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
 import { type PruneResult, prune } from './prune.js';
-import { messageConditions, recipientConditions, where } from './queries.js';
+import { messageSql, recipientConditions, where } from './queries.js';
 import { eventRow, messageRow, recipientRow, stripBrackets } from './rows.js';
 import { Params, decodeCursor, encodeCursor, pageLimit } from './sql-params.js';
 
@@ -325,14 +325,16 @@ export class PostgresStore implements AsyncStore {
   async pageMessages(q: MessageQuery, page: PageRequest): Promise<Page<MessageRecord>> {
     const limit = pageLimit(page.limit);
     const p = new Params();
-    const c = messageConditions(q, p);
+    const sql = messageSql(q, p);
+    const c = sql.conditions;
     if (page.cursor) {
       const [at, id] = decodeCursor(page.cursor);
-      c.push(`(m.received_at, m.queue_id) < (${p.add(at)}, ${p.add(id)})`);
+      c.push(`(d.received_at, d.queue_id) < (${p.add(at)}, ${p.add(id)})`);
     }
     const [r, total] = await Promise.all([
       this.queryable.query<{ record: MessageRecord }>(
-        `SELECT m.record FROM messages m ${where(c)} ORDER BY m.received_at DESC, m.queue_id DESC LIMIT ${limit + 1}`,
+        `SELECT ${sql.distinct ? 'DISTINCT ON (d.received_at, d.queue_id) ' : ''}${sql.m}.record FROM ${sql.from} ${where(c)}
+          ORDER BY d.received_at DESC, d.queue_id DESC LIMIT ${limit + 1}`,
         p.values,
       ),
       page.withTotal ? this.countMessages(q) : undefined,
@@ -345,7 +347,9 @@ export class PostgresStore implements AsyncStore {
 
   async countMessages(q: MessageQuery): Promise<number> {
     const p = new Params();
-    const r = await this.queryable.query<{ n: number }>(`SELECT count(*) AS n FROM messages m ${where(messageConditions(q, p))}`, p.values);
+    const sql = messageSql(q, p);
+    const r = await this.queryable.query<{ n: number }>(
+      `SELECT count(${sql.distinct ? 'DISTINCT d.queue_id' : '*'}) AS n FROM ${sql.from} ${where(sql.conditions)}`, p.values);
     return r.rows[0]!.n;
   }
 

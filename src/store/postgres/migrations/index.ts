@@ -1,6 +1,7 @@
 // Every schema migration, in order. A migration is never edited once released: add the next one.
 import * as m001 from './001-initial.js';
 import * as m002 from './002-destination-slots.js';
+import * as m003 from './003-message-filters.js';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 2, ...m002 }];
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...m001 }, { version: 2, ...m002 }, { version: 3, ...m003 }];
