@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecipientEvent } from '../../src/types.js';
 import { pgSkip, usePgCluster } from '../helpers/pg-cluster.js';
-import { flagEvent, message, pgStore, recipient, waitFor } from '../helpers/pg-store.js';
+import { flagEvent, message, pgStore, recipient, waitFor, withClient } from '../helpers/pg-store.js';
 
 const pg = usePgCluster();
 
@@ -91,9 +91,15 @@ describe.skipIf(pgSkip)(pgSkip ? `postgres store and server restarts (skipped: $
     await waitFor('readiness to report the database', () => !s.writeHealth().ok, 3_000);
     const h = s.writeHealth();
     expect(h.ok === false && h.cause).toMatch(/database unreachable/);
+    // A write that fails while the server is down: readiness comes back without another write
+    // from outside (a node out of the balancer would get none), by the probe's own write.
+    await expect(s.putMessage(message('Q2', 2))).rejects.toThrow();
+    const failed = s.writeHealth();
+    expect(failed.ok === false && failed.cause).toMatch(/database write failed/);
     await pg.cluster().start();
     await waitFor('readiness back', () => s.writeHealth().ok, 5_000);
     expect((await s.getMessage('Q1'))?.queueId).toBe('Q1');
+    expect(await withClient(url, async (c) => (await c.query('SELECT count(*)::int AS n FROM store_probes')).rows[0].n)).toBe(1);
     await s.close();
   }, 30_000);
 });

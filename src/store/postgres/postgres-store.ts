@@ -280,10 +280,17 @@ export class PostgresStore implements AsyncStore {
     this.failure = { cause: `database write failed: ${(err as Error).message}`, since: this.failure?.since ?? this.opts.clock.now() };
   }
 
+  /**
+   * Readiness without traffic: a healthy store checks that the database answers; after a failed
+   * write it tries a small real write, since a node that reports not ready may get no other write
+   * to prove itself with (a load balancer stops sending it work).
+   */
   private async checkHealth(): Promise<void> {
     try {
-      await this.db.query('SELECT 1');
-      if (this.failure?.cause.startsWith('database unreachable')) this.failure = null;
+      if (this.failure && !this.readOnly) {
+        await this.db.query('INSERT INTO store_probes (node, at) VALUES ($1, $2) ON CONFLICT (node) DO UPDATE SET at = EXCLUDED.at', [this.instanceId, this.opts.clock.now()]);
+      } else await this.db.query('SELECT 1');
+      this.failure = null;
     } catch (err) {
       if (!this.failure) this.failure = { cause: `database unreachable: ${(err as Error).message}`, since: this.opts.clock.now() };
     }

@@ -44,6 +44,7 @@ export async function prune(pool: pg.Pool, cutoff: number): Promise<PruneResult>
              AND jsonb_typeof(record->'lastEventAt') = 'number'
              AND coalesce(jsonb_typeof(record->'awaiting'), 'null') = 'null'
            LIMIT $2)`);
+      await client.query('DELETE FROM store_probes WHERE at < $1', [cutoff]);
       return { events, messages, recipients, ran: true };
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [PRUNE_LOCK.toString()]).catch(() => {});
