@@ -478,20 +478,24 @@ export class PostgresStore implements AsyncStore {
   private async insertEvents(events: RecipientEvent[]): Promise<void> {
     const rows = events.map((e) => ({ ...eventRow(e), p: e }));
     const tx = this.tx.getStore();
-    const r = await this.queryable.query<{ seq: number }>(
+    const r = await this.queryable.query<{ id: string; seq: number }>(
       `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
        SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
          FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
            rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
            rcpt_key, rcpt_keys, reason, category, failure, p, ord)
         ORDER BY ord
-       RETURNING seq`,
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, seq`,
       [JSON.stringify(rows), this.instanceId],
     );
-    // Seqs are drawn in insertion order: sorted, they line up with `events`.
+    // An event stored before (same id) is not stored or told again. Seqs are drawn in insertion
+    // order: sorted, they line up with the events that were new.
+    const fresh = new Set(r.rows.map((row) => row.id));
+    const added = fresh.size === events.length ? events : events.filter((e) => fresh.has(e.id));
     const seqs = r.rows.map((row) => row.seq).sort((x, y) => x - y);
-    if (tx) tx.events.push({ events, seqs });
-    else this.committed([{ events, seqs }]);
+    if (tx) tx.events.push({ events: added, seqs });
+    else this.committed([{ events: added, seqs }]);
   }
 
   /** After a COMMIT: local listeners now, other nodes by NOTIFY. */
