@@ -6,13 +6,13 @@ import { addressKey } from '../util/address-key.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../types.js';
-import { DurableJSONFile, StoreCorruptError } from './durable-json-file.js';
-import { EventLog, dayOf } from './event-log.js';
-import { type SkimmedEvent, skimEvent } from './event-skim.js';
-import { Journal } from './journal.js';
-import { JournalFiles } from './journal-files.js';
-import { mergeRecipients } from './merge-recipients.js';
-import { type PackedRecipient, carriesNoInformation, isWholeRecord, packRecipient, unpackRecipient } from './packed-recipient.js';
+import { DurableJSONFile, StoreCorruptError } from './lowdb/durable-json-file.js';
+import { EventLog, dayOf } from './lowdb/event-log.js';
+import { type SkimmedEvent, skimEvent } from './lowdb/event-skim.js';
+import { Journal } from './lowdb/journal.js';
+import { JournalFiles } from './lowdb/journal-files.js';
+import { mergeRecipients } from './lowdb/merge-recipients.js';
+import { type PackedRecipient, carriesNoInformation, isWholeRecord, packRecipient, unpackRecipient } from './lowdb/packed-recipient.js';
 import type { MessageFilter, Store, WriteHealth } from './types.js';
 
 interface Shard<T> {

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyRecipient } from '../../src/recipients/index.js';
 import { LowdbStore } from '../../src/store/index.js';
-import { skimEvent } from '../../src/store/event-skim.js';
+import { skimEvent } from '../../src/store/lowdb/event-skim.js';
 import type { MessageRecord, RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { cleanup, tempDir } from '../helpers/rebound.js';
