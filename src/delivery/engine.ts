@@ -26,7 +26,7 @@ export interface DeliveryDeps {
   clock: Clock;
   resolver?: MxResolver;
   /** Recipients held back (suppressed, in "hold" mode): they stay queued until released. */
-  isHeld?: (rcpt: string) => boolean;
+  isHeld?: (rcpt: string) => Promise<boolean>;
   /** Keeps a copy of a finished message some recipients did not get (for resend). */
   retain?: (queueId: string, raw: Buffer) => Promise<void>;
 }
@@ -76,29 +76,35 @@ export class DeliveryEngine {
   }
 
   /** Resumes what the spool held at start-up. */
-  resume(recovered: SpooledMessage[]): void {
+  async resume(recovered: SpooledMessage[]): Promise<void> {
+    const writes: Array<Promise<void>> = [];
     for (const m of recovered) {
       const env = m.envelope;
-      const rec = this.deps.store.getMessage(env.queueId) ?? this.newRecord(env);
+      const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
       // The store may know outcomes the spool state missed (crash between the two writes).
       const done = new Set(m.state.done);
       for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
       m.state.done = [...done];
-      this.deps.store.putMessage(rec);
       if (env.rcpts.every((r) => done.has(r))) {
-        void this.finish(env, rec);
+        void this.finish(env, rec).catch((err: Error) => this.deps.logger.error({ queueId: env.queueId, err: err.message }, 'delivery: could not finish a resumed message'));
         continue;
       }
+      writes.push(this.deps.store.putMessage(rec));
       this.schedule(env.queueId, m.state.nextAttemptAt || this.deps.clock.now());
     }
+    await Promise.all(writes);
     this.deps.logger.info({ resumed: recovered.length }, 'delivery: resumed spooled messages');
   }
 
-  /** Called by submission once the message is durable in the spool. */
-  accepted(envelope: Envelope, raw: Buffer): void {
+  /**
+   * Called by submission once the message is durable in the spool; resolves once the store holds
+   * its record too (on a database, the 250 follows that COMMIT). Delivery may start before.
+   */
+  accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
-    this.deps.store.putMessage(this.newRecord(envelope));
+    const stored = this.deps.store.putMessage(this.newRecord(envelope));
     this.schedule(envelope.queueId, this.deps.clock.now());
+    return stored;
   }
 
   private newRecord(env: Envelope): MessageRecord {
@@ -151,7 +157,8 @@ export class DeliveryEngine {
     this.dueAt.delete(queueId);
     const env = spooled.envelope;
     const now = this.deps.clock.now();
-    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
+    const recorded: Array<Promise<void>> = [];
     for (const r of rec.rcpts) {
       if (FINAL.has(r.status)) continue;
       const a: Attempt = {
@@ -159,11 +166,11 @@ export class DeliveryEngine {
         response: 'deleted from the queue by an operator', mx: null, ip: null, tls: false, startedAt: now, finishedAt: now,
         status: 'expired', reason: 'expired', category: categoryOf('expired'), hard: false, integration: 'operator',
       };
-      this.deps.recorder.recordAttempt(a);
+      recorded.push(this.deps.recorder.recordAttempt(a));
       Object.assign(r, { status: 'expired', lastResponse: a.response, updatedAt: now });
     }
     rec.nextAttemptAt = null;
-    await this.finish(env, rec);
+    await this.finish(env, rec, recorded);
     this.deps.logger.info({ queueId }, 'delivery: message deleted from the queue by an operator');
     return true;
   }
@@ -217,7 +224,9 @@ export class DeliveryEngine {
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
     const done = new Set(state.done);
     const waiting = [...new Set(env.rcpts)].filter((r) => !done.has(r));
-    const pending = waiting.filter((r) => !this.deps.isHeld?.(r));
+    const isHeld = this.deps.isHeld;
+    const held = isHeld ? await Promise.all(waiting.map((r) => isHeld(r))) : null;
+    const pending = held ? waiting.filter((_, i) => !held[i]) : waiting;
     if (pending.length === 0) {
       // Everyone left is held: look again later without spending an attempt.
       this.schedule(queueId, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);
@@ -237,8 +246,10 @@ export class DeliveryEngine {
     const outcomes = (await Promise.all([...groups].map(([domain, rcpts]) => this.deliverGroup(env, domain, rcpts, raw)))).flat();
 
     const now = this.deps.clock.now();
-    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
     const attempts: Attempt[] = [];
+    // Issued together, awaited together: one group commit (lowdb) for the whole outcome.
+    const recorded: Array<Promise<void>> = [];
     for (const o of outcomes) {
       const n = attemptNo.get(o.outcome.rcpt) ?? 1;
       let verdict = judge(o.outcome);
@@ -254,7 +265,7 @@ export class DeliveryEngine {
       attempts.push(a);
       state.attempts[a.rcpt] = n;
       if (a.status !== 'deferred') done.add(a.rcpt);
-      this.deps.recorder.recordAttempt(a);
+      recorded.push(this.deps.recorder.recordAttempt(a));
       this.deps.logger.info({
         queueId, messageId: env.messageId, rcpt: a.rcpt, status: a.status, code: a.code, enhanced: a.enhanced,
         response: a.response, mx: a.mx, attempt: n, delayMs: now - env.receivedAt, reason: a.reason, integration: a.integration,
@@ -266,30 +277,32 @@ export class DeliveryEngine {
     this.rawCache.delete(queueId);
 
     if (env.rcpts.every((r) => done.has(r))) {
-      rec.status = 'done';
       rec.nextAttemptAt = null;
-      this.deps.store.putMessage(rec);
-      await this.finish(env, rec);
+      await this.finish(env, rec, recorded);
       return;
     }
     const maxAttempts = Math.max(1, ...pending.filter((r) => !done.has(r)).map((r) => state.attempts[r] ?? 1));
     state.nextAttemptAt = now + backoffMs(this.deps.config.retry, maxAttempts);
     rec.nextAttemptAt = state.nextAttemptAt;
-    this.deps.store.putMessage(rec);
+    recorded.push(this.deps.store.putMessage(rec));
     // The store first, then the spool: after a crash the spool may repeat work, never skip it.
-    await this.deps.store.durable();
+    await Promise.all(recorded);
     await this.deps.spool.saveState(queueId, state);
     this.schedule(queueId, state.nextAttemptAt);
   }
 
-  private async finish(env: Envelope, rec: MessageRecord): Promise<void> {
+  /** `recorded`: the outcome's store writes in flight; the spool lets go of the message only after them. */
+  private async finish(env: Envelope, rec: MessageRecord, recorded: Array<Promise<void>> = []): Promise<void> {
     rec.status = 'done';
-    this.deps.store.putMessage(rec);
+    const stored = Promise.all([...recorded, this.deps.store.putMessage(rec)]);
+    // Waited for below in any case; a failure here must not surface as an unhandled rejection meanwhile.
+    stored.catch(() => undefined);
     if (this.deps.retain && rec.rcpts.some((r) => r.status === 'bounced' || r.status === 'expired')) {
       const raw = await this.deps.spool.readRaw(env.queueId).catch(() => null);
       if (raw) await this.deps.retain(env.queueId, raw);
     }
-    await this.deps.store.durable();
+    // The store first, then the spool.
+    await stored;
     await this.deps.spool.complete(env.queueId);
   }
 
@@ -322,7 +335,7 @@ export class DeliveryEngine {
         const e: SmtpClientError = { ...down.err, name: 'Error', message: `delivery temporarily suspended: ${describeError(down.err).response}` };
         delete e.response;
         lastErr = { cause: down.cause, dest, err: e };
-        this.reportIntegration(env, dest, down.cause, e, rcpts);
+        await this.reportIntegration(env, dest, down.cause, e, rcpts);
         continue;
       }
       let session: UpstreamSession;
@@ -331,7 +344,7 @@ export class DeliveryEngine {
       } catch (err) {
         const e = err as SmtpClientError;
         lastErr = { cause: integrationCause(e), dest, err: e };
-        this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
+        await this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
         // Next MX only for connection-level trouble; an AUTH or TLS refusal would repeat.
         if (lastErr.cause === 'connection' || lastErr.cause === 'timeout' || lastErr.cause === 'greeting' || lastErr.cause === 'dns') {
           this.suspended.set(dest.key, { until: this.deps.clock.now() + Math.min(this.deps.config.retry.firstDelayMs, 60_000), cause: lastErr.cause, err: e });
@@ -353,10 +366,11 @@ export class DeliveryEngine {
     }));
   }
 
-  private reportIntegration(env: Envelope, dest: Destination, cause: IntegrationCause, err: SmtpClientError, rcpts: string[]): void {
+  private async reportIntegration(env: Envelope, dest: Destination, cause: IntegrationCause, err: SmtpClientError, rcpts: string[]): Promise<void> {
     const d = describeError(err);
-    this.deps.recorder.recordIntegration({ queueId: env.queueId, cause, mx: dest.host, code: d.code, response: d.response, rcpts, time: this.deps.clock.now() });
+    const recorded = this.deps.recorder.recordIntegration({ queueId: env.queueId, cause, mx: dest.host, code: d.code, response: d.response, rcpts, time: this.deps.clock.now() });
     this.deps.logger.warn({ queueId: env.queueId, mx: dest.host, port: dest.port, cause, code: d.code, response: d.response }, 'delivery: integration error (not the recipients\' fault)');
+    await recorded;
   }
 
   /** Runs the transactions on one session: one per recipient with VERP, else one for all. */
@@ -377,7 +391,7 @@ export class DeliveryEngine {
       const res = await sendTransaction(s, from, batch, raw, dsn);
       if (res.sessionError) {
         const cause = integrationCause(res.sessionError);
-        this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
+        await this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
         const d = describeError(res.sessionError);
         const stage = res.sessionError.command === 'RCPT TO' ? 'rcpt' : refusalStage(res.sessionError.command ?? '', res.sessionError.code) ?? 'connect';
         for (const rcpt of batch) out.push({ outcome: { rcpt, stage, code: d.code, enhanced: d.enhanced, response: d.response, integration: cause }, ...at });
@@ -393,7 +407,7 @@ export class DeliveryEngine {
         out.push({ outcome: o, ...at });
       }
       if (mailRefusal && mailCause) {
-        this.reportIntegration(env, s.dest, mailCause, { name: 'Error', message: mailRefusal.response, response: mailRefusal.response }, batch);
+        await this.reportIntegration(env, s.dest, mailCause, { name: 'Error', message: mailRefusal.response, response: mailRefusal.response }, batch);
       }
       // A refused transaction leaves the session mid-envelope; RSET before reusing it.
       if (res.rejected.length && !(await resetSession(s))) s.broken = true;

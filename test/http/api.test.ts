@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rebound } from '../../src/main.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
+import { cleanup, listMessages, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import { Upstream } from '../helpers/upstream.js';
 import { apiFor, auth, TOKEN } from './harness.js';
 
@@ -20,7 +20,7 @@ describe('HTTP API over a running Rebound', () => {
     app = await startRebound(testConfig(dir, up.port));
     api = await apiFor(app);
     await send(app.ports.submission, { from: 'shop@example.com', to: [GOOD, BAD], subject: 'order' });
-    const m = await waitFor(() => app.store.listMessages({ rcpt: BAD }).find((x) => x.status === 'done'));
+    const m = await waitFor(async () => (await listMessages(app.store, { rcpt: BAD })).find((x) => x.status === 'done'));
     queueId = m.queueId;
   });
   afterAll(async () => {
@@ -120,7 +120,7 @@ describe('HTTP API over a running Rebound', () => {
     const cleared = await api.inject({ method: 'POST', url: `/api/recipients/${BAD}/clear`, headers: auth });
     expect(cleared.statusCode).toBe(200);
     expect(cleared.json()).toMatchObject({ email: BAD, invalid: false, clearedBy: 'operator' });
-    expect(app.store.getRecipient(BAD)!.invalid).toBe(false);
+    expect((await app.store.getRecipient(BAD))!.invalid).toBe(false);
     expect((await api.inject({ url: '/api/recipients?flagged=true', headers: auth })).json().total).toBe(0);
 
     const sup = await api.inject({ method: 'POST', url: `/api/recipients/${GOOD}/suppress`, headers: auth, payload: { reason: 'asked us to stop' } });
@@ -132,7 +132,7 @@ describe('HTTP API over a running Rebound', () => {
     await expect(send(app.ports.submission, { to: GOOD })).rejects.toThrow(/suppression list/);
     const unsup = await api.inject({ method: 'POST', url: `/api/recipients/${GOOD}/unsuppress`, headers: auth });
     expect(unsup.json()).toMatchObject({ suppressed: false });
-    const types = app.store.eventsForRecipient(GOOD).map((e) => e.type);
+    const types = (await app.store.eventsForRecipient(GOOD)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['suppress', 'unsuppress']));
     // A suppress without a body works too.
     expect((await api.inject({ method: 'POST', url: `/api/recipients/new@example.org/suppress`, headers: auth })).json().suppressed).toBe(true);
@@ -147,8 +147,8 @@ describe('HTTP API over a running Rebound', () => {
     expect(body.resent).toHaveLength(1);
     expect(body.resent[0].from).toBe(queueId);
     const newId = body.resent[0].queueId as string;
-    await waitFor(() => app.store.getMessage(newId)?.status === 'done');
-    expect(app.store.getMessage(newId)!.rcpts).toEqual([expect.objectContaining({ rcpt: BAD, status: 'delivered' })]);
+    await waitFor(async () => (await app.store.getMessage(newId))?.status === 'done');
+    expect((await app.store.getMessage(newId))!.rcpts).toEqual([expect.objectContaining({ rcpt: BAD, status: 'delivered' })]);
   });
 
   it('describes itself in /api/openapi.json', async () => {

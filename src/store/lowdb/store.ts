@@ -328,16 +328,22 @@ export class LowdbStore implements AsyncStore {
     });
   }
 
-  /** Writes the journal and new events now; `syncEvents` also syncs the events file. */
+  /**
+   * Writes the journal and new events now. The timed flush (`syncEvents`) also syncs the events
+   * file and then does the housekeeping (pruning, a snapshot retry), after the writers it covers
+   * were told: a group commit for durable() never waits for a prune.
+   */
   async flush(syncEvents = true): Promise<void> {
     while (this.flushing) await this.flushing;
     const waiters = this.waiters;
     this.waiters = [];
-    this.flushing = this.writeAll(syncEvents).then((ok) => {
-      this.flushing = null;
+    this.flushing = this.writeAll(syncEvents).then(async (ok) => {
       // After a failed write the callers keep waiting for a flush that succeeds.
       if (ok) for (const w of waiters) w.resolve();
       else this.waiters.unshift(...waiters);
+      if (ok && syncEvents) await this.housekeeping();
+    }).finally(() => {
+      this.flushing = null;
     });
     await this.flushing;
   }
@@ -348,16 +354,23 @@ export class LowdbStore implements AsyncStore {
       if (this.retiring) await this.retiring;
       await Promise.all([this.journal?.commit(), this.events.write(syncEvents)]);
       this.failures.delete('write');
-      await this.pruneIfDue();
-      // Writes work again after a failed snapshot (space came back): try the snapshot soon, not
-      // only at the next compaction interval, so readiness and the journal size recover.
-      if (this.failures.has('snapshot') && this.opts.clock.now() - this.lastSnapshotTry >= SNAPSHOT_RETRY_MS) this.compactInBackground();
       return true;
     } catch (err) {
       this.failed('write', err);
       this.opts.logger.error({ err: (err as Error).message }, 'store: write failed, will retry');
       return false;
     }
+  }
+
+  private async housekeeping(): Promise<void> {
+    try {
+      await this.pruneIfDue();
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, 'store: pruning failed, will try again');
+    }
+    // Writes work again after a failed snapshot (space came back): try the snapshot soon, not
+    // only at the next compaction interval, so readiness and the journal size recover.
+    if (this.failures.has('snapshot') && this.opts.clock.now() - this.lastSnapshotTry >= SNAPSHOT_RETRY_MS) this.compactInBackground();
   }
 
   private allShards(): Array<Shard<unknown>> {
