@@ -97,8 +97,8 @@ export class DeliveryEngine {
   }
 
   /**
-   * Called by submission once the message is durable in the spool; resolves once the store holds
-   * its record too (on a database, the 250 follows that COMMIT). Delivery may start before.
+   * Called once the message is durable in the spool; resolves once the store's record of it is
+   * durable too. Delivery may start before (the spool is the truth; resume() rebuilds the record).
    */
   accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
