@@ -80,6 +80,51 @@ describe('HTTP API over a running Rebound', () => {
     expect(badStatus.statusCode).toBe(400);
   });
 
+  it('pages lists by cursor (next), by offset as well, and refuses a cursor it did not hand out', async () => {
+    const t0 = Date.now() - 60_000;
+    const ids = Array.from({ length: 7 }, (_, i) => `PAGE${i}`);
+    await Promise.all(ids.map((id, i) => app.store.putMessage({
+      queueId: id, messageId: null, from: 'shop@example.com', user: null, clientIp: '127.0.0.1', size: 10, receivedAt: t0 + i, nextAttemptAt: null, status: 'done',
+      rcpts: [{ rcpt: 'Pager@Example.org', status: 'delivered', attempts: 1, lastCode: 250, lastEnhanced: null, lastResponse: '250 ok', lastMx: null, updatedAt: t0 + i }],
+    })));
+    const newestFirst = [...ids].reverse();
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = `/api/messages?recipient=pager@example.org&limit=3${next ? `&cursor=${encodeURIComponent(next)}` : ''}`;
+      const page = (await api.inject({ url: q, headers: auth })).json() as { total: number; next: string | null; messages: Array<{ queueId: string }> };
+      expect(page.total).toBe(7);
+      seen.push(...page.messages.map((m) => m.queueId));
+      next = page.next;
+      pages++;
+    } while (next && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(newestFirst);
+    const byOffset = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=3&offset=3', headers: auth })).json();
+    expect(byOffset.messages.map((m: { queueId: string }) => m.queueId)).toEqual(newestFirst.slice(3, 6));
+    expect(byOffset.total).toBe(7);
+    const past = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=3&offset=9', headers: auth })).json();
+    expect(past.messages).toEqual([]);
+    expect(past.next).toBeNull();
+    const noTotal = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=2&total=false', headers: auth })).json();
+    expect(noTotal.total).toBeUndefined();
+    expect(noTotal.messages).toHaveLength(2);
+    const bad = await api.inject({ url: '/api/messages?cursor=not-a-cursor', headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('bad_cursor');
+    expect((await api.inject({ url: '/api/recipients?cursor=not-a-cursor', headers: auth })).statusCode).toBe(400);
+    // Recipients: paged by cursor, and an indexed prefix (any case).
+    const everyone = (await api.inject({ url: '/api/recipients?limit=1', headers: auth })).json();
+    expect(everyone.recipients).toHaveLength(1);
+    expect(everyone.total).toBeGreaterThanOrEqual(2);
+    const rest = (await api.inject({ url: `/api/recipients?limit=1000&cursor=${encodeURIComponent(everyone.next)}`, headers: auth })).json();
+    expect(rest.recipients.length).toBe(everyone.total - 1);
+    expect(rest.recipients.map((r: { email: string }) => r.email)).not.toContain(everyone.recipients[0].email);
+    const nobody = (await api.inject({ url: '/api/recipients?prefix=NOBODY@', headers: auth })).json();
+    expect(nobody.recipients.map((r: { email: string }) => r.email)).toEqual([BAD]);
+  });
+
   it('shows a message with every recipient\'s attempts and the full upstream reply', async () => {
     const res = await api.inject({ url: `/api/messages/${queueId}`, headers: auth });
     expect(res.statusCode).toBe(200);
