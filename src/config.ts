@@ -161,6 +161,19 @@ const webhookDelivery = z.strictObject({
   timeoutMs: z.number().int().positive().default(10_000),
 });
 
+const postgres = z.strictObject({
+  /** Connection URL (postgres://user:pass@host:port/db); `REBOUND_PG_URL` overrides it, so the password can stay out of the file. */
+  url: z.string().nullable().default(null),
+  /** Connections this node keeps open. */
+  poolSize: z.number().int().min(2).max(200).default(10),
+  /** This node's name in leases and logs; null = hostname and pid. Must differ between nodes. */
+  nodeId: z.string().min(1).max(100).nullable().default(null),
+  /** How long a claimed message stays leased to this node without a renewal; a dead node's messages wait this long. */
+  leaseMs: z.number().int().min(1_000).default(30_000),
+  /** How often a node looks for due messages that nobody holds. */
+  claimIntervalMs: z.number().int().min(50).default(500),
+});
+
 const store = z.strictObject({
   /** Recipient and message records are spread over this many lowdb files, so no single write is large. */
   shards: z.number().int().min(1).max(4096).default(64),
@@ -170,6 +183,9 @@ const store = z.strictObject({
   compactIntervalMs: z.number().int().positive().default(60_000),
   /** Events older than this are pruned. */
   eventRetentionDays: z.number().positive().default(30),
+  /** lowdb: embedded files in dataDir, one node. postgres: shared state, one or several nodes. */
+  engine: z.enum(['lowdb', 'postgres']).default('lowdb'),
+  postgres: postgres.default(postgres.parse({})),
 });
 
 const spool = z.strictObject({
@@ -263,6 +279,11 @@ export function parseConfig(input: unknown, source = 'configuration', baseDir = 
     if (rp[key] < rp.maxMessageBytes) {
       throw new ConfigError(`invalid configuration in ${source}:\n  returnPath.${key}: ${rp[key]} is below returnPath.maxMessageBytes (${rp.maxMessageBytes}), so a report of that size could never be accepted; raise it or lower maxMessageBytes`);
     }
+  }
+  const pg = config.store.postgres;
+  if (process.env.REBOUND_PG_URL) pg.url = process.env.REBOUND_PG_URL;
+  if (config.store.engine === 'postgres' && !pg.url) {
+    throw new ConfigError(`invalid configuration in ${source}:\n  store.postgres.url: store.engine is "postgres" but no URL is set; set store.postgres.url or REBOUND_PG_URL (postgres://user:password@host:5432/rebound)`);
   }
   if (config.submission.securePort !== null && !config.submission.tls) {
     throw new ConfigError(`invalid configuration in ${source}:\n  submission.securePort: needs submission.tls (key and cert)`);

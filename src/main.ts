@@ -131,7 +131,7 @@ export class Rebound {
     await store.open();
     const spool = new Spool({
       dir: path.join(config.dataDir, 'spool'), quarantineDir: path.join(config.dataDir, 'quarantine'),
-      segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger,
+      segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger, storeDurable: () => store.durable(),
     });
     const recovered = await spool.open();
     // Listeners on the store's events start before anything can happen, so none is missed.
@@ -148,13 +148,15 @@ export class Rebound {
     // Through a smarthost a 250 is acceptance: flags wait for evidence of final delivery.
     const recorder = new OutcomeRecorder(store, { acceptance: config.delivery.mode === 'smarthost' ? 'accepted' : 'final' });
     const delivery = new DeliveryEngine({
-      config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, spool, store,
+      config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, queue: spool, store,
       recorder, logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: async (rcpt: string) => !!(await store.getRecipient(rcpt))?.suppressed } : {}),
       retain: (queueId, raw) => retained.keep(queueId, raw),
     });
     await delivery.resume(recovered);
-    const actions = recipientActions(store, () => clock.now(), (email) => delivery.retryRecipient(email));
+    const actions = recipientActions(store, () => clock.now(), (email) => {
+      delivery.retryRecipient(email).catch((err: Error) => logger.warn({ err: err.message, rcpt: email }, 'delivery: could not release held messages'));
+    });
 
     const domains = [...(config.returnPath.domain ? [config.returnPath.domain] : []), ...config.returnPath.acceptDomains];
     const archive = new ReportArchive(path.join(config.dataDir, 'reports'), config.returnPath.retentionDays, config.returnPath.archiveMaxBytes);

@@ -25,7 +25,7 @@ export function controlCommands(d: CommandDeps): ControlHandler {
       case 'clear': return d.actions.clear(email);
       case 'suppress': return d.actions.suppress(email, args[1] ?? 'suppressed by operator');
       case 'unsuppress': return d.actions.unsuppress(email);
-      case 'retry': return { scheduled: d.delivery.retryNow(args[0]) };
+      case 'retry': return d.delivery.retryNow(args[0]).then((scheduled) => ({ scheduled }));
       case 'delete': return d.delivery.remove(args[0] ?? '').then((removed) => ({ removed }));
       case 'resend': return d.resender.resendTo(email);
       case 'reconcile': {

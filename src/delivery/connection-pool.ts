@@ -1,3 +1,4 @@
+import type { DestinationSlots } from './destination-slots.js';
 import type { Destination } from './route.js';
 import { closeSession, openSession, type ClientOptions, type UpstreamSession } from './smtp-client.js';
 
@@ -21,7 +22,9 @@ export interface PoolLimits {
 
 /**
  * Upstream sessions, reused per destination. At most `maxPerDestination` sessions to one
- * destination and `maxConnections` overall; callers beyond that wait their turn (FIFO).
+ * destination and `maxConnections` overall; callers beyond that wait their turn (FIFO). With
+ * shared `slots` (several nodes), each session also holds one of the destination's cluster-wide
+ * slots from before it connects until it is closed.
  */
 export class ConnectionPool {
   private readonly idle = new Map<string, Idle[]>();
@@ -29,8 +32,14 @@ export class ConnectionPool {
   private total = 0;
   private waiters: Waiter[] = [];
   private closed = false;
+  /** The cluster-wide slot each open session holds (only with shared slots). */
+  private readonly slotOf = new WeakMap<UpstreamSession, number>();
 
-  constructor(private readonly limits: PoolLimits, private readonly client: ClientOptions) {}
+  constructor(
+    private readonly limits: PoolLimits,
+    private readonly client: ClientOptions,
+    private readonly slots?: DestinationSlots,
+  ) {}
 
   get openCount(): number {
     return this.total;
@@ -62,11 +71,34 @@ export class ConnectionPool {
   private create(dest: Destination): Promise<UpstreamSession> {
     this.total++;
     this.open.set(dest.key, (this.open.get(dest.key) ?? 0) + 1);
-    return openSession(dest, this.client).catch((err: Error) => {
+    return this.openCounted(dest).catch((err: Error) => {
       this.count(dest.key, -1);
       this.wake();
       throw err;
     });
+  }
+
+  private async openCounted(dest: Destination): Promise<UpstreamSession> {
+    if (!this.slots) return openSession(dest, this.client);
+    const slot = await this.takeSlot(dest.key);
+    try {
+      const s = await openSession(dest, this.client);
+      this.slotOf.set(s, slot);
+      return s;
+    } catch (err) {
+      this.slots.give(dest.key, slot);
+      throw err;
+    }
+  }
+
+  /** Waits for a cluster-wide slot: other nodes free theirs as their sessions close or idle out. */
+  private async takeSlot(key: string): Promise<number> {
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      if (this.closed) throw new Error('connection pool is closed');
+      const slot = await this.slots!.take(key, this.limits.maxPerDestination);
+      if (slot !== null) return slot;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   private count(key: string, d: number): void {
@@ -78,6 +110,11 @@ export class ConnectionPool {
 
   private forget(s: UpstreamSession): void {
     this.count(s.dest.key, -1);
+    const slot = this.slotOf.get(s);
+    if (slot !== undefined) {
+      this.slotOf.delete(s);
+      this.slots!.give(s.dest.key, slot);
+    }
   }
 
   /** Returns a session after use; broken or worn-out sessions are closed. */

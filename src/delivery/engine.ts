@@ -1,13 +1,14 @@
 import type { Config } from '../config.js';
 import { categoryOf } from '../classify/index.js';
 import type { OutcomeRecorder } from '../recipients/index.js';
-import type { Spool, SpooledMessage, SpoolState } from '../spool/index.js';
+import type { MessageQueue, SpooledMessage, SpoolState } from '../spool/index.js';
 import type { Store } from '../store/index.js';
 import type { Attempt, Envelope, IntegrationCause, MessageRecipient, MessageRecord } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { addressKey } from '../util/address-key.js';
 import { ConnectionPool } from './connection-pool.js';
+import type { DestinationSlots } from './destination-slots.js';
 import { MinHeap } from './min-heap.js';
 import { describeError, fromReply, integrationCause, judge, mailRejectionCause, type RawOutcome } from './outcome.js';
 import { backoffMs, isExpired } from './retry-policy.js';
@@ -19,7 +20,12 @@ export interface DeliveryDeps {
   config: Config['delivery'];
   returnPath: Config['returnPath'];
   hostname: string;
-  spool: Spool;
+  /** The local spool, or the queue several nodes share (then due messages come by claim). */
+  queue: MessageQueue;
+  /** With a shared queue: how often to claim due messages nobody holds. */
+  claimIntervalMs?: number;
+  /** With several nodes: connection slots per destination shared by all of them. */
+  slots?: DestinationSlots;
   store: Store;
   recorder: OutcomeRecorder;
   logger: Logger;
@@ -34,7 +40,7 @@ export interface DeliveryDeps {
 const FINAL = new Set<MessageRecipient['status']>(['delivered', 'bounced', 'expired']);
 
 /**
- * The queue manager: takes due messages from the spool, routes them, sends them over pooled
+ * The queue manager: takes due messages from the queue, routes them, sends them over pooled
  * upstream sessions, and records every reply per recipient. Each recipient keeps its own fate:
  * deferred ones are retried on the backoff schedule, final ones are never tried again.
  */
@@ -50,6 +56,8 @@ export class DeliveryEngine {
   private readonly maxInflight: number;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
+  private claimTimer: NodeJS.Timeout | null = null;
+  private claiming = false;
   private stopped = false;
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -63,42 +71,66 @@ export class DeliveryEngine {
         heloName: c.heloName ?? deps.hostname, connectTimeoutMs: c.connectTimeoutMs,
         greetingTimeoutMs: c.greetingTimeoutMs, socketTimeoutMs: c.socketTimeoutMs,
       },
+      deps.slots,
     );
     this.resolver = deps.resolver ?? systemMxResolver(c.dnsServers);
     this.maxInflight = c.maxConnections * 4;
   }
 
-  /** Queued messages and when each will be tried next. */
-  queued(): Array<SpooledMessage & { nextAttemptAt: number; running: boolean }> {
-    return this.deps.spool.list().map((m) => ({
+  /** Queued messages (on every node, with a shared queue) and when each will be tried next. */
+  async queued(): Promise<Array<SpooledMessage & { nextAttemptAt: number; running: boolean }>> {
+    return (await this.deps.queue.listAll()).map((m) => ({
       ...m, nextAttemptAt: this.dueAt.get(m.envelope.queueId) ?? m.state.nextAttemptAt, running: this.running.has(m.envelope.queueId),
     }));
   }
 
-  /** Resumes what the spool held at start-up. */
+  /** Resumes what the spool held at start-up; with a shared queue, starts claiming due messages. */
   async resume(recovered: SpooledMessage[]): Promise<void> {
-    const writes: Array<Promise<void>> = [];
-    for (const m of recovered) {
-      const env = m.envelope;
-      const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
-      // The store may know outcomes the spool state missed (crash between the two writes).
-      const done = new Set(m.state.done);
-      for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
-      m.state.done = [...done];
-      if (env.rcpts.every((r) => done.has(r))) {
-        void this.finish(env, rec).catch((err: Error) => this.deps.logger.error({ queueId: env.queueId, err: err.message }, 'delivery: could not finish a resumed message'));
-        continue;
-      }
-      writes.push(this.deps.store.putMessage(rec));
-      this.schedule(env.queueId, m.state.nextAttemptAt || this.deps.clock.now());
-    }
-    await Promise.all(writes);
+    // Adopted together: their record writes share group commits instead of one commit each in turn.
+    await Promise.all(recovered.map((m) => this.adopt(m, m.state.nextAttemptAt || this.deps.clock.now())));
     this.deps.logger.info({ resumed: recovered.length }, 'delivery: resumed spooled messages');
+    if (this.deps.queue.shared) {
+      this.claimTimer = setInterval(() => void this.claim(), this.deps.claimIntervalMs ?? 500);
+      this.claimTimer.unref();
+      void this.claim();
+    }
+  }
+
+  /** Takes a message this node now holds into the schedule. */
+  private async adopt(m: SpooledMessage, at: number): Promise<void> {
+    const env = m.envelope;
+    const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
+    // The store may know outcomes the queue state missed (crash between the two writes).
+    const done = new Set(m.state.done);
+    for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
+    m.state.done = [...done];
+    if (env.rcpts.every((r) => done.has(r))) {
+      void this.finish(env, rec).catch((err: Error) => this.deps.logger.error({ queueId: env.queueId, err: err.message }, 'delivery: could not finish a resumed message'));
+      return;
+    }
+    this.schedule(env.queueId, at);
+    await this.deps.store.putMessage(rec);
+  }
+
+  /** Shared queue: claims due messages nobody holds, as many as there is room for in flight. */
+  private async claim(): Promise<void> {
+    if (this.claiming || this.stopped) return;
+    this.claiming = true;
+    try {
+      const room = this.maxInflight - this.running.size - this.dueAt.size;
+      const got = await this.deps.queue.claim(room, this.deps.clock.now());
+      await Promise.all(got.map((m) => this.adopt(m, this.deps.clock.now())));
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'delivery: could not claim due messages; will try again');
+    } finally {
+      this.claiming = false;
+    }
   }
 
   /**
-   * Called once the message is durable in the spool; resolves once the store's record of it is
-   * durable too. Delivery may start before (the spool is the truth; resume() rebuilds the record).
+   * Called once the message is durable in the queue (this node holds it); resolves once the
+   * store's record of it is durable too. Delivery may start before (the queue is the truth; the
+   * record is rebuilt from it by adopt()).
    */
   accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
@@ -121,28 +153,33 @@ export class DeliveryEngine {
    * Tries now the messages that still wait for `email` (any spelling): what a hold kept back for
    * it is released when its suppression is lifted, and nothing else jumps its backoff.
    */
-  retryRecipient(email: string): number {
+  async retryRecipient(email: string): Promise<number> {
     const key = addressKey(email);
-    let n = 0;
-    for (const id of [...this.dueAt.keys()]) {
-      const m = this.deps.spool.get(id);
-      if (!m) continue;
+    const waitsFor = (m: SpooledMessage) => {
       const done = new Set(m.state.done);
-      if (!m.envelope.rcpts.some((r) => !done.has(r) && addressKey(r) === key)) continue;
-      this.schedule(id, this.deps.clock.now());
-      n++;
-    }
-    return n;
+      return m.envelope.rcpts.some((r) => !done.has(r) && addressKey(r) === key);
+    };
+    return this.makeDue(waitsFor);
   }
 
   /** Tries a message (or all deferred ones) now instead of waiting for its schedule. */
-  retryNow(queueId?: string): number {
-    const ids = queueId ? [queueId] : [...this.dueAt.keys()];
+  async retryNow(queueId?: string): Promise<number> {
+    return this.makeDue((m) => !queueId || m.envelope.queueId === queueId);
+  }
+
+  private async makeDue(select: (m: SpooledMessage) => boolean): Promise<number> {
+    const now = this.deps.clock.now();
     let n = 0;
-    for (const id of ids) {
-      if (!this.deps.spool.has(id)) continue;
-      this.schedule(id, this.deps.clock.now());
+    for (const id of [...this.dueAt.keys()]) {
+      const m = this.deps.queue.get(id);
+      if (!m || !select(m)) continue;
+      this.schedule(id, now);
       n++;
+    }
+    // With a shared queue, messages no node holds wait in the database: make them due there.
+    if (this.deps.queue.shared) {
+      n += await this.deps.queue.makeDue(select, now);
+      void this.claim();
     }
     return n;
   }
@@ -152,13 +189,15 @@ export class DeliveryEngine {
    * with a reply saying so; as an integration cause, that never counts against the recipients.
    */
   async remove(queueId: string): Promise<boolean> {
-    const spooled = this.deps.spool.get(queueId);
+    if (this.running.has(queueId)) return false;
+    // A shared queue's message may be waiting unheld: take it first, so no other node starts it.
+    const spooled = this.deps.queue.get(queueId) ?? (this.deps.queue.shared ? await this.deps.queue.take(queueId) : undefined);
     if (!spooled || this.running.has(queueId)) return false;
     this.dueAt.delete(queueId);
     const env = spooled.envelope;
     const now = this.deps.clock.now();
     const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
-    const recorded: Array<Promise<void>> = [];
+    const attempts: Attempt[] = [];
     for (const r of rec.rcpts) {
       if (FINAL.has(r.status)) continue;
       const a: Attempt = {
@@ -166,11 +205,11 @@ export class DeliveryEngine {
         response: 'deleted from the queue by an operator', mx: null, ip: null, tls: false, startedAt: now, finishedAt: now,
         status: 'expired', reason: 'expired', category: categoryOf('expired'), hard: false, integration: 'operator',
       };
-      recorded.push(this.deps.recorder.recordAttempt(a));
+      attempts.push(a);
       Object.assign(r, { status: 'expired', lastResponse: a.response, updatedAt: now });
     }
     rec.nextAttemptAt = null;
-    await this.finish(env, rec, recorded);
+    await this.finish(env, rec, attempts);
     this.deps.logger.info({ queueId }, 'delivery: message deleted from the queue by an operator');
     return true;
   }
@@ -218,7 +257,7 @@ export class DeliveryEngine {
   }
 
   private async deliver(queueId: string): Promise<void> {
-    const spooled = this.deps.spool.get(queueId);
+    const spooled = this.deps.queue.get(queueId);
     if (!spooled) return;
     const env = spooled.envelope;
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
@@ -229,10 +268,12 @@ export class DeliveryEngine {
     const pending = held ? waiting.filter((_, i) => !held[i]) : waiting;
     if (pending.length === 0) {
       // Everyone left is held: look again later without spending an attempt.
-      this.schedule(queueId, this.deps.clock.now() + this.deps.config.retry.firstDelayMs);
+      const later = this.deps.clock.now() + this.deps.config.retry.firstDelayMs;
+      if (this.deps.queue.shared) await this.deps.queue.settle(queueId, { ...state, nextAttemptAt: later }, async () => undefined);
+      else this.schedule(queueId, later);
       return;
     }
-    const raw = this.rawCache.get(queueId) ?? (await this.deps.spool.readRaw(queueId));
+    const raw = this.rawCache.get(queueId) ?? (await this.deps.queue.readRaw(queueId));
     const attemptNo = new Map(pending.map((r) => [r, (state.attempts[r] ?? 0) + 1]));
     const startedAt = this.deps.clock.now();
 
@@ -248,8 +289,6 @@ export class DeliveryEngine {
     const now = this.deps.clock.now();
     const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
     const attempts: Attempt[] = [];
-    // Issued together, awaited together: one group commit (lowdb) for the whole outcome.
-    const recorded: Array<Promise<void>> = [];
     for (const o of outcomes) {
       const n = attemptNo.get(o.outcome.rcpt) ?? 1;
       let verdict = judge(o.outcome);
@@ -265,7 +304,6 @@ export class DeliveryEngine {
       attempts.push(a);
       state.attempts[a.rcpt] = n;
       if (a.status !== 'deferred') done.add(a.rcpt);
-      recorded.push(this.deps.recorder.recordAttempt(a));
       this.deps.logger.info({
         queueId, messageId: env.messageId, rcpt: a.rcpt, status: a.status, code: a.code, enhanced: a.enhanced,
         response: a.response, mx: a.mx, attempt: n, delayMs: now - env.receivedAt, reason: a.reason, integration: a.integration,
@@ -277,33 +315,31 @@ export class DeliveryEngine {
     this.rawCache.delete(queueId);
 
     if (env.rcpts.every((r) => done.has(r))) {
-      rec.nextAttemptAt = null;
-      await this.finish(env, rec, recorded);
+      await this.finish(env, rec, attempts);
       return;
     }
     const maxAttempts = Math.max(1, ...pending.filter((r) => !done.has(r)).map((r) => state.attempts[r] ?? 1));
     state.nextAttemptAt = now + backoffMs(this.deps.config.retry, maxAttempts);
     rec.nextAttemptAt = state.nextAttemptAt;
-    recorded.push(this.deps.store.putMessage(rec));
-    // The store first, then the spool: after a crash the spool may repeat work, never skip it.
-    await Promise.all(recorded);
-    await this.deps.spool.saveState(queueId, state);
-    this.schedule(queueId, state.nextAttemptAt);
+    await this.deps.queue.settle(queueId, state, async () => this.record(attempts, rec));
+    // A shared queue released the message: whichever node claims it when due tries it next.
+    if (!this.deps.queue.shared) this.schedule(queueId, state.nextAttemptAt);
   }
 
-  /** `recorded`: the outcome's store writes in flight; the spool lets go of the message only after them. */
-  private async finish(env: Envelope, rec: MessageRecord, recorded: Array<Promise<void>> = []): Promise<void> {
-    rec.status = 'done';
-    const stored = Promise.all([...recorded, this.deps.store.putMessage(rec)]);
-    // Waited for below in any case; a failure here must not surface as an unhandled rejection meanwhile.
-    stored.catch(() => undefined);
+  /**
+   * The store writes of one delivery: its attempts (each one atomic update of its recipient) and
+   * the message record, issued together and awaited together (one group commit on lowdb).
+   */
+  private async record(attempts: Attempt[], rec: MessageRecord): Promise<void> {
+    await Promise.all([...attempts.map((a) => this.deps.recorder.recordAttempt(a)), this.deps.store.putMessage(rec)]);
+  }
+
+  private async finish(env: Envelope, rec: MessageRecord, attempts: Attempt[] = []): Promise<void> {
     if (this.deps.retain && rec.rcpts.some((r) => r.status === 'bounced' || r.status === 'expired')) {
-      const raw = await this.deps.spool.readRaw(env.queueId).catch(() => null);
+      const raw = await this.deps.queue.readRaw(env.queueId).catch(() => null);
       if (raw) await this.deps.retain(env.queueId, raw);
     }
-    // The store first, then the spool.
-    await stored;
-    await this.deps.spool.complete(env.queueId);
+    await this.deps.queue.settle(env.queueId, 'done', async () => this.record(attempts, { ...rec, status: 'done', nextAttemptAt: null }));
   }
 
   private async route(domain: string): Promise<Route> {

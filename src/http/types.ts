@@ -17,7 +17,7 @@ export interface Resender {
 
 /** What the API shows of the live queue (DeliveryEngine satisfies it). */
 export interface QueueView {
-  queued(): Array<{ envelope: Envelope; nextAttemptAt: number; running: boolean }>;
+  queued(): Promise<Array<{ envelope: Envelope; nextAttemptAt: number; running: boolean }>>;
 }
 
 /** Runs reconciliation of uploaded delivery logs; resolves to the result shown to the caller. */

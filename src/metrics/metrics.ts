@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.js';
 
 /** The live queue (DeliveryEngine satisfies it). */
 export interface QueueSource {
-  queued(): Array<{ envelope: { receivedAt: number; rcpts: string[] } }>;
+  queued(): Promise<Array<{ envelope: { receivedAt: number; rcpts: string[] } }>>;
 }
 
 export interface MetricsDeps {
@@ -54,8 +54,8 @@ export class ReboundMetrics {
   private readonly reconciled = new Counter({ name: 'rebound_reconciled_total', help: 'Delivery-log verdicts, by verdict', labelNames: ['verdict'] as const, registers: [this.registry] });
 
   constructor(private readonly deps: MetricsDeps) {
-    const queueGauge = (name: string, help: string, value: (q: ReturnType<QueueSource['queued']>) => number) =>
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(value(deps.queue.queued())); } });
+    const queueGauge = (name: string, help: string, value: (q: Awaited<ReturnType<QueueSource['queued']>>) => number) =>
+      new Gauge({ name, help, registers: [this.registry], async collect() { this.set(value(await deps.queue.queued())); } });
     queueGauge('rebound_queue_messages', 'Messages in the queue (not yet final for every recipient)', (q) => q.length);
     queueGauge('rebound_queue_recipients', 'Recipients of the messages in the queue', (q) => q.reduce((n, m) => n + m.envelope.rcpts.length, 0));
     queueGauge('rebound_queue_oldest_age_seconds', 'Age of the oldest message in the queue; 0 when empty', (q) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { syncDir } from '../util/sync-dir.js';
 import type { Envelope } from '../types.js';
+import type { MessageQueue } from './message-queue.js';
 import { GroupWriter } from '../durable/group-writer.js';
 import { FILE_MODE, ensurePrivateDir } from '../durable/private-files.js';
 import {
@@ -60,6 +61,8 @@ export interface SpoolOptions {
   segmentBytes: number;
   fsync: boolean;
   logger: Logger;
+  /** Makes the store's writes durable; settle() calls it before the spool's own state record. */
+  storeDurable?: () => Promise<void>;
 }
 
 const SEGMENT_RE = /^seg-(\d{8})\.log$/;
@@ -80,7 +83,8 @@ function isEnvelope(v: unknown): v is Envelope {
  * a copy elsewhere) copied into the active segment, and is deleted, so no old message pins the
  * segments after it and disk use follows the live data.
  */
-export class Spool {
+export class Spool implements MessageQueue {
+  readonly shared = false;
   private readonly index = new Map<string, Location>();
   private readonly segments = new Map<number, Segment>();
   /** How many Message records of each queue id are on disk. */
@@ -277,6 +281,33 @@ export class Spool {
     this.index.delete(queueId);
     const { seg } = await this.write(RecordType.Done, Buffer.from(JSON.stringify({ queueId })));
     this.finished(queueId, loc, seg);
+  }
+
+  /** One node owns the whole spool: nothing to claim. */
+  async claim(): Promise<SpooledMessage[]> {
+    return [];
+  }
+
+  /** The engine schedules every spooled message itself; nothing waits outside it. */
+  async makeDue(): Promise<number> {
+    return 0;
+  }
+
+  async take(queueId: string): Promise<SpooledMessage | undefined> {
+    return this.get(queueId);
+  }
+
+  async listAll(): Promise<SpooledMessage[]> {
+    return this.list();
+  }
+
+  async settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
+    await record();
+    // The store first, then the spool: after a crash the spool may repeat work, never skip it.
+    await this.opts.storeDurable?.();
+    if (next === 'done') await this.complete(queueId);
+    else await this.saveState(queueId, next);
+    return true;
   }
 
   has(queueId: string): boolean {

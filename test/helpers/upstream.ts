@@ -29,6 +29,11 @@ export interface UpstreamOptions {
   auth?: { user: string; pass: string };
   /** Require STARTTLS before MAIL. */
   requireTls?: boolean;
+  /**
+   * Waits this long before answering the end of DATA; a message whose client is gone by then is
+   * not received (as a real MTA drops a transaction it never acknowledged).
+   */
+  dataDelayMs?: number;
   /** SIZE limit advertised in EHLO (default 50 MiB). */
   size?: number;
   port?: number;
@@ -44,6 +49,8 @@ function errorFor(reply: string): Error & { responseCode: number } {
 export class Upstream {
   readonly received: Received[] = [];
   connections = 0;
+  /** Sessions whose client has gone. */
+  private readonly closed = new Set<string>();
   private server!: SMTPServer;
   port = 0;
 
@@ -60,6 +67,9 @@ export class Upstream {
       allowInsecureAuth: true,
       logger: false,
       size: o.size ?? 50 * 1024 * 1024,
+      onClose: (session) => {
+        this.closed.add(session.id);
+      },
       onConnect: (_s, cb) => {
         this.connections++;
         if (this.opts.greeting) return cb(errorFor(this.opts.greeting));
@@ -85,7 +95,11 @@ export class Upstream {
       onData: (stream, session, cb) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
+        stream.on('end', async () => {
+          if (this.opts.dataDelayMs) {
+            await new Promise((r) => setTimeout(r, this.opts.dataDelayMs));
+            if (this.closed.has(session.id)) return cb(errorFor('421 4.4.2 client went away'));
+          }
           if (this.opts.data && !this.opts.data.startsWith('2')) return cb(errorFor(this.opts.data));
           this.received.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',

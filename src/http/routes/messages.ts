@@ -151,7 +151,7 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const message = (await store.getMessage(id)) ?? (await store.findByMessageId(id));
     if (!message) return sendError(reply, 404, 'message_not_found', `no message with queue id or Message-ID ${id}`);
     const events = await store.eventsForMessage(message.queueId);
-    const inQueue = deps.delivery.queued().find((m) => m.envelope.queueId === message.queueId);
+    const inQueue = (await deps.delivery.queued()).find((m) => m.envelope.queueId === message.queueId);
     const reports = events.filter((e) => e.type === 'report');
     return {
       message,

@@ -1,0 +1,254 @@
+import type { MessageQueue } from '../../spool/message-queue.js';
+import type { SpooledMessage, SpoolState } from '../../spool/spool.js';
+import type { Envelope } from '../../types.js';
+import type { Logger } from '../../util/logger.js';
+
+/**
+ * What the queue needs of the database: a query that joins the caller's transaction when there is
+ * one (the store's transaction() scope), and that scope itself.
+ */
+export interface QueueDb {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PostgresQueueOptions {
+  db: QueueDb;
+  nodeId: string;
+  leaseMs: number;
+  logger: Logger;
+  /** Most messages one group commit inserts (the rest wait for the next). */
+  maxBatch?: number;
+}
+
+interface Held {
+  msg: SpooledMessage;
+}
+
+interface Pending {
+  envelope: Envelope;
+  raw: Buffer;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Row {
+  queue_id: string;
+  envelope: Envelope;
+  state: SpoolState;
+}
+
+/** Lease times are the database's clock, so nodes with skewed clocks agree on who holds what. */
+const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+/**
+ * The delivery queue shared by every node on one PostgreSQL database. A node holds a message while
+ * its lease (node id, expiry) is current: from accept() or claim() until settle(), renewed every
+ * third of leaseMs while held. A node that dies stops renewing; once its leases expire any other
+ * node claims the messages (FOR UPDATE SKIP LOCKED, so two claimers never take the same row).
+ * At-least-once: a node that is cut off mid-delivery for longer than leaseMs, or killed after the
+ * upstream's 250 but before settle()'s COMMIT, has that delivery repeated by the next holder.
+ */
+export class PostgresQueue implements MessageQueue {
+  readonly shared = true;
+  private readonly held = new Map<string, Held>();
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private readonly maxBatch: number;
+  /** Held messages whose lease was found taken over at settle() (counted duplicates). */
+  lostLeases = 0;
+
+  constructor(private readonly o: PostgresQueueOptions) {
+    this.maxBatch = o.maxBatch ?? 256;
+  }
+
+  async open(): Promise<SpooledMessage[]> {
+    // Leases this node held before a restart are its own still: release them so any node (this one
+    // included) claims them at once instead of waiting for them to expire.
+    await this.o.db.query(`UPDATE delivery_queue SET lease_node = NULL, lease_until = NULL WHERE lease_node = $1`, [this.o.nodeId]);
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer.unref();
+    return [];
+  }
+
+  /** Group commit: concurrent accepts share one INSERT and one COMMIT; each resolves after it. */
+  accept(envelope: Envelope, raw: Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ envelope, raw, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        try {
+          await this.insert(batch);
+          for (const p of batch) {
+            this.held.set(p.envelope.queueId, { msg: { envelope: p.envelope, state: { done: [], attempts: {}, nextAttemptAt: p.envelope.receivedAt } } });
+            p.resolve();
+          }
+        } catch (err) {
+          for (const p of batch) p.reject(err as Error);
+        }
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async insert(batch: Pending[]): Promise<void> {
+    const ids = batch.map((p) => p.envelope.queueId);
+    await this.o.db.transaction(async () => {
+      await this.o.db.query(
+        `INSERT INTO message_bodies (queue_id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (queue_id) DO NOTHING`,
+        [ids, batch.map((p) => p.raw)],
+      );
+      await this.o.db.query(
+        `INSERT INTO delivery_queue (queue_id, envelope, state, next_attempt_at, lease_node, lease_until)
+         SELECT q, e, jsonb_build_object('done', '[]'::jsonb, 'attempts', '{}'::jsonb, 'nextAttemptAt', t), t, $4, ${DB_NOW} + $5
+         FROM unnest($1::text[], $2::jsonb[], $3::bigint[]) AS x(q, e, t)
+         ON CONFLICT (queue_id) DO NOTHING`,
+        [ids, batch.map((p) => JSON.stringify(p.envelope)), batch.map((p) => p.envelope.receivedAt), this.o.nodeId, this.o.leaseMs],
+      );
+    });
+  }
+
+  /**
+   * Copies a message in from another queue (rebound migrate), held by no node, with its progress:
+   * it is due at its own next attempt time. Resolves after the COMMIT; false if it was there already.
+   */
+  async import(msg: SpooledMessage, raw: Buffer): Promise<boolean> {
+    return this.o.db.transaction(async () => {
+      await this.o.db.query(`INSERT INTO message_bodies (queue_id, body) VALUES ($1, $2) ON CONFLICT (queue_id) DO NOTHING`, [msg.envelope.queueId, raw]);
+      const res = await this.o.db.query(
+        `INSERT INTO delivery_queue (queue_id, envelope, state, next_attempt_at) VALUES ($1, $2, $3, $4) ON CONFLICT (queue_id) DO NOTHING`,
+        [msg.envelope.queueId, JSON.stringify(msg.envelope), JSON.stringify(msg.state), msg.state.nextAttemptAt || msg.envelope.receivedAt],
+      );
+      return (res.rowCount ?? 0) > 0;
+    });
+  }
+
+  async claim(max: number, now: number): Promise<SpooledMessage[]> {
+    if (max <= 0) return [];
+    const { rows } = await this.o.db.query<Row>(
+      `UPDATE delivery_queue q SET lease_node = $1, lease_until = ${DB_NOW} + $2
+       FROM (SELECT queue_id FROM delivery_queue
+             WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < ${DB_NOW})
+             ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) due
+       WHERE q.queue_id = due.queue_id
+       RETURNING q.queue_id, q.envelope, q.state`,
+      [this.o.nodeId, this.o.leaseMs, now, max],
+    );
+    const out: SpooledMessage[] = [];
+    for (const r of rows) {
+      const msg = { envelope: r.envelope, state: r.state };
+      this.held.set(r.queue_id, { msg });
+      out.push(msg);
+    }
+    return out;
+  }
+
+  /** Extends the leases of everything held; a row no longer ours is dropped (another node took it). */
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const ids = [...this.held.keys()];
+    try {
+      const { rows } = await this.o.db.query<{ queue_id: string }>(
+        `UPDATE delivery_queue SET lease_until = ${DB_NOW} + $2 WHERE lease_node = $1 AND queue_id = ANY($3::text[]) RETURNING queue_id`,
+        [this.o.nodeId, this.o.leaseMs, ids],
+      );
+      if (rows.length < ids.length) {
+        const kept = new Set(rows.map((r) => r.queue_id));
+        const lost = ids.filter((id) => !kept.has(id) && this.held.has(id));
+        if (lost.length) this.o.logger.warn({ lost: lost.length, queueIds: lost.slice(0, 10) }, 'queue: leases taken over by another node (this node was too slow to renew)');
+      }
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'queue: lease renewal failed; will retry');
+    }
+  }
+
+  has(queueId: string): boolean {
+    return this.held.has(queueId);
+  }
+
+  get(queueId: string): SpooledMessage | undefined {
+    return this.held.get(queueId)?.msg;
+  }
+
+  list(): SpooledMessage[] {
+    return [...this.held.values()].map((h) => h.msg);
+  }
+
+  async listAll(): Promise<SpooledMessage[]> {
+    const { rows } = await this.o.db.query<Row>(`SELECT queue_id, envelope, state FROM delivery_queue ORDER BY next_attempt_at`);
+    return rows.map((r) => ({ envelope: r.envelope, state: r.state }));
+  }
+
+  async makeDue(select: (m: SpooledMessage) => boolean, now: number): Promise<number> {
+    const { rows } = await this.o.db.query<Row>(`SELECT queue_id, envelope, state FROM delivery_queue WHERE lease_node IS NULL OR lease_until < ${DB_NOW}`);
+    const ids = rows.filter((r) => select({ envelope: r.envelope, state: r.state })).map((r) => r.queue_id);
+    if (!ids.length) return 0;
+    const res = await this.o.db.query(
+      `UPDATE delivery_queue SET next_attempt_at = $2 WHERE queue_id = ANY($1::text[]) AND (lease_node IS NULL OR lease_until < ${DB_NOW})`,
+      [ids, now],
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async take(queueId: string): Promise<SpooledMessage | undefined> {
+    const { rows } = await this.o.db.query<Row>(
+      `UPDATE delivery_queue SET lease_node = $2, lease_until = ${DB_NOW} + $3
+       WHERE queue_id = $1 AND (lease_node IS NULL OR lease_until < ${DB_NOW} OR lease_node = $2)
+       RETURNING queue_id, envelope, state`,
+      [queueId, this.o.nodeId, this.o.leaseMs],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    const msg = { envelope: r.envelope, state: r.state };
+    this.held.set(r.queue_id, { msg });
+    return msg;
+  }
+
+  async readRaw(queueId: string): Promise<Buffer> {
+    const { rows } = await this.o.db.query<{ body: Buffer }>(`SELECT body FROM message_bodies WHERE queue_id = $1`, [queueId]);
+    if (!rows[0]) throw new Error(`message ${queueId} has no stored body`);
+    return rows[0].body;
+  }
+
+  async settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
+    const stillOurs = await this.o.db.transaction(async () => {
+      await record();
+      const res = next === 'done'
+        ? await this.o.db.query(`DELETE FROM delivery_queue WHERE queue_id = $1 AND lease_node = $2`, [queueId, this.o.nodeId])
+        : await this.o.db.query(
+          `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
+          [queueId, this.o.nodeId, JSON.stringify(next), next.nextAttemptAt],
+        );
+      return (res.rowCount ?? 0) > 0;
+    });
+    this.held.delete(queueId);
+    if (!stillOurs) {
+      this.lostLeases++;
+      this.o.logger.warn({ queueId, node: this.o.nodeId }, 'queue: lease lost before the outcome was written; the outcome is recorded, the next holder repeats the delivery');
+    }
+    return stillOurs;
+  }
+
+  async reclaim(): Promise<void> {
+    // The database frees rows itself (VACUUM); bodies go with their message records' retention.
+  }
+
+  async close(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    await this.flushing;
+    // Hand back what this node still holds, so the other nodes take it at once.
+    if (this.held.size) {
+      await this.o.db.query(`UPDATE delivery_queue SET lease_node = NULL, lease_until = NULL WHERE lease_node = $1 AND queue_id = ANY($2::text[])`, [this.o.nodeId, [...this.held.keys()]]).catch(() => undefined);
+    }
+    this.held.clear();
+  }
+}

@@ -1,0 +1,554 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { addressKey } from '../../util/address-key.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
+import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../types.js';
+import type { AsyncStore, MessageQuery, Page, PageRequest, RecipientChange, RecipientQuery, WriteHealth } from '../types.js';
+import { NotificationListener } from './listener.js';
+import { checkSchema, migrate } from './migrate.js';
+import { messageConditions, recipientConditions, where } from './queries.js';
+import { eventRow, messageRow, recipientRow, stripBrackets } from './rows.js';
+import { Params, decodeCursor, encodeCursor, pageLimit } from './sql-params.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Connections in the pool (the notification listener keeps one more). */
+  poolSize?: number;
+  /** This node's name (leases, logs); each store instance adds a random suffix for its events. */
+  nodeId?: string | null;
+  logger: Logger;
+  clock: Clock;
+  /** How often an idle store checks that the database answers (for writeHealth). */
+  healthIntervalMs?: number;
+}
+
+/** The channel every node's events are announced on. */
+const CHANNEL = 'rebound_events';
+/** A NOTIFY payload must stay under 8000 bytes: larger events are announced by seq and read back. */
+const NOTIFY_INLINE_BYTES = 7_600;
+/** pg_advisory_xact_lock(class, key) class for "creating the recipient record of this address". */
+const RECIPIENT_LOCK_CLASS = 0x5242;
+const RETRIES = 5;
+const SCAN_PAGE = 500;
+
+interface Tx {
+  client: pg.PoolClient;
+  /** Events written in this transaction, told to local listeners after COMMIT. */
+  events: RecipientEvent[];
+  /** Settles with the COMMIT (rejects on a rollback): what durable() waits for of a write made inside. */
+  done: Promise<void>;
+  /** Writes issued inside and not finished: the COMMIT waits for them (fn may not have awaited each). */
+  pending: Set<Promise<unknown>>;
+  /** The first write that failed inside: the transaction is rolled back with it. */
+  error?: unknown;
+}
+
+/** int8 (bigint) columns hold epoch milliseconds, counts and seqs: all well inside 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** serialization_failure, deadlock_detected: the database asks to run the transaction again. */
+const retryable = (err: unknown): boolean => sqlState(err) === '40001' || sqlState(err) === '40P01';
+/** Data and constraint errors are the caller's; anything else says the database is not taking writes. */
+const databaseTrouble = (err: unknown): boolean => !/^(22|23|42)/.test(sqlState(err) ?? '');
+
+/** 32-bit FNV-1a as a signed int4, the key of a per-address advisory lock. */
+function lockKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+/**
+ * The AsyncStore on PostgreSQL: shared by every node that points at the same database. Each write
+ * resolves after its COMMIT; writes made inside transaction() share one client and one transaction
+ * (AsyncLocalStorage finds it); events reach other nodes' subscribers through LISTEN/NOTIFY.
+ */
+export class PostgresStore implements AsyncStore {
+  readonly engine = 'postgres' as const;
+  /** Names this instance's events, so its own notifications are not told twice. */
+  readonly instanceId: string;
+  private pool: pg.Pool | null = null;
+  private readOnly = false;
+  private readonly tx = new AsyncLocalStorage<Tx>();
+  private listeners: Array<(e: RecipientEvent) => void> = [];
+  private listener: NotificationListener | null = null;
+  /** Remote events are told in notification order, even when one must be read back first. */
+  private remoteChain: Promise<void> = Promise.resolve();
+  /** The highest seq seen in a notification: after a reconnection, what came later is read back. */
+  private lastSeq = 0;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private failure: { cause: string; since: number } | null = null;
+  private probe: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: PostgresStoreOptions) {
+    this.instanceId = `${opts.nodeId ?? `${os.hostname()}-${process.pid}`}/${randomUUID().slice(0, 8)}`;
+  }
+
+  private get config(): pg.ClientConfig {
+    return { connectionString: this.opts.url, application_name: `rebound ${this.instanceId}`.slice(0, 63), types };
+  }
+
+  async open(opts: { readOnly?: boolean } = {}): Promise<void> {
+    this.readOnly = !!opts.readOnly;
+    const pool = new pg.Pool({ ...this.config, max: this.opts.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+    // An idle client whose server went away emits here; the pool drops it and connects anew on demand.
+    pool.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'store: idle database connection lost'));
+    const client = await pool.connect().catch(async (err: Error) => {
+      await pool.end().catch(() => {});
+      throw new Error(`store: cannot connect to PostgreSQL (${err.message}): check store.postgres.url and that the server runs`);
+    });
+    try {
+      if (this.readOnly) await checkSchema(client);
+      else {
+        const r = await migrate(client);
+        if (r.applied.length) this.opts.logger.info({ applied: r.applied, version: r.version }, 'store: schema migrated');
+      }
+    } catch (err) {
+      client.release();
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    client.release();
+    this.pool = pool;
+    const every = this.opts.healthIntervalMs ?? 5_000;
+    this.probe = setInterval(() => void this.checkHealth(), every);
+    this.probe.unref();
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool) return;
+    if (this.probe) clearInterval(this.probe);
+    this.probe = null;
+    await Promise.allSettled([...this.inflight]);
+    await this.listener?.stop();
+    this.listener = null;
+    const pool = this.pool;
+    this.pool = null;
+    await pool.end();
+  }
+
+  private get db(): pg.Pool {
+    if (!this.pool) throw new Error('store: not open');
+    return this.pool;
+  }
+
+  /** Inside transaction(), the writes of that same transaction are not waited for (they commit when it returns). */
+  durable(): Promise<void> {
+    const own = this.tx.getStore()?.done;
+    return Promise.all([...this.inflight].filter((p) => p !== own)).then(() => undefined);
+  }
+
+  // --- transactions ------------------------------------------------------------------------------
+
+  /** Not retried: `fn` may do more than store writes. A nested call joins the outer transaction. */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.readOnly) return Promise.reject(new Error('store: opened read-only'));
+    return this.inTransaction(fn, false);
+  }
+
+  /**
+   * Runs `work` in the caller's transaction if there is one, else in a new one (run again on a
+   * serialization failure or deadlock when `retry`: only for work that has no effect but its queries).
+   */
+  private async inTransaction<T>(work: () => Promise<T>, retry: boolean): Promise<T> {
+    if (this.tx.getStore()) return work();
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.db.connect();
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      done.catch(() => {});
+      const tx: Tx = { client, events: [], done, pending: new Set() };
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await this.tx.run(tx, work);
+        while (tx.pending.size) await Promise.allSettled([...tx.pending]);
+        if (tx.error !== undefined) throw tx.error;
+        // COMMIT of a transaction that an error aborted answers ROLLBACK, not an error.
+        const commit = await client.query('COMMIT');
+        if (commit.command !== 'COMMIT') throw new Error('store: the transaction was rolled back by the database');
+        settle();
+        this.tell(tx.events);
+        return result;
+      } catch (err) {
+        settle(err ?? new Error('transaction failed'));
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        if (retry && retryable(err) && attempt < RETRIES) continue;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /** The client of the transaction this call runs in, or the pool (each statement its own transaction). */
+  private get queryable(): pg.Pool | pg.PoolClient {
+    return this.tx.getStore()?.client ?? this.db;
+  }
+
+  /**
+   * Every write goes through here: refused on a read-only store, tracked for durable(), and its
+   * outcome feeds writeHealth. Inside transaction() the promise resolves when the statement ran;
+   * the COMMIT is the transaction's.
+   */
+  private write<T>(run: () => Promise<T>): Promise<T> {
+    if (this.readOnly) return Promise.reject(new Error('store: opened read-only'));
+    const tx = this.tx.getStore();
+    const p = run().then(
+      (v) => {
+        this.failure = null;
+        return v;
+      },
+      (err: unknown) => {
+        if (databaseTrouble(err)) this.failed(err);
+        if (tx) tx.error ??= err;
+        throw err;
+      },
+    );
+    if (tx) {
+      tx.pending.add(p);
+      void p.catch(() => {}).then(() => tx.pending.delete(p));
+    }
+    // Callers may issue writes and await only durable(): a failure must not go unhandled meanwhile.
+    const tracked = tx ? tx.done : p;
+    if (!this.inflight.has(tracked)) {
+      this.inflight.add(tracked);
+      void tracked.catch(() => {}).then(() => this.inflight.delete(tracked));
+    }
+    return p;
+  }
+
+  /**
+   * A statement on the other tables this database holds for the node (the delivery queue,
+   * connection slots). It joins the caller's transaction like every store write, so the queue can
+   * release a lease in the same COMMIT as the delivery's outcome.
+   */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    if (this.readOnly && /^\s*SELECT\b/i.test(text)) return this.queryable.query<R>(text, params);
+    return this.write(() => this.queryable.query<R>(text, params));
+  }
+
+  private failed(err: unknown): void {
+    this.failure = { cause: `database write failed: ${(err as Error).message}`, since: this.failure?.since ?? this.opts.clock.now() };
+  }
+
+  private async checkHealth(): Promise<void> {
+    try {
+      await this.db.query('SELECT 1');
+      if (this.failure?.cause.startsWith('database unreachable')) this.failure = null;
+    } catch (err) {
+      if (!this.failure) this.failure = { cause: `database unreachable: ${(err as Error).message}`, since: this.opts.clock.now() };
+    }
+  }
+
+  writeHealth(): WriteHealth {
+    return this.failure ? { ok: false, ...this.failure } : { ok: true };
+  }
+
+  // --- messages ----------------------------------------------------------------------------------
+
+  putMessage(m: MessageRecord): Promise<void> {
+    const r = messageRow(m);
+    return this.write(async () => {
+      await this.queryable.query(
+        `INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (queue_id) DO UPDATE SET message_id = EXCLUDED.message_id, received_at = EXCLUDED.received_at,
+           status = EXCLUDED.status, rcpt_keys = EXCLUDED.rcpt_keys, rcpt_statuses = EXCLUDED.rcpt_statuses,
+           rcpt_key_status = EXCLUDED.rcpt_key_status, record = EXCLUDED.record`,
+        [r.queue_id, r.message_id, r.received_at, r.status, r.rcpt_keys, r.rcpt_statuses, r.rcpt_key_status, r.record],
+      );
+    });
+  }
+
+  async getMessage(queueId: string): Promise<MessageRecord | undefined> {
+    const r = await this.queryable.query<{ record: MessageRecord }>('SELECT record FROM messages WHERE queue_id = $1', [queueId]);
+    return r.rows[0]?.record;
+  }
+
+  async findByMessageId(messageId: string): Promise<MessageRecord | undefined> {
+    const r = await this.queryable.query<{ record: MessageRecord }>(
+      'SELECT record FROM messages WHERE message_id = $1 ORDER BY received_at DESC, queue_id DESC LIMIT 1',
+      [stripBrackets(messageId)],
+    );
+    return r.rows[0]?.record;
+  }
+
+  async pageMessages(q: MessageQuery, page: PageRequest): Promise<Page<MessageRecord>> {
+    const limit = pageLimit(page.limit);
+    const p = new Params();
+    const c = messageConditions(q, p);
+    const total = page.withTotal ? this.countMessages(q) : undefined;
+    if (page.cursor) {
+      const [at, id] = decodeCursor(page.cursor);
+      c.push(`(m.received_at, m.queue_id) < (${p.add(at)}, ${p.add(id)})`);
+    }
+    const r = await this.queryable.query<{ record: MessageRecord }>(
+      `SELECT m.record FROM messages m ${where(c)} ORDER BY m.received_at DESC, m.queue_id DESC LIMIT ${limit + 1}`,
+      p.values,
+    );
+    const items = r.rows.slice(0, limit).map((row) => row.record);
+    const last = items[items.length - 1];
+    const next = r.rows.length > limit && last ? encodeCursor([last.receivedAt, last.queueId]) : null;
+    return total ? { items, next, total: await total } : { items, next };
+  }
+
+  async countMessages(q: MessageQuery): Promise<number> {
+    const p = new Params();
+    const r = await this.queryable.query<{ n: number }>(`SELECT count(*) AS n FROM messages m ${where(messageConditions(q, p))}`, p.values);
+    return r.rows[0]!.n;
+  }
+
+  async *scanMessages(q: MessageQuery): AsyncGenerator<MessageRecord, void, undefined> {
+    let cursor: string | null = null;
+    do {
+      const page: Page<MessageRecord> = await this.pageMessages(q, { limit: SCAN_PAGE, cursor });
+      yield* page.items;
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  async countMessagesByBucket(q: { since: number; until: number; origin: number; bucketMs: number }): Promise<Map<number, number>> {
+    const r = await this.queryable.query<{ k: number; n: number }>(
+      `SELECT floor((received_at - $3::bigint)::float8 / $4::float8)::bigint AS k, count(*) AS n
+         FROM messages WHERE received_at >= $1 AND received_at < $2 GROUP BY 1`,
+      [q.since, q.until, q.origin, q.bucketMs],
+    );
+    return new Map(r.rows.map((row) => [row.k, row.n]));
+  }
+
+  // --- recipients --------------------------------------------------------------------------------
+
+  async getRecipient(email: string): Promise<RecipientRecord | undefined> {
+    const r = await this.queryable.query<{ record: RecipientRecord }>('SELECT record FROM recipients WHERE addr_key = $1', [addressKey(email)]);
+    return r.rows[0]?.record;
+  }
+
+  putRecipient(rec: RecipientRecord): Promise<void> {
+    return this.write(async () => {
+      await this.upsertRecipient(this.queryable, rec);
+    });
+  }
+
+  private async upsertRecipient(c: pg.Pool | pg.PoolClient, rec: RecipientRecord): Promise<void> {
+    const r = recipientRow(rec);
+    await c.query(
+      `INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (addr_key) DO UPDATE SET invalid = EXCLUDED.invalid, suppressed = EXCLUDED.suppressed, reason = EXCLUDED.reason,
+         category = EXCLUDED.category, flagged_at = EXCLUDED.flagged_at, suppressed_at = EXCLUDED.suppressed_at,
+         suppressed_reason = EXCLUDED.suppressed_reason, active_at = EXCLUDED.active_at, record = EXCLUDED.record`,
+      [r.addr_key, r.invalid, r.suppressed, r.reason, r.category, r.flagged_at, r.suppressed_at, r.suppressed_reason, r.active_at, r.record],
+    );
+  }
+
+  updateRecipient(email: string, change: (prev: RecipientRecord | undefined) => RecipientChange): Promise<RecipientRecord | undefined> {
+    const key = addressKey(email);
+    return this.write(() =>
+      this.inTransaction(async () => {
+        const c = this.tx.getStore()!.client;
+        const read = () => c.query<{ record: RecipientRecord }>('SELECT record FROM recipients WHERE addr_key = $1 FOR UPDATE', [key]);
+        let r = await read();
+        if (!r.rows.length) {
+          // No row to lock yet: two first updates of one address queue on a lock of its key instead.
+          await c.query('SELECT pg_advisory_xact_lock($1, $2)', [RECIPIENT_LOCK_CLASS, lockKey(key)]);
+          r = await read();
+        }
+        const prev = r.rows[0]?.record;
+        const out = change(prev === undefined ? undefined : clone(prev));
+        if (out.record) {
+          if (addressKey(out.record.email) !== key) throw new Error(`updateRecipient(${email}): the change returned the record of ${out.record.email}`);
+          await this.upsertRecipient(c, out.record);
+        }
+        if (out.events?.length) await this.insertEvents(out.events);
+        return out.record ? clone(out.record) : prev;
+      }, true),
+    );
+  }
+
+  async pageRecipients(q: RecipientQuery, page: PageRequest): Promise<Page<RecipientRecord>> {
+    const limit = pageLimit(page.limit);
+    const p = new Params();
+    const c = recipientConditions(q, p);
+    const total = page.withTotal ? this.countRecipients(q) : undefined;
+    if (page.cursor) {
+      const [at, key] = decodeCursor(page.cursor);
+      c.push(`(r.active_at, r.addr_key) < (${p.add(at)}, ${p.add(key)})`);
+    }
+    const r = await this.queryable.query<{ record: RecipientRecord; active_at: number; addr_key: string }>(
+      `SELECT r.record, r.active_at, r.addr_key FROM recipients r ${where(c)} ORDER BY r.active_at DESC, r.addr_key DESC LIMIT ${limit + 1}`,
+      p.values,
+    );
+    const rows = r.rows.slice(0, limit);
+    const last = rows[rows.length - 1];
+    const next = r.rows.length > limit && last ? encodeCursor([last.active_at, last.addr_key]) : null;
+    const items = rows.map((row) => row.record);
+    return total ? { items, next, total: await total } : { items, next };
+  }
+
+  async countRecipients(q: RecipientQuery): Promise<number> {
+    const p = new Params();
+    const r = await this.queryable.query<{ n: number }>(`SELECT count(*) AS n FROM recipients r ${where(recipientConditions(q, p))}`, p.values);
+    return r.rows[0]!.n;
+  }
+
+  async *scanRecipients(q: RecipientQuery): AsyncGenerator<RecipientRecord, void, undefined> {
+    let cursor: string | null = null;
+    do {
+      const page: Page<RecipientRecord> = await this.pageRecipients(q, { limit: SCAN_PAGE, cursor });
+      yield* page.items;
+      cursor = page.next;
+    } while (cursor);
+  }
+
+  // --- events ------------------------------------------------------------------------------------
+
+  appendEvents(events: RecipientEvent[]): Promise<void> {
+    if (!events.length) return Promise.resolve();
+    return this.write(() => this.insertEvents(events));
+  }
+
+  /**
+   * One statement: the rows, and a NOTIFY per row in seq order (delivered at COMMIT, so other
+   * nodes never hear of an event that was rolled back). Local listeners hear after the COMMIT.
+   */
+  private async insertEvents(events: RecipientEvent[]): Promise<void> {
+    const rows = events.map((e) => ({ ...eventRow(e), p: e }));
+    const tx = this.tx.getStore();
+    await this.queryable.query(
+      `WITH input AS (
+         SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
+           rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
+           rcpt_key, rcpt_keys, reason, category, failure, p, ord)
+       ), ins AS (
+         INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
+         SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p FROM input ORDER BY ord
+         RETURNING seq, payload
+       )
+       SELECT count(pg_notify('${CHANNEL}', CASE WHEN octet_length(payload::text) <= ${NOTIFY_INLINE_BYTES}
+           THEN json_build_object('n', $2::text, 's', seq, 'e', payload)::text
+           ELSE json_build_object('n', $2::text, 's', seq)::text END))
+         FROM (SELECT * FROM ins ORDER BY seq) AS announced`,
+      [JSON.stringify(rows), this.instanceId],
+    );
+    if (tx) tx.events.push(...events);
+    else this.tell(events);
+  }
+
+  /** Tells local listeners (copies: a listener that changes its event changes nothing else). */
+  private tell(events: RecipientEvent[]): void {
+    for (const e of events) {
+      for (const l of this.listeners) {
+        try {
+          l(clone(e));
+        } catch (err) {
+          this.opts.logger.error({ err: (err as Error).message }, 'store: event listener failed');
+        }
+      }
+    }
+  }
+
+  subscribe(listener: (e: RecipientEvent) => void): () => void {
+    this.listeners.push(listener);
+    if (!this.listener && this.pool) {
+      this.listener = new NotificationListener(this.config, CHANNEL, (payload) => this.heard(payload), () => this.caughtUp(), this.opts.logger);
+      void this.listener.start();
+    }
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Resolves once other nodes' events reach this store's listeners (LISTEN is in place). */
+  async listening(): Promise<void> {
+    await this.listener?.start();
+  }
+
+  private heard(payload: string): void {
+    let n: { n: string; s: number; e?: RecipientEvent };
+    try {
+      n = JSON.parse(payload) as typeof n;
+    } catch {
+      return;
+    }
+    this.lastSeq = Math.max(this.lastSeq, n.s);
+    if (n.n === this.instanceId) return;
+    this.remoteChain = this.remoteChain.then(async () => {
+      const e = n.e ?? (await this.eventBySeq(n.s));
+      if (e) this.tell([e]);
+    }).catch((err: Error) => this.opts.logger.warn({ err: err.message, seq: n.s }, 'store: could not read an announced event'));
+  }
+
+  private async eventBySeq(seq: number): Promise<RecipientEvent | undefined> {
+    const r = await this.db.query<{ payload: RecipientEvent }>('SELECT payload FROM events WHERE seq = $1', [seq]);
+    return r.rows[0]?.payload;
+  }
+
+  /**
+   * After the notification connection came back: other nodes' events written while it was away
+   * are read back by seq (an event whose seq was taken before the last one heard but committed
+   * later is not: a short window around a reconnection).
+   */
+  private caughtUp(): void {
+    this.remoteChain = this.remoteChain.then(async () => {
+      if (!this.lastSeq) return;
+      for (;;) {
+        const r = await this.db.query<{ seq: number; payload: RecipientEvent }>(
+          'SELECT seq, payload FROM events WHERE seq > $1 AND node <> $2 ORDER BY seq LIMIT 1000', [this.lastSeq, this.instanceId]);
+        for (const row of r.rows) {
+          this.lastSeq = Math.max(this.lastSeq, row.seq);
+          this.tell([row.payload]);
+        }
+        if (r.rows.length < 1000) return;
+      }
+    }).catch((err: Error) => this.opts.logger.warn({ err: err.message }, 'store: could not catch up on events after reconnecting'));
+  }
+
+  async eventsForRecipient(email: string, limit = 100): Promise<RecipientEvent[]> {
+    const n = Math.max(0, Math.floor(limit));
+    const r = await this.queryable.query<{ payload: RecipientEvent }>(
+      `SELECT payload FROM (
+         (SELECT seq, payload FROM events WHERE rcpt_key = $1 ORDER BY seq DESC LIMIT $2)
+         UNION ALL
+         (SELECT seq, payload FROM events WHERE rcpt_keys @> ARRAY[$1::text] AND rcpt_keys IS NOT NULL ORDER BY seq DESC LIMIT $2)
+       ) AS both_kinds ORDER BY seq DESC LIMIT $2`,
+      [addressKey(email), n],
+    );
+    return r.rows.map((row) => row.payload).reverse();
+  }
+
+  async eventsForMessage(queueId: string): Promise<RecipientEvent[]> {
+    const r = await this.queryable.query<{ payload: RecipientEvent }>('SELECT payload FROM events WHERE queue_id = $1 ORDER BY seq', [queueId]);
+    return r.rows.map((row) => row.payload);
+  }
+
+  async *eventsSince(since: number): AsyncGenerator<RecipientEvent, void, undefined> {
+    let at: [number, number] | null = null;
+    for (;;) {
+      const r: pg.QueryResult<{ time: number; seq: number; payload: RecipientEvent }> = at
+        ? await this.db.query('SELECT time, seq, payload FROM events WHERE (time, seq) > ($1, $2) ORDER BY time, seq LIMIT $3', [at[0], at[1], SCAN_PAGE])
+        : await this.db.query('SELECT time, seq, payload FROM events WHERE time >= $1 ORDER BY time, seq LIMIT $2', [since, SCAN_PAGE]);
+      for (const row of r.rows) yield row.payload;
+      if (r.rows.length < SCAN_PAGE) return;
+      const last = r.rows[r.rows.length - 1]!;
+      at = [last.time, last.seq];
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// Records to rows and back. Every indexed column is derived here from the record, in one place, so
+// a filter and the write that feeds its index cannot disagree.
+import { addressKey } from '../../util/address-key.js';
+import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../types.js';
+
+export interface MessageRow {
+  queue_id: string;
+  message_id: string | null;
+  received_at: number;
+  status: string;
+  rcpt_keys: string[];
+  rcpt_statuses: string[];
+  rcpt_key_status: string[];
+  record: string;
+}
+
+/** 'status:key': the state one recipient of the message is in (the rcpt + rcptStatus filter). */
+export const keyStatus = (status: string, key: string): string => `${status}:${key}`;
+
+export function messageRow(m: MessageRecord): MessageRow {
+  const keys = new Set<string>();
+  const statuses = new Set<string>();
+  const keyStatuses = new Set<string>();
+  for (const r of m.rcpts) {
+    const key = addressKey(r.rcpt);
+    keys.add(key);
+    statuses.add(r.status);
+    keyStatuses.add(keyStatus(r.status, key));
+  }
+  return {
+    queue_id: m.queueId,
+    message_id: m.messageId ? stripBrackets(m.messageId) : null,
+    received_at: m.receivedAt,
+    status: m.status,
+    rcpt_keys: [...keys],
+    rcpt_statuses: [...statuses],
+    rcpt_key_status: [...keyStatuses],
+    record: JSON.stringify(m),
+  };
+}
+
+export const stripBrackets = (messageId: string): string => messageId.replace(/^<|>$/g, '');
+
+export interface RecipientRow {
+  addr_key: string;
+  invalid: boolean;
+  suppressed: boolean;
+  reason: string | null;
+  category: string | null;
+  flagged_at: number | null;
+  suppressed_at: number | null;
+  suppressed_reason: string | null;
+  active_at: number;
+  record: string;
+}
+
+export function recipientRow(r: RecipientRecord): RecipientRow {
+  return {
+    addr_key: addressKey(r.email),
+    invalid: !!r.invalid,
+    suppressed: !!r.suppressed,
+    reason: r.reason ?? null,
+    category: r.category ?? null,
+    flagged_at: r.flaggedAt ?? null,
+    suppressed_at: r.suppressedAt ?? null,
+    suppressed_reason: r.suppressedReason ?? null,
+    active_at: r.lastEventAt ?? 0,
+    record: JSON.stringify(r),
+  };
+}
+
+/** The indexed columns of an event's row (the event itself is stored whole beside them). */
+export interface EventRow {
+  id: string;
+  time: number;
+  type: string;
+  queue_id: string | null;
+  rcpt_key: string | null;
+  rcpt_keys: string[] | null;
+  reason: string | null;
+  category: string | null;
+  failure: boolean;
+}
+
+export function eventRow(e: RecipientEvent): EventRow {
+  const queueId = 'queueId' in e ? (e.queueId ?? null) : null;
+  const rcpt = 'rcpt' in e && e.rcpt ? addressKey(e.rcpt) : null;
+  const rcpts = e.type === 'integration' ? [...new Set(e.rcpts.map(addressKey))] : null;
+  const reason = 'reason' in e ? (e.reason ?? null) : null;
+  const category = 'category' in e ? (e.category ?? null) : null;
+  // What a message list's reason/category filter counts as "failed with": an attempt that did not
+  // deliver, or a report tied to the message (as the API judged it from the message's events).
+  const failure = (e.type === 'attempt' && e.status !== 'delivered') || e.type === 'report';
+  return { id: e.id, time: e.time, type: e.type, queue_id: queueId, rcpt_key: rcpt, rcpt_keys: rcpts, reason, category, failure };
+}
