@@ -182,7 +182,7 @@ export class Rebound {
     const enqueue = async (envelope: Envelope, raw: Buffer): Promise<void> => {
       await spool.accept(envelope, raw);
       // The spool holds the message durably: that is what the 250 promises. The store's record of
-      // it is derived (resume() rebuilds it from the spool after a crash), so the reply does not
+      // it is derived (adopt() rebuilds it from the spool after a crash), so the reply does not
       // wait for its commit: waiting cost 12 % of relayed msg/s on lowdb (bench:relay 1692 -> 1460).
       delivery.accepted(envelope, raw).catch((err: Error) => logger.error({ queueId: envelope.queueId, err: err.message }, 'store: could not record an accepted message'));
       for (const l of acceptedListeners) l(envelope);
