@@ -45,7 +45,7 @@ const clock = { now: () => Date.now() };
 const store = new LowdbStore({ dir, shards: 16, flushIntervalMs: 200, eventRetentionDays: 30, logger, clock });
 await store.open();
 const t0 = performance.now();
-seedStore(store, N, { domains: 200 });
+await seedStore(store, N, { domains: 200 });
 await store.flush();
 const seedMs = performance.now() - t0;
 

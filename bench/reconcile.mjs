@@ -22,8 +22,10 @@ function queueId(i) {
 }
 
 /** 100k recipients, one message each; every fifth bounced (5.1.1 flags, 5.7.1 does not). */
-function seedStore(store) {
+async function seedStore(store) {
   for (let i = 0; i < RECIPIENTS; i++) {
+    // Issued without waiting (lowdb applies them at once); a commit now and then bounds the waiters.
+    if (i % 10_000 === 9_999) await store.durable();
     const rcpt = `user${i}@d${i % 997}.example`;
     const failed = i % 5 === 0;
     const flagged = failed && i % 10 === 0;
@@ -98,7 +100,7 @@ try {
   });
   await store.open();
   let t = Date.now();
-  seedStore(store);
+  await seedStore(store);
   console.log(`store: ${RECIPIENTS} recipients and messages in ${Date.now() - t} ms`);
   const file = path.join(dir, 'maillog');
   t = Date.now();

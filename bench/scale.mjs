@@ -62,13 +62,13 @@ if (process.argv[2] === '--seed') {
     // Its delivery attempts within the retention (each a line in a day file, read back at start-up).
     for (let k = 0; k < eventsPer; k++) {
       const time = now - i * 1000 - k * 60_000;
-      store.appendEvent({
+      store.appendEvents([{
         type: 'attempt', id: `e${i}-${k}`, time, queueId: `${q}${k}`, messageId: `${i}.${k}@app.example.com`, rcpt: rcptOf(i), attempt: 1,
         status: delivered ? 'delivered' : 'bounced', stage: delivered ? 'eod' : 'rcpt', code: delivered ? 250 : 550, enhanced: delivered ? '2.0.0' : '5.1.1',
         response: delivered ? `250 2.0.0 Ok: queued as ${q}` : `550 5.1.1 <${rcptOf(i)}>: Recipient address rejected: User unknown`,
         mx: 'smarthost.example.net', ip: '192.0.2.25', tls: true, startedAt: time - 40, finishedAt: time,
         ...(delivered ? {} : { reason: 'userunknown', category: 'Invalid Email', hard: true }),
-      });
+      }]);
     }
     if (i % 50_000 === 49_999) await store.durable();
   }
@@ -104,7 +104,7 @@ if (process.argv[2] === '--messages') {
   const heap0 = process.memoryUsage().heapUsed;
   await again.open({ readOnly: true });
   globalThis.gc();
-  console.log(JSON.stringify({ count, heapBytesPerMessage: Math.round((process.memoryUsage().heapUsed - heap0) / count), found: again.getMessage('4F10000000') !== undefined }));
+  console.log(JSON.stringify({ count, heapBytesPerMessage: Math.round((process.memoryUsage().heapUsed - heap0) / count), found: (await again.getMessage('4F10000000')) !== undefined }));
   process.exit(0);
 }
 
@@ -122,7 +122,7 @@ if (process.argv[2] === '--open') {
   const openMs = performance.now() - t0;
   globalThis.gc();
   const heap = process.memoryUsage().heapUsed - heap0;
-  const found = store.getRecipient(rcptOf(Number(countArg) - 1)) !== undefined;
+  const found = (await store.getRecipient(rcptOf(Number(countArg) - 1))) !== undefined;
   console.log(JSON.stringify({ openMs: Math.round(openMs), heapMb: Math.round(heap / 2 ** 20), heapBytesPerRecord: Math.round(heap / Number(countArg)), found }));
   process.exit(0);
 }

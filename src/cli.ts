@@ -12,6 +12,7 @@ import { Sandbox, SANDBOX_RECIPIENTS } from './sandbox/index.js';
 import { LOG_FORMATS, ReconcileError, formatReconcileReport, parseSince, reconcile, type LogFormat, type ReconcileResult } from './reconcile/index.js';
 import { diagnose, formatFindings, type Finding } from './diagnose/index.js';
 import { StoreCorruptError } from './store/index.js';
+import type { MessageRecord, RecipientRecord } from './types.js';
 import { systemClock } from './util/clock.js';
 import { createLogger, silentLogger } from './util/logger.js';
 import { hashPassword } from './util/password.js';
@@ -115,8 +116,8 @@ program
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
     const store = await openReadOnlyStore(config);
-    const record = store.getRecipient(email) ?? null;
-    const events = store.eventsForRecipient(email, 20);
+    const record = (await store.getRecipient(email)) ?? null;
+    const events = await store.eventsForRecipient(email, 20);
     print(!!opts.json, { email, record, events }, () => {
       if (!record) return `${email}: no record (nothing sent to it yet)`;
       const lines = [
@@ -136,7 +137,9 @@ const queue = program.command('queue').description('the delivery queue: list (de
 async function listQueue(opts: { config?: string; json?: boolean }): Promise<void> {
   const config = readConfig(opts.config);
   const store = await openReadOnlyStore(config);
-  const queued = store.listMessages({ status: 'queued' }).map((m) => ({
+  const messages: MessageRecord[] = [];
+  for await (const m of store.scanMessages({ status: 'queued' })) messages.push(m);
+  const queued = messages.map((m) => ({
     queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: new Date(m.receivedAt).toISOString(),
     nextAttemptAt: m.nextAttemptAt ? new Date(m.nextAttemptAt).toISOString() : null,
     rcpts: m.rcpts.filter((r) => r.status === 'queued' || r.status === 'deferred').map((r) => ({ rcpt: r.rcpt, status: r.status, attempts: r.attempts, lastResponse: r.lastResponse })),
@@ -189,7 +192,8 @@ program
   .action(async (opts: { config?: string; json?: boolean; suppressed?: boolean }) => {
     const config = readConfig(opts.config);
     const store = await openReadOnlyStore(config);
-    const list = opts.suppressed ? store.listRecipients().filter((r) => r.suppressed) : store.listRecipients({ invalid: true });
+    const list: RecipientRecord[] = [];
+    for await (const r of store.scanRecipients(opts.suppressed ? { suppressed: true } : { invalid: true })) list.push(r);
     print(!!opts.json, list, () => list.length === 0 ? `no ${opts.suppressed ? 'suppressed' : 'flagged'} recipients` : table(
       ['recipient', 'reason', 'category', 'since', 'failures', 'last reply'],
       list.map((r) => [r.email, r.reason ?? '-', r.category ?? '-', new Date((opts.suppressed ? r.suppressedAt : r.flaggedAt) ?? 0).toISOString(), String(r.consecutiveFailures), (r.lastResponse ?? '').slice(0, 80)]),
@@ -238,7 +242,7 @@ async function recipientCommand(cmd: 'clear' | 'suppress' | 'unsuppress', email:
     const store = openStore(config, silentLogger(), systemClock);
     await store.open();
     const actions = recipientActions(store, () => Date.now());
-    result = cmd === 'suppress' ? actions.suppress(addr, extra[0] ?? 'suppressed by operator') : actions[cmd](addr);
+    result = cmd === 'suppress' ? await actions.suppress(addr, extra[0] ?? 'suppressed by operator') : await actions[cmd](addr);
     await store.close();
   }
   print(!!opts.json, { email: addr, record: result ?? null }, () => {

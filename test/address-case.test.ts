@@ -13,7 +13,7 @@ import { reconcile } from '../src/reconcile/run.js';
 import { apiFor, auth } from './http/harness.js';
 import { Upstream } from './helpers/upstream.js';
 import { startSandboxWorld, type SandboxWorld } from './helpers/sandbox-world.js';
-import { cleanup, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, listMessages, listRecipients, queueIdOf, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 
 describe('mixed-case addresses end to end', () => {
   let world: SandboxWorld;
@@ -28,13 +28,13 @@ describe('mixed-case addresses end to end', () => {
 
   it('a complaint for Complaint@Sandbox.Test refuses RCPT to both spellings with 550 5.7.1', async () => {
     await send(app.ports.submission, { from: 'news@shop.example', to: `Complaint@${D}` });
-    await waitFor(() => app.store.getRecipient('complaint@sandbox.test')?.suppressed, 10_000);
+    await waitFor(async () => (await app.store.getRecipient('complaint@sandbox.test'))?.suppressed, 10_000);
     for (const rcpt of [`Complaint@${D}`, 'complaint@sandbox.test', 'COMPLAINT@SANDBOX.TEST']) {
       await expect(send(app.ports.submission, { to: rcpt }), rcpt).rejects.toThrow(/550 5\.7\.1 .* is on the suppression list/);
     }
     // Shown as first written (smtp-server lower-cases the domain on the way in).
-    expect(app.store.getRecipient('COMPLAINT@sandbox.test')!.email).toBe('Complaint@sandbox.test');
-    expect(app.store.listRecipients({ suppressed: true }).filter((r) => r.email.toLowerCase() === 'complaint@sandbox.test')).toHaveLength(1);
+    expect((await app.store.getRecipient('COMPLAINT@sandbox.test'))!.email).toBe('Complaint@sandbox.test');
+    expect((await listRecipients(app.store, { suppressed: true })).filter((r) => r.email.toLowerCase() === 'complaint@sandbox.test')).toHaveLength(1);
     // The API finds it under any spelling; the operator lifts it under any spelling.
     const api = await apiFor(app);
     try {
@@ -46,36 +46,36 @@ describe('mixed-case addresses end to end', () => {
     } finally {
       await api.close();
     }
-    app.actions.unsuppress('complaint@SANDBOX.test');
+    await app.actions.unsuppress('complaint@SANDBOX.test');
     expect((await send(app.ports.submission, { to: 'complaint@sandbox.test' })).response).toMatch(/^250/);
   });
 
   it('the RCPT TO sent upstream is the address as written', async () => {
     const res = await send(app.ports.submission, { to: `Success.Mixed@${D}` });
     const q = /queued as (\w+)/.exec(res.response)![1]!;
-    await waitFor(() => app.store.getMessage(q)?.rcpts[0]?.status === 'delivered');
-    expect(app.store.getMessage(q)!.rcpts[0]!.rcpt).toBe('Success.Mixed@sandbox.test');
-    expect(app.store.getRecipient('success.mixed@sandbox.test')?.deliveredCount).toBe(1);
-    expect(app.store.listMessages({ rcpt: 'SUCCESS.MIXED@SANDBOX.TEST' }).map((m) => m.queueId)).toEqual([q]);
+    await waitFor(async () => (await app.store.getMessage(q))?.rcpts[0]?.status === 'delivered');
+    expect((await app.store.getMessage(q))!.rcpts[0]!.rcpt).toBe('Success.Mixed@sandbox.test');
+    expect((await app.store.getRecipient('success.mixed@sandbox.test'))?.deliveredCount).toBe(1);
+    expect((await listMessages(app.store, { rcpt: 'SUCCESS.MIXED@SANDBOX.TEST' })).map((m) => m.queueId)).toEqual([q]);
   });
 
   it('a late bounce for a mixed-case address flags the one record, and a later spelling finds the flag', async () => {
     await send(app.ports.submission, { from: 'news@shop.example', to: `Late-Bounce@${D}` });
-    await waitFor(() => app.store.getRecipient('late-bounce@sandbox.test')?.invalid, 10_000);
-    expect(app.store.listRecipients({ invalid: true }).map((r) => r.email)).toContain('Late-Bounce@sandbox.test');
-    expect(app.store.eventsForRecipient('LATE-BOUNCE@sandbox.test').map((e) => e.type)).toContain('flag');
+    await waitFor(async () => (await app.store.getRecipient('late-bounce@sandbox.test'))?.invalid, 10_000);
+    expect((await listRecipients(app.store, { invalid: true })).map((r) => r.email)).toContain('Late-Bounce@sandbox.test');
+    expect((await app.store.eventsForRecipient('LATE-BOUNCE@sandbox.test')).map((e) => e.type)).toContain('flag');
   });
 
   it('hold mode holds every spelling of a suppressed address', async () => {
     const d = tempDir();
     const hold = await startRebound(testConfig(d, world.sandbox.port, { submission: { suppressed: 'hold' } }));
     try {
-      hold.actions.suppress(`Held@${D}`, 'test');
+      await hold.actions.suppress(`Held@${D}`, 'test');
       const res = await send(hold.ports.submission, { to: ['held@sandbox.test', 'success@sandbox.test'] });
       const q = /queued as (\w+)/.exec(res.response)![1]!;
-      await waitFor(() => hold.store.getMessage(q)?.rcpts.find((r) => r.rcpt === 'success@sandbox.test')?.status === 'delivered');
+      await waitFor(async () => (await hold.store.getMessage(q))?.rcpts.find((r) => r.rcpt === 'success@sandbox.test')?.status === 'delivered');
       await new Promise((r) => setTimeout(r, 300));
-      expect(hold.store.getMessage(q)!.rcpts.find((r) => r.rcpt === 'held@sandbox.test')!.status).toBe('queued');
+      expect((await hold.store.getMessage(q))!.rcpts.find((r) => r.rcpt === 'held@sandbox.test')!.status).toBe('queued');
     } finally {
       await hold.stop(1_000);
       cleanup(d);
@@ -100,15 +100,15 @@ describe('stores written with mixed-case keys', () => {
       // Written back under the keys during open, before any new change is journalled under them.
       const keysOnDisk = () => Object.keys((JSON.parse(readFileSync(path.join(storeDir, 'recipients-0.json'), 'utf8')) as { items: Record<string, unknown> }).items).sort();
       expect(keysOnDisk()).toEqual(['flagged@example.org', 'old@example.org']);
-      const r = s.getRecipient('OLD@example.org')!;
+      const r = (await s.getRecipient('OLD@example.org'))!;
       expect(r).toMatchObject({ email: 'Old@Example.ORG', suppressed: true, suppressedReason: 'spam complaint', lastStatus: 'delivered', deliveredCount: 2, failedCount: 1 });
-      expect(s.listRecipients()).toHaveLength(2);
-      expect(s.listRecipients({ suppressed: true }).map((x) => x.email)).toEqual(['Old@Example.ORG']);
-      expect(s.getRecipient('flagged@example.org')?.invalid).toBe(true);
+      expect((await listRecipients(s))).toHaveLength(2);
+      expect((await listRecipients(s, { suppressed: true })).map((x) => x.email)).toEqual(['Old@Example.ORG']);
+      expect((await s.getRecipient('flagged@example.org'))?.invalid).toBe(true);
       await s.close();
       const again = open();
       await again.open({ readOnly: true });
-      expect(again.getRecipient('old@EXAMPLE.org')).toMatchObject({ suppressed: true, deliveredCount: 2, failedCount: 1 });
+      expect((await again.getRecipient('old@EXAMPLE.org'))).toMatchObject({ suppressed: true, deliveredCount: 2, failedCount: 1 });
     } finally {
       cleanup(dir);
     }
@@ -123,9 +123,9 @@ describe('reconcile with a log that spells the address differently', () => {
     try {
       const res = await send(app.ports.submission, { to: 'Bob.Case@Example.org' });
       const queueId = queueIdOf(res.response);
-      await waitFor(() => app.store.getRecipient('bob.case@example.org')?.invalid);
-      await waitFor(() => app.store.getMessage(queueId)?.status === 'done');
-      const msg = app.store.getMessage(queueId)!;
+      await waitFor(async () => (await app.store.getRecipient('bob.case@example.org'))?.invalid);
+      await waitFor(async () => (await app.store.getMessage(queueId))?.status === 'done');
+      const msg = (await app.store.getMessage(queueId))!;
       const t = new Date(msg.rcpts[0]!.updatedAt + 1_000).toISOString();
       const file = path.join(dir, 'maillog');
       writeFileSync(file, [
@@ -135,8 +135,8 @@ describe('reconcile with a log that spells the address differently', () => {
       ].join('\n') + '\n');
       const result = await reconcile(app.store, [file], { utcOffsetMinutes: 0 });
       expect(result).toMatchObject({ mismatches: 1, changed: 1 });
-      expect(app.store.getRecipient('BOB.CASE@example.org')).toMatchObject({ email: 'Bob.Case@example.org', invalid: false, lastStatus: 'delivered' });
-      expect(app.store.getMessage(queueId)!.rcpts[0]).toMatchObject({ rcpt: 'Bob.Case@example.org', status: 'delivered' });
+      expect((await app.store.getRecipient('BOB.CASE@example.org'))).toMatchObject({ email: 'Bob.Case@example.org', invalid: false, lastStatus: 'delivered' });
+      expect((await app.store.getMessage(queueId))!.rcpts[0]).toMatchObject({ rcpt: 'Bob.Case@example.org', status: 'delivered' });
     } finally {
       await app.stop(2_000);
       await up.stop();

@@ -26,13 +26,13 @@ async function relayTo(opts: UpstreamOptions): Promise<Rebound> {
   return app;
 }
 
-function attempts(a: Rebound, q: string): Attempt[] {
-  return a.store.eventsForMessage(q).filter((e): e is Extract<RecipientEvent, { type: 'attempt' }> => e.type === 'attempt');
+async function attempts(a: Rebound, q: string): Promise<Attempt[]> {
+  return (await a.store.eventsForMessage(q)).filter((e): e is Extract<RecipientEvent, { type: 'attempt' }> => e.type === 'attempt');
 }
-const integrations = (a: Rebound, q: string) => a.store.eventsForMessage(q).filter((e) => e.type === 'integration');
+const integrations = async (a: Rebound, q: string) => (await a.store.eventsForMessage(q)).filter((e) => e.type === 'integration');
 
 async function finalAttempt(a: Rebound, q: string): Promise<Attempt> {
-  return waitFor(() => attempts(a, q).find((x) => x.status !== 'deferred'), 5_000);
+  return waitFor(async () => (await attempts(a, q)).find((x) => x.status !== 'deferred'), 5_000);
 }
 
 describe('delivery: the stage of a refusal', () => {
@@ -41,7 +41,7 @@ describe('delivery: the stage of a refusal', () => {
     const q = queueIdOf((await send(a.ports.submission, { to: 'carol@example.org' })).response);
     const att = await finalAttempt(a, q);
     expect(att).toMatchObject({ status: 'bounced', stage: 'eod', reason: 'filtered', hard: false, code: 550 });
-    expect(a.store.getRecipient('carol@example.org')).toMatchObject({ invalid: false, reason: 'filtered', category: 'Blocked' });
+    expect((await a.store.getRecipient('carol@example.org'))).toMatchObject({ invalid: false, reason: 'filtered', category: 'Blocked' });
   });
 
   it('550 "user unknown" at RCPT is a missing mailbox: userunknown, flagged', async () => {
@@ -49,8 +49,8 @@ describe('delivery: the stage of a refusal', () => {
     const q = queueIdOf((await send(a.ports.submission, { to: 'carol@example.org' })).response);
     const att = await finalAttempt(a, q);
     expect(att).toMatchObject({ status: 'bounced', stage: 'rcpt', reason: 'userunknown', hard: true, code: 550 });
-    await waitFor(() => a.store.getRecipient('carol@example.org')?.invalid);
-    expect(a.store.getRecipient('carol@example.org')!.category).toBe('Invalid Email');
+    await waitFor(async () => (await a.store.getRecipient('carol@example.org'))?.invalid);
+    expect((await a.store.getRecipient('carol@example.org'))!.category).toBe('Invalid Email');
   });
 
   it('a delivery is recorded at end of DATA', async () => {
@@ -62,40 +62,40 @@ describe('delivery: the stage of a refusal', () => {
   it('a message larger than the upstream\'s SIZE bounces as mesgtoobig (5.3.4) without an integration error', async () => {
     const a = await relayTo({ size: 2_000 });
     const q = queueIdOf((await send(a.ports.submission, { to: ['erin@example.org', 'Frank@example.org'], text: 'x'.repeat(5_000) })).response);
-    await waitFor(() => a.store.getMessage(q)?.status === 'done', 5_000);
-    const all = attempts(a, q);
+    await waitFor(async () => (await a.store.getMessage(q))?.status === 'done', 5_000);
+    const all = await attempts(a, q);
     expect(all).toHaveLength(2); // refused at once: no retries for a limit that will not change
     for (const att of all) {
       expect(att).toMatchObject({ status: 'bounced', stage: 'mail', reason: 'mesgtoobig', enhanced: '5.3.4', code: 552, hard: false });
       expect(att.integration).toBeUndefined();
     }
-    expect(integrations(a, q)).toHaveLength(0);
-    expect(a.store.getRecipient('erin@example.org')!.invalid).toBe(false);
+    expect(await integrations(a, q)).toHaveLength(0);
+    expect((await a.store.getRecipient('erin@example.org'))!.invalid).toBe(false);
   });
 
   it('552 5.3.4 to MAIL FROM is about the message: it bounces, nobody is flagged', async () => {
     const a = await relayTo({ mail: '552 5.3.4 Message size exceeds fixed limit' });
     const q = queueIdOf((await send(a.ports.submission, { to: 'gina@example.org' })).response);
     expect(await finalAttempt(a, q)).toMatchObject({ status: 'bounced', stage: 'mail', reason: 'mesgtoobig', hard: false });
-    expect(integrations(a, q)).toHaveLength(0);
-    expect(a.store.getRecipient('gina@example.org')!.invalid).toBe(false);
+    expect(await integrations(a, q)).toHaveLength(0);
+    expect((await a.store.getRecipient('gina@example.org'))!.invalid).toBe(false);
   });
 
   it('a MAIL FROM refusal about our setup (AUTH demanded) stays an integration error and defers', async () => {
     const a = await relayTo({ mail: '530 5.7.0 Authentication required' });
     const q = queueIdOf((await send(a.ports.submission, { to: 'hank@example.org' })).response);
-    const att = await waitFor(() => attempts(a, q)[0], 5_000);
+    const att = await waitFor(async () => (await attempts(a, q))[0], 5_000);
     expect(att).toMatchObject({ status: 'deferred', stage: 'mail', integration: 'auth', hard: false });
-    expect(integrations(a, q).length).toBeGreaterThanOrEqual(1);
-    expect(a.store.getRecipient('hank@example.org')?.lastStatus ?? null).toBeNull(); // record untouched
+    expect((await integrations(a, q)).length).toBeGreaterThanOrEqual(1);
+    expect((await a.store.getRecipient('hank@example.org'))?.lastStatus ?? null).toBeNull(); // record untouched
   });
 
   it('a MAIL FROM refusal that names an unknown user is still never the recipient\'s fault', async () => {
     const a = await relayTo({ mail: '550 5.1.1 Sender address rejected: user unknown' });
     const q = queueIdOf((await send(a.ports.submission, { to: 'ivy@example.org' })).response);
-    const att = await waitFor(() => attempts(a, q)[0], 5_000);
+    const att = await waitFor(async () => (await attempts(a, q))[0], 5_000);
     expect(att.hard).toBe(false);
     expect(att.integration).toBe('sender');
-    expect(a.store.getRecipient('ivy@example.org')?.invalid ?? false).toBe(false);
+    expect((await a.store.getRecipient('ivy@example.org'))?.invalid ?? false).toBe(false);
   });
 });

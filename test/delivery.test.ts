@@ -29,8 +29,8 @@ function dir(): string {
   return d;
 }
 
-const integrationEvents = (app: Rebound, queueId: string) =>
-  app.store.eventsForMessage(queueId).filter((e): e is Extract<RecipientEvent, { type: 'integration' }> => e.type === 'integration');
+const integrationEvents = async (app: Rebound, queueId: string) =>
+  (await app.store.eventsForMessage(queueId)).filter((e): e is Extract<RecipientEvent, { type: 'integration' }> => e.type === 'integration');
 
 describe('delivery: retries, expiry and the invalid flag', () => {
   it('retries a deferred recipient on the backoff schedule until it is delivered', async () => {
@@ -38,16 +38,16 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     app = await startRebound(testConfig(dir(), up.port, { delivery: { retry: { firstDelayMs: 150, maxDelayMs: 300, lifetimeMs: 60_000 } } }));
     const q = queueIdOf((await send(app.ports.submission, { to: 'later@example.org' })).response);
     const store = app.store;
-    await waitFor(() => (store.getMessage(q)?.rcpts[0]!.attempts ?? 0) >= 2);
-    expect(store.getMessage(q)!.rcpts[0]!.status).toBe('deferred');
+    await waitFor(async () => ((await store.getMessage(q))?.rcpts[0]!.attempts ?? 0) >= 2);
+    expect((await store.getMessage(q))!.rcpts[0]!.status).toBe('deferred');
     up.opts.rcpt = {};
-    await waitFor(() => store.getMessage(q)?.rcpts[0]!.status === 'delivered', 5_000);
-    const attempts = store.eventsForMessage(q).filter((e) => e.type === 'attempt');
+    await waitFor(async () => (await store.getMessage(q))?.rcpts[0]!.status === 'delivered', 5_000);
+    const attempts = (await store.eventsForMessage(q)).filter((e) => e.type === 'attempt');
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     // Backoff: the gaps between attempts grow and are never shorter than the first delay.
     const times = attempts.map((e) => e.time);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(140);
-    expect(store.getMessage(q)!.status).toBe('done');
+    expect((await store.getMessage(q))!.status).toBe('done');
     await waitFor(() => !app!.spool.has(q));
   });
 
@@ -55,12 +55,12 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     const up = await upstream({ rcpt: { never: '451 4.3.0 Temporary local problem' } });
     app = await startRebound(testConfig(dir(), up.port, { delivery: { retry: { firstDelayMs: 100, maxDelayMs: 100, lifetimeMs: 600 } } }));
     const q = queueIdOf((await send(app.ports.submission, { to: ['never@example.org', 'fine@example.org'] })).response);
-    await waitFor(() => app!.store.getMessage(q)?.status === 'done', 5_000);
-    const m = app.store.getMessage(q)!;
+    await waitFor(async () => (await app!.store.getMessage(q))?.status === 'done', 5_000);
+    const m = (await app.store.getMessage(q))!;
     expect(m.rcpts.find((r) => r.rcpt === 'never@example.org')!.status).toBe('expired');
     expect(m.rcpts.find((r) => r.rcpt === 'fine@example.org')!.status).toBe('delivered');
     expect(m.rcpts.find((r) => r.rcpt === 'fine@example.org')!.attempts).toBe(1); // never retried with the other
-    const rec = app.store.getRecipient('never@example.org')!;
+    const rec = (await app.store.getRecipient('never@example.org'))!;
     expect(rec.lastStatus).toBe('expired');
     expect(rec.invalid).toBe(false);
   });
@@ -69,18 +69,18 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     const up = await upstream({ rcpt: { bob: '550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown in virtual mailbox table' } });
     app = await startRebound(testConfig(dir(), up.port, { returnPath: { bounceWindowMs: 1_500 } }));
     await send(app.ports.submission, { to: 'bob@example.org' });
-    await waitFor(() => app!.store.getRecipient('bob@example.org')?.invalid);
-    expect(app.store.getRecipient('bob@example.org')).toMatchObject({ reason: 'userunknown', category: 'Invalid Email', consecutiveFailures: 1 });
+    await waitFor(async () => (await app!.store.getRecipient('bob@example.org'))?.invalid);
+    expect((await app.store.getRecipient('bob@example.org'))).toMatchObject({ reason: 'userunknown', category: 'Invalid Email', consecutiveFailures: 1 });
     up.opts.rcpt = {};
     const q = queueIdOf((await send(app.ports.submission, { to: 'bob@example.org' })).response);
-    await waitFor(() => app!.store.getRecipient('bob@example.org')?.lastStatus === 'delivered');
+    await waitFor(async () => (await app!.store.getRecipient('bob@example.org'))?.lastStatus === 'delivered');
     // Accepted by the smarthost, not delivered: the flag stands and waits for that message's fate.
-    expect(app.store.getRecipient('bob@example.org')).toMatchObject({ invalid: true, awaiting: { queueId: q } });
-    await waitFor(() => app!.store.getRecipient('bob@example.org')?.invalid === false, 5_000);
-    const rec = app.store.getRecipient('bob@example.org')!;
+    expect((await app.store.getRecipient('bob@example.org'))).toMatchObject({ invalid: true, awaiting: { queueId: q } });
+    await waitFor(async () => (await app!.store.getRecipient('bob@example.org'))?.invalid === false, 5_000);
+    const rec = (await app.store.getRecipient('bob@example.org'))!;
     expect(rec).toMatchObject({ clearedBy: 'bounce-window', awaiting: null });
     expect(rec.consecutiveFailures).toBe(0);
-    const kinds = app.store.eventsForRecipient('bob@example.org').map((e) => e.type);
+    const kinds = (await app.store.eventsForRecipient('bob@example.org')).map((e) => e.type);
     expect(kinds).toContain('flag');
     expect(kinds).toContain('clear');
   });
@@ -89,7 +89,7 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     const up = await upstream({ rcpt: { carol: '550 5.1.1 No such user' } });
     app = await startRebound(testConfig(dir(), up.port, { returnPath: { bounceWindowMs: 1_000 } }));
     const q = queueIdOf((await send(app.ports.submission, { to: ['carol@example.org', 'dave@example.org'], subject: 'invoice 42' })).response);
-    await waitFor(() => app!.store.getMessage(q)?.status === 'done');
+    await waitFor(async () => (await app!.store.getMessage(q))?.status === 'done');
     up.opts.rcpt = {};
     const resent = await app.resendTo('carol@example.org');
     expect(resent).toHaveLength(1);
@@ -99,7 +99,7 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     expect(copy.raw.toString()).toContain('Subject: invoice 42');
     expect(copy.raw.toString()).toContain(`X-Rebound-Resent-From: ${q}`);
     expect(up.deliveredTo().filter((r) => r === 'dave@example.org')).toHaveLength(1);
-    await waitFor(() => app!.store.getRecipient('carol@example.org')?.invalid === false);
+    await waitFor(async () => (await app!.store.getRecipient('carol@example.org'))?.invalid === false);
   });
 
   it('does not flag blocks, full mailboxes or policy rejections', async () => {
@@ -113,11 +113,11 @@ describe('delivery: retries, expiry and the invalid flag', () => {
     app = await startRebound(testConfig(dir(), up.port));
     await send(app.ports.submission, { to: ['full@example.org', 'blocked@example.org', 'policy@example.org'] });
     for (const r of ['full', 'blocked', 'policy']) {
-      const rec = await waitFor(() => app!.store.getRecipient(`${r}@example.org`));
+      const rec = await waitFor(async () => (await app!.store.getRecipient(`${r}@example.org`)));
       expect(rec.lastStatus).toBe('bounced');
       expect(rec.invalid).toBe(false);
     }
-    expect(app.store.getRecipient('blocked@example.org')!.category).toBe('Blocked');
+    expect((await app.store.getRecipient('blocked@example.org'))!.category).toBe('Blocked');
   });
 });
 
@@ -141,12 +141,12 @@ describe('delivery: integration errors never blame recipients', () => {
       app = await startRebound(testConfig(dir(), port, { ...(over ?? {}), delivery: { ...(over?.delivery ?? {}), retry: { firstDelayMs: 60_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } } }));
       const rcpts = ['one@a.example', 'two@b.example', 'three@c.example'];
       const q = queueIdOf((await send(app.ports.submission, { to: rcpts })).response);
-      await waitFor(() => integrationEvents(app!, q).length > 0 && app!.store.getMessage(q)?.rcpts.every((r) => r.status === 'deferred'));
-      const ev = integrationEvents(app, q)[0]!;
+      await waitFor(async () => (await integrationEvents(app!, q)).length > 0 && (await app!.store.getMessage(q))?.rcpts.every((r) => r.status === 'deferred'));
+      const ev = (await integrationEvents(app, q))[0]!;
       expect(ev.cause).toBe(cause);
       expect(ev.rcpts.sort()).toEqual([...rcpts].sort());
       for (const r of rcpts) {
-        const rec = app.store.getRecipient(r);
+        const rec = (await app.store.getRecipient(r));
         expect(rec?.invalid ?? false).toBe(false);
         expect(rec?.consecutiveFailures ?? 0).toBe(0);
       }
@@ -170,16 +170,16 @@ describe('delivery: a destination that just failed is suspended', () => {
         delivery: { greetingTimeoutMs: 300, retry: { firstDelayMs: 30_000, maxDelayMs: 60_000, lifetimeMs: 3_600_000 } },
       }));
       const first = queueIdOf((await send(app.ports.submission, { to: 'a@example.org' })).response);
-      await waitFor(() => app!.store.getMessage(first)?.rcpts[0]!.status === 'deferred', 5_000);
+      await waitFor(async () => (await app!.store.getMessage(first))?.rcpts[0]!.status === 'deferred', 5_000);
       expect(connections).toBe(1);
       const later: string[] = [];
       for (let i = 0; i < 4; i++) later.push(queueIdOf((await send(app.ports.submission, { to: `r${i}@example.org` })).response));
-      await waitFor(() => later.every((q) => app!.store.getMessage(q)?.rcpts[0]!.status === 'deferred'), 5_000);
+      await waitFor(async () => (await Promise.all(later.map((q) => app!.store.getMessage(q)))).every((m) => m?.rcpts[0]!.status === 'deferred'), 5_000);
       expect(connections).toBe(1);
       for (const q of later) {
-        const r = app.store.getMessage(q)!.rcpts[0]!;
+        const r = (await app.store.getMessage(q))!.rcpts[0]!;
         expect(r.lastResponse).toMatch(/delivery temporarily suspended/);
-        expect(app.store.getRecipient(r.rcpt)?.invalid ?? false).toBe(false);
+        expect((await app.store.getRecipient(r.rcpt))?.invalid ?? false).toBe(false);
       }
     } finally {
       await app?.stop(1_000);

@@ -39,9 +39,9 @@ describe('submission: duplicate recipients', () => {
       client.destroy();
     }
     const q = queueIdOf(queued);
-    await waitFor(() => app!.store.getMessage(q)?.status === 'done', 5_000);
+    await waitFor(async () => (await app!.store.getMessage(q))?.status === 'done', 5_000);
     const keys = (list: string[]) => list.map(addressKey).sort();
-    expect(keys(app.store.getMessage(q)!.rcpts.map((r) => r.rcpt))).toEqual(['dup.rcpt@example.org', 'other@example.org']);
+    expect(keys((await app.store.getMessage(q))!.rcpts.map((r) => r.rcpt))).toEqual(['dup.rcpt@example.org', 'other@example.org']);
     expect(keys(up.deliveredTo())).toEqual(['dup.rcpt@example.org', 'other@example.org']);
   });
 });

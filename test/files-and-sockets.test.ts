@@ -59,8 +59,8 @@ describe('control socket under umask 000', () => {
       `s.on('error',e=>console.log('ERROR '+e.code))`,
     );
     expect(out).toBe('ERROR EACCES');
-    expect(app.store.getRecipient('Victim.Mixed@Example.ORG')?.suppressed ?? false).toBe(false);
-    expect(app.store.getRecipient('victim.mixed@example.org')?.suppressed ?? false).toBe(false);
+    expect((await app.store.getRecipient('Victim.Mixed@Example.ORG'))?.suppressed ?? false).toBe(false);
+    expect((await app.store.getRecipient('victim.mixed@example.org'))?.suppressed ?? false).toBe(false);
   });
 });
 

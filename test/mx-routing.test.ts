@@ -45,8 +45,8 @@ describe('MX routing (DNS served by a local stub)', () => {
   it('delivers each recipient domain on its own route and fate', async () => {
     const res = await send(app.ports.submission, { to: ['a@good.test', 'unknown@good.test', 'b@nullmx.test', 'c@missing.test', 'd@broken.test'] });
     const q = /queued as (\w+)/.exec(res.response)![1]!;
-    await waitFor(() => app.store.getMessage(q)?.rcpts.every((r) => r.status !== 'queued'));
-    const by = Object.fromEntries(app.store.getMessage(q)!.rcpts.map((r) => [r.rcpt, r]));
+    await waitFor(async () => (await app.store.getMessage(q))?.rcpts.every((r) => r.status !== 'queued'));
+    const by = Object.fromEntries((await app.store.getMessage(q))!.rcpts.map((r) => [r.rcpt, r]));
     expect(by['a@good.test']).toMatchObject({ status: 'delivered', lastMx: '127.0.0.1' });
     expect(by['unknown@good.test']).toMatchObject({ status: 'bounced', lastCode: 550 });
     expect(by['b@nullmx.test']).toMatchObject({ status: 'bounced', lastCode: 556, lastEnhanced: '5.1.10' });
@@ -54,10 +54,10 @@ describe('MX routing (DNS served by a local stub)', () => {
     expect(by['d@broken.test']).toMatchObject({ status: 'deferred' });
     expect(up.deliveredTo()).toEqual(['a@good.test']);
     // the dead first MX was an integration error (connection), not the recipients' fault
-    const integ = app.store.eventsForMessage(q).filter((e) => e.type === 'integration');
+    const integ = (await app.store.eventsForMessage(q)).filter((e) => e.type === 'integration');
     expect(integ.some((e) => e.type === 'integration' && e.mx === '127.0.0.2' && e.cause === 'connection')).toBe(true);
-    expect(app.store.getRecipient('a@good.test')!.invalid).toBe(false);
-    expect(app.store.getRecipient('d@broken.test')?.invalid ?? false).toBe(false);
-    expect(app.store.getRecipient('c@missing.test')!.invalid).toBe(true);
+    expect((await app.store.getRecipient('a@good.test'))!.invalid).toBe(false);
+    expect((await app.store.getRecipient('d@broken.test'))?.invalid ?? false).toBe(false);
+    expect((await app.store.getRecipient('c@missing.test'))!.invalid).toBe(true);
   });
 });

@@ -24,8 +24,8 @@ describe('relay: per-recipient outcomes', () => {
     expect(res.response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9A-Z]+/);
     const queueId = queueIdOf(res.response);
     const store = app.store;
-    await waitFor(() => store.getMessage(queueId)?.rcpts.every((r) => r.status !== 'queued'));
-    const m = store.getMessage(queueId)!;
+    await waitFor(async () => (await store.getMessage(queueId))?.rcpts.every((r) => r.status !== 'queued'));
+    const m = (await store.getMessage(queueId))!;
     const by = Object.fromEntries(m.rcpts.map((r) => [r.rcpt, r]));
     expect(by['ok@example.org']!.status).toBe('delivered');
     expect(by['defer@example.org']!.status).toBe('deferred');
@@ -35,10 +35,10 @@ describe('relay: per-recipient outcomes', () => {
     expect(by['unknown@example.org']!.lastEnhanced).toBe('5.1.1');
     expect(by['unknown@example.org']!.lastResponse).toContain('User unknown');
     expect(up.deliveredTo()).toEqual(['ok@example.org']);
-    expect(store.getRecipient('unknown@example.org')!.invalid).toBe(true);
-    expect(store.getRecipient('defer@example.org')!.invalid).toBe(false);
-    expect(store.getRecipient('ok@example.org')!.lastStatus).toBe('delivered');
-    const attempts = store.eventsForMessage(queueId).filter((e) => e.type === 'attempt');
+    expect((await store.getRecipient('unknown@example.org'))!.invalid).toBe(true);
+    expect((await store.getRecipient('defer@example.org'))!.invalid).toBe(false);
+    expect((await store.getRecipient('ok@example.org'))!.lastStatus).toBe('delivered');
+    const attempts = (await store.eventsForMessage(queueId)).filter((e) => e.type === 'attempt');
     expect(attempts).toHaveLength(3);
     const a = attempts.find((e) => e.type === 'attempt' && e.rcpt === 'unknown@example.org');
     expect(a).toMatchObject({ stage: 'rcpt', code: 550, enhanced: '5.1.1', mx: '127.0.0.1', ip: '127.0.0.1', attempt: 1, hard: true });

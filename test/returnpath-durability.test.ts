@@ -97,7 +97,7 @@ describe('return path: the 250 of a report comes after its sync', () => {
     const store = r.app.store;
     const realDurable = store.durable.bind(store);
     store.durable = async () => {
-      seq.push(`durable called, suppressed in memory=${!!store.getRecipient(rcpt)?.suppressed}`);
+      seq.push(`durable called, suppressed in memory=${!!(await store.getRecipient(rcpt))?.suppressed}`);
       await realDurable();
       await new Promise((res) => setTimeout(res, HOLD_MS));
       seq.push('durable resolved');
@@ -120,7 +120,7 @@ describe('return path: the 250 of a report comes after its sync', () => {
     before('synced dir', '250 received');
     before('synced .json', 'durable called, suppressed in memory=true');
     before('durable resolved', '250 received');
-    expect(store.getRecipient(rcpt)?.suppressed).toBe(true);
+    expect((await store.getRecipient(rcpt))?.suppressed).toBe(true);
   });
 
   it('records a report retransmitted with the same Message-ID and envelope once, and answers both 250', async () => {
@@ -132,7 +132,7 @@ describe('return path: the 250 of a report comes after its sync', () => {
     expect(second?.code).toBe(250);
     const id = (x: Reply | null) => /report ([0-9a-f-]{36})/.exec(x?.text ?? '')?.[1];
     expect(id(second)).toBe(id(first));
-    const reports = r.app.store.eventsForRecipient(m.to[0]!).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
+    const reports = (await r.app.store.eventsForRecipient(m.to[0]!)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
     expect(reports).toHaveLength(1);
     // The same complaint about another envelope recipient is a different report.
     const other = await deliverReport(r.app.ports.returnPath!, `PostMaster@${DOMAIN}`, report);
@@ -249,8 +249,8 @@ describe('return path: a store that cannot make reports durable', () => {
     }
     const later = await deliverReport(r.app.ports.returnPath!, m.from, report);
     expect(later?.text).toMatch(/^250 2\.0\.0 Ok: report [0-9a-f-]{36} \(already recorded\)/);
-    const reports = store.eventsForRecipient(m.to[0]!).filter((e) => e.type === 'report');
+    const reports = (await store.eventsForRecipient(m.to[0]!)).filter((e) => e.type === 'report');
     expect(reports).toHaveLength(1);
-    expect(store.getRecipient(m.to[0]!)?.suppressed).toBe(true);
+    expect((await store.getRecipient(m.to[0]!))?.suppressed).toBe(true);
   });
 });

@@ -23,8 +23,8 @@ function deliverReport(port: number, from: string, to: string, body: string): Pr
   });
 }
 
-const reports = (app: Rebound, rcpt: string) =>
-  app.store.eventsForRecipient(rcpt).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
+const reports = async (app: Rebound, rcpt: string) =>
+  (await app.store.eventsForRecipient(rcpt)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report');
 
 describe('return path end to end: relay to the sandbox, reports come back', () => {
   let world: SandboxWorld;
@@ -41,23 +41,23 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
   it('a late DSN flags the address', async () => {
     await send(app.ports.submission, { from: 'news@shop.example', to: `late-bounce@${D}` });
     const rcpt = `late-bounce@${D}`;
-    await waitFor(() => app.store.getRecipient(rcpt)?.invalid, 10_000);
-    const rec = app.store.getRecipient(rcpt)!;
+    await waitFor(async () => (await app.store.getRecipient(rcpt))?.invalid, 10_000);
+    const rec = (await app.store.getRecipient(rcpt))!;
     expect(rec).toMatchObject({ reason: 'userunknown', category: 'Invalid Email', lastStatus: 'bounced' });
-    const r = reports(app, rcpt)[0]!;
+    const r = (await reports(app, rcpt))[0]!;
     expect(['dsn', 'lhost']).toContain(r.kind);
     expect(r).toMatchObject({ verified: true, matchedBy: 'verp', status: '5.1.1', hard: true });
-    const msg = app.store.getMessage(r.queueId!)!;
+    const msg = (await app.store.getMessage(r.queueId!))!;
     expect(msg.rcpts[0]!.status).toBe('bounced');
-    const events = app.store.eventsForRecipient(rcpt).map((e) => e.type);
+    const events = (await app.store.eventsForRecipient(rcpt)).map((e) => e.type);
     expect(events).toContain('flag');
   });
 
   it('a success DSN for a flagged address counts as delivered and clears the flag', async () => {
     const rcpt = `late-bounce@${D}`;
-    expect(app.store.getRecipient(rcpt)!.invalid).toBe(true);
-    const last = reports(app, rcpt)[0]!;
-    const msg = app.store.getMessage(last.queueId!)!;
+    expect((await app.store.getRecipient(rcpt))!.invalid).toBe(true);
+    const last = (await reports(app, rcpt))[0]!;
+    const msg = (await app.store.getMessage(last.queueId!))!;
     const verp = makeReturnPath(app.config.returnPath.secret!, 'bounces.rebound.test', msg.queueId, 0, rcpt);
     const body = [
       'From: MAILER-DAEMON@mx.sandbox.test', `To: <${verp}>`, 'Subject: Successful Mail Delivery Report', 'MIME-Version: 1.0',
@@ -66,19 +66,19 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
       'Action: delivered', 'Status: 2.0.0', 'Diagnostic-Code: smtp; 250 2.0.0 Ok: delivered to mailbox', '', '--s--', '',
     ].join('\r\n');
     expect(await deliverReport(app.ports.returnPath!, '', verp, body)).toMatch(/^250/);
-    await waitFor(() => app.store.getRecipient(rcpt)?.invalid === false);
-    expect(app.store.getRecipient(rcpt)!.lastStatus).toBe('delivered');
-    expect(app.store.eventsForRecipient(rcpt).map((e) => e.type)).toContain('clear');
+    await waitFor(async () => (await app.store.getRecipient(rcpt))?.invalid === false);
+    expect((await app.store.getRecipient(rcpt))!.lastStatus).toBe('delivered');
+    expect((await app.store.eventsForRecipient(rcpt)).map((e) => e.type)).toContain('clear');
   });
 
   it('an ARF complaint suppresses the address; submission then refuses it with 550 5.7.1 until unsuppressed', async () => {
     const rcpt = `complaint@${D}`;
     await send(app.ports.submission, { from: 'news@shop.example', to: rcpt });
-    await waitFor(() => app.store.getRecipient(rcpt)?.suppressed, 10_000);
-    expect(app.store.getRecipient(rcpt)).toMatchObject({ invalid: false, category: 'Spam', reason: 'feedback' });
-    expect(reports(app, rcpt)[0]).toMatchObject({ kind: 'arf', verified: true, reason: 'feedback' });
+    await waitFor(async () => (await app.store.getRecipient(rcpt))?.suppressed, 10_000);
+    expect((await app.store.getRecipient(rcpt))).toMatchObject({ invalid: false, category: 'Spam', reason: 'feedback' });
+    expect((await reports(app, rcpt))[0]).toMatchObject({ kind: 'arf', verified: true, reason: 'feedback' });
     await expect(send(app.ports.submission, { to: rcpt })).rejects.toThrow(/550 5\.7\.1 <complaint@sandbox\.test> is on the suppression list/);
-    app.actions.unsuppress(rcpt);
+    await app.actions.unsuppress(rcpt);
     const ok = await send(app.ports.submission, { to: `success@${D}` });
     expect(ok.response).toMatch(/^250/);
     const again = await send(app.ports.submission, { to: rcpt });
@@ -90,14 +90,14 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
     const hold = await startRebound(testConfig(d, sandbox.port, { submission: { suppressed: 'hold' } }));
     try {
       const rcpt = `held@${D}`;
-      hold.actions.suppress(rcpt, 'test');
+      await hold.actions.suppress(rcpt, 'test');
       const res = await send(hold.ports.submission, { to: [rcpt, `success@${D}`] });
       const q = /queued as (\w+)/.exec(res.response)![1]!;
-      await waitFor(() => hold.store.getMessage(q)?.rcpts.find((r) => r.rcpt === `success@${D}`)?.status === 'delivered');
+      await waitFor(async () => (await hold.store.getMessage(q))?.rcpts.find((r) => r.rcpt === `success@${D}`)?.status === 'delivered');
       await new Promise((r) => setTimeout(r, 300));
-      expect(hold.store.getMessage(q)!.rcpts.find((r) => r.rcpt === rcpt)!.status).toBe('queued');
-      hold.actions.unsuppress(rcpt);
-      await waitFor(() => hold.store.getMessage(q)?.rcpts.find((r) => r.rcpt === rcpt)?.status === 'delivered');
+      expect((await hold.store.getMessage(q))!.rcpts.find((r) => r.rcpt === rcpt)!.status).toBe('queued');
+      await hold.actions.unsuppress(rcpt);
+      await waitFor(async () => (await hold.store.getMessage(q))?.rcpts.find((r) => r.rcpt === rcpt)?.status === 'delivered');
     } finally {
       await hold.stop(1_000);
       cleanup(d);
@@ -107,27 +107,27 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
   it('an auto-reply is recorded as Autoresponder and never flags', async () => {
     const rcpt = `ooto@${D}`;
     await send(app.ports.submission, { from: 'news@shop.example', to: rcpt, subject: 'Our offer' });
-    await waitFor(() => reports(app, rcpt).length > 0, 10_000);
-    expect(reports(app, rcpt)[0]).toMatchObject({ kind: 'autoreply', reason: 'vacation', category: 'Autoresponder', verified: true });
-    const rec = app.store.getRecipient(rcpt)!;
+    await waitFor(async () => (await reports(app, rcpt)).length > 0, 10_000);
+    expect((await reports(app, rcpt))[0]).toMatchObject({ kind: 'autoreply', reason: 'vacation', category: 'Autoresponder', verified: true });
+    const rec = (await app.store.getRecipient(rcpt))!;
     expect(rec.invalid).toBe(false);
     expect(rec.lastStatus).toBe('delivered');
   });
 
   it('synchronous sandbox answers: bounce flags, full defers, blocked is Blocked and unflagged', async () => {
     await send(app.ports.submission, { to: [`bounce@${D}`, `full@${D}`, `blocked@${D}`] });
-    await waitFor(() => app.store.getRecipient(`blocked@${D}`) && app.store.getRecipient(`full@${D}`) && app.store.getRecipient(`bounce@${D}`));
-    expect(app.store.getRecipient(`bounce@${D}`)).toMatchObject({ invalid: true, reason: 'userunknown' });
-    expect(app.store.getRecipient(`full@${D}`)).toMatchObject({ invalid: false, lastStatus: 'deferred', reason: 'mailboxfull', category: 'Mailbox Error' });
-    expect(app.store.getRecipient(`blocked@${D}`)).toMatchObject({ invalid: false, lastStatus: 'bounced', category: 'Blocked' });
+    await waitFor(async () => (await app.store.getRecipient(`blocked@${D}`)) && (await app.store.getRecipient(`full@${D}`)) && (await app.store.getRecipient(`bounce@${D}`)));
+    expect((await app.store.getRecipient(`bounce@${D}`))).toMatchObject({ invalid: true, reason: 'userunknown' });
+    expect((await app.store.getRecipient(`full@${D}`))).toMatchObject({ invalid: false, lastStatus: 'deferred', reason: 'mailboxfull', category: 'Mailbox Error' });
+    expect((await app.store.getRecipient(`blocked@${D}`))).toMatchObject({ invalid: false, lastStatus: 'bounced', category: 'Blocked' });
   });
 
   it('a forged bounce (bad signature, or no token for a VERP message) changes nothing', async () => {
     const rcpt = `success@${D}`;
     const res = await send(app.ports.submission, { from: 'news@shop.example', to: rcpt });
     const q = /queued as (\w+)/.exec(res.response)![1]!;
-    await waitFor(() => app.store.getMessage(q)?.rcpts[0]!.status === 'delivered');
-    const before = JSON.stringify(app.store.getRecipient(rcpt));
+    await waitFor(async () => (await app.store.getMessage(q))?.rcpts[0]!.status === 'delivered');
+    const before = JSON.stringify((await app.store.getRecipient(rcpt)));
     const dsnFor = (to: string) => [
       'From: MAILER-DAEMON@evil.example', `To: <${to}>`, 'Subject: Undelivered Mail Returned to Sender', 'MIME-Version: 1.0',
       'Content-Type: multipart/report; report-type=delivery-status; boundary="x"', '', '--x', 'Content-Type: text/plain', '', 'failed', '',
@@ -138,8 +138,8 @@ describe('return path end to end: relay to the sandbox, reports come back', () =
     const forgedToken = `b+${q}-0-0123456789abcdef@bounces.rebound.test`;
     expect(await deliverReport(app.ports.returnPath!, '', forgedToken, dsnFor(forgedToken))).toMatch(/^250/);
     expect(await deliverReport(app.ports.returnPath!, '', 'bounces@bounces.rebound.test', dsnFor('bounces@bounces.rebound.test'))).toMatch(/^250/);
-    await waitFor(async () => reports(app, rcpt).length >= 0 && (await allEvents(app.store)).filter((e) => e.type === 'report' && !e.verified).length >= 2);
-    expect(JSON.stringify(app.store.getRecipient(rcpt))).toBe(before);
+    await waitFor(async () => (await reports(app, rcpt)).length >= 0 && (await allEvents(app.store)).filter((e) => e.type === 'report' && !e.verified).length >= 2);
+    expect(JSON.stringify((await app.store.getRecipient(rcpt)))).toBe(before);
     const unmatched = (await allEvents(app.store)).filter((e): e is Extract<RecipientEvent, { type: 'report' }> => e.type === 'report' && !e.verified);
     expect(unmatched.map((u) => u.unmatchedWhy).join(' | ')).toMatch(/signature does not match.*\|.*no valid signature/);
   });

@@ -8,7 +8,7 @@ import { LowdbStore, StoreCorruptError } from '../src/store/index.js';
 import { systemClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/logger.js';
 import { emptyRecipient } from '../src/recipients/index.js';
-import { cleanup, startRebound, tempDir, testConfig } from './helpers/rebound.js';
+import { cleanup, listRecipients, startRebound, tempDir, testConfig } from './helpers/rebound.js';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -63,15 +63,15 @@ describe('lowdb store', () => {
     const dir = newDir();
     const s = store(dir);
     await s.open();
-    for (let i = 0; i < 200; i++) s.putRecipient({ ...emptyRecipient(`u${i}@example.org`), failedCount: i });
-    s.appendEvent({ type: 'flag', id: 'e1', time: Date.now(), rcpt: 'u1@example.org', reason: 'userunknown', queueId: 'Q', by: 'attempt' });
+    for (let i = 0; i < 200; i++) await s.putRecipient({ ...emptyRecipient(`u${i}@example.org`), failedCount: i });
+    await s.appendEvents([{ type: 'flag', id: 'e1', time: Date.now(), rcpt: 'u1@example.org', reason: 'userunknown', queueId: 'Q', by: 'attempt' }]);
     await s.close();
     expect(readdirSync(dir).filter((f) => f.startsWith('recipients-') && f.endsWith('.json'))).toHaveLength(4);
     const again = store(dir);
     await again.open();
-    expect(again.listRecipients()).toHaveLength(200);
-    expect(again.getRecipient('u42@example.org')!.failedCount).toBe(42);
-    expect(again.eventsForRecipient('u1@example.org')[0]!.type).toBe('flag');
+    expect((await listRecipients(again))).toHaveLength(200);
+    expect((await again.getRecipient('u42@example.org'))!.failedCount).toBe(42);
+    expect((await again.eventsForRecipient('u1@example.org'))[0]!.type).toBe('flag');
     await again.close();
   });
 
@@ -79,11 +79,11 @@ describe('lowdb store', () => {
     const dir = newDir();
     const s = store(dir, 1);
     await s.open();
-    s.putRecipient(emptyRecipient('d@example.org'));
+    await s.putRecipient(emptyRecipient('d@example.org'));
     await s.durable();
     const other = store(dir, 1);
     await other.open({ readOnly: true });
-    expect(other.getRecipient('d@example.org')).toBeDefined();
+    expect((await other.getRecipient('d@example.org'))).toBeDefined();
     await s.close();
   });
 
@@ -91,24 +91,24 @@ describe('lowdb store', () => {
     const dir = newDir();
     const s = store(dir);
     await s.open();
-    for (let i = 0; i < 50; i++) s.putRecipient({ ...emptyRecipient(`j${i}@example.org`), failedCount: i });
+    for (let i = 0; i < 50; i++) await s.putRecipient({ ...emptyRecipient(`j${i}@example.org`), failedCount: i });
     await s.durable();
-    s.putRecipient({ ...emptyRecipient('j7@example.org'), failedCount: 700 }); // later value wins
+    await s.putRecipient({ ...emptyRecipient('j7@example.org'), failedCount: 700 }); // later value wins
     await s.durable();
     // crash: no close, no snapshot written yet
     const journals = () => readdirSync(dir).filter((f) => f.startsWith('journal-'));
     expect(journals().length).toBeGreaterThan(0);
     const after = store(dir);
     await after.open();
-    expect(after.listRecipients()).toHaveLength(50);
-    expect(after.getRecipient('j7@example.org')!.failedCount).toBe(700);
+    expect((await listRecipients(after))).toHaveLength(50);
+    expect((await after.getRecipient('j7@example.org'))!.failedCount).toBe(700);
     await after.compact();
-    after.putRecipient(emptyRecipient('late@example.org'));
+    await after.putRecipient(emptyRecipient('late@example.org'));
     await after.durable();
     const third = store(dir);
     await third.open({ readOnly: true });
-    expect(third.listRecipients()).toHaveLength(51);
-    expect(third.getRecipient('j7@example.org')!.failedCount).toBe(700);
+    expect((await listRecipients(third))).toHaveLength(51);
+    expect((await third.getRecipient('j7@example.org'))!.failedCount).toBe(700);
     await after.close();
     expect(journals()).toHaveLength(1); // only the current (empty after close) journal remains
   });
@@ -117,7 +117,7 @@ describe('lowdb store', () => {
     const dir = newDir();
     const s = store(dir);
     await s.open();
-    s.putRecipient(emptyRecipient('x@example.org'));
+    await s.putRecipient(emptyRecipient('x@example.org'));
     await s.close();
     const file = path.join(dir, 'recipients-0.json');
     writeFileSync(file, '{"items": {"trunc');
@@ -142,15 +142,15 @@ describe('lowdb store', () => {
     const dir = newDir();
     const s = store(dir, 1);
     await s.open();
-    s.putRecipient(emptyRecipient('first@example.org'));
+    await s.putRecipient(emptyRecipient('first@example.org'));
     await s.flush();
-    s.putRecipient(emptyRecipient('second@example.org'));
+    await s.putRecipient(emptyRecipient('second@example.org'));
     await s.close();
     // crash between "current -> .bak" and "tmp -> current"
     const { renameSync } = await import('node:fs');
     renameSync(path.join(dir, 'recipients-0.json'), path.join(dir, 'recipients-0.json.bak'));
     const again = store(dir, 1);
     await again.open();
-    expect(again.getRecipient('second@example.org')).toBeDefined();
+    expect((await again.getRecipient('second@example.org'))).toBeDefined();
   });
 });

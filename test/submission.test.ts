@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Upstream } from './helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
+import { cleanup, listMessages, send, startRebound, tempDir, testConfig, waitFor } from './helpers/rebound.js';
 import { hashPassword } from '../src/util/password.js';
 import type { Rebound } from '../src/main.js';
 
@@ -73,7 +73,7 @@ describe('submission server', () => {
 
   it('refuses to relay without authentication (530 5.7.0)', async () => {
     await expect(send(app.ports.submission, { to: 'x@example.org' })).rejects.toThrow(/530 5\.7\.0 Authentication required/);
-    expect(app.store.listMessages()).toHaveLength(0);
+    expect((await listMessages(app.store))).toHaveLength(0);
   });
 
   it('accepts an authenticated user over STARTTLS and relays', async () => {
@@ -175,7 +175,7 @@ describe('submission server', () => {
       expect(t).toMatch(/554 5\.6\.0 Message contains bare LF or CR/);
       await new Promise((r) => setTimeout(r, 200));
       expect(up.received.slice(before).some((m) => m.to.some((x) => x.startsWith(token)))).toBe(false);
-      expect(app.store.listMessages().some((m) => m.rcpts.some((r) => r.rcpt.startsWith(token)))).toBe(false);
+      expect((await listMessages(app.store)).some((m) => m.rcpts.some((r) => r.rcpt.startsWith(token)))).toBe(false);
     }
   });
 

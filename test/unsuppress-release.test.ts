@@ -22,23 +22,23 @@ afterAll(async () => {
   cleanup(dir);
 });
 
-const rcptOf = (queueId: string, rcpt: string) => app.store.getMessage(queueId)?.rcpts.find((r) => r.rcpt === rcpt);
+const rcptOf = async (queueId: string, rcpt: string) => (await app.store.getMessage(queueId))?.rcpts.find((r) => r.rcpt === rcpt);
 const queueIdOf = (response: string) => /queued as (\w+)/.exec(response)![1]!;
 
 describe('unsuppress', () => {
   it('delivers what was held for that address (any spelling) and leaves other deferred mail on its schedule', async () => {
     const deferred = queueIdOf((await send(app.ports.submission, { to: 'defer@example.org' })).response);
-    await waitFor(() => rcptOf(deferred, 'defer@example.org')?.status === 'deferred');
+    await waitFor(async () => (await rcptOf(deferred, 'defer@example.org'))?.status === 'deferred');
 
-    app.actions.suppress('Held@Example.org', 'test');
+    await app.actions.suppress('Held@Example.org', 'test');
     const held = queueIdOf((await send(app.ports.submission, { to: 'held@example.org' })).response);
     await new Promise((r) => setTimeout(r, 300));
-    expect(rcptOf(held, 'held@example.org')).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(await rcptOf(held, 'held@example.org')).toMatchObject({ status: 'queued', attempts: 0 });
 
-    app.actions.unsuppress('HELD@EXAMPLE.ORG');
-    await waitFor(() => rcptOf(held, 'held@example.org')?.status === 'delivered', 5_000);
+    await app.actions.unsuppress('HELD@EXAMPLE.ORG');
+    await waitFor(async () => (await rcptOf(held, 'held@example.org'))?.status === 'delivered', 5_000);
     await new Promise((r) => setTimeout(r, 300));
-    expect(rcptOf(deferred, 'defer@example.org')).toMatchObject({ status: 'deferred', attempts: 1 });
+    expect(await rcptOf(deferred, 'defer@example.org')).toMatchObject({ status: 'deferred', attempts: 1 });
     expect(up.deliveredTo()).toEqual(['held@example.org']);
   });
 });

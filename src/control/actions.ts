@@ -1,47 +1,52 @@
 import { randomUUID } from 'node:crypto';
 import { clearFlag, suppress, unsuppress } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
-import type { RecipientRecord } from '../types.js';
+import type { RecipientEvent, RecipientRecord } from '../types.js';
 
 /** What an operator can do to a recipient; used by the CLI, the control socket and the HTTP API alike. */
 export interface RecipientActions {
-  clear(email: string): RecipientRecord | null;
-  suppress(email: string, reason: string): RecipientRecord;
-  unsuppress(email: string): RecipientRecord | null;
+  clear(email: string): Promise<RecipientRecord | null>;
+  suppress(email: string, reason: string): Promise<RecipientRecord>;
+  unsuppress(email: string): Promise<RecipientRecord | null>;
 }
 
+/** Each action is one atomic recipient update: the record and its operator event are written together. */
 export function recipientActions(store: Store, now: () => number, afterUnsuppress?: (email: string) => void): RecipientActions {
-  const event = (type: 'clear' | 'suppress' | 'unsuppress', rcpt: string) =>
-    store.appendEvent({ type, id: randomUUID(), time: now(), rcpt, reason: null, queueId: null, by: 'operator' });
+  const event = (type: 'clear' | 'suppress' | 'unsuppress', rcpt: string, time: number, id: string): RecipientEvent =>
+    ({ type, id, time, rcpt, reason: null, queueId: null, by: 'operator' });
   return {
-    clear(email) {
-      const prev = store.getRecipient(email);
-      if (!prev) return null;
-      const { record, change } = clearFlag(prev, now());
-      if (change) {
-        store.putRecipient(record);
-        event('clear', email);
-      }
-      return record;
+    async clear(email) {
+      const at = now();
+      const id = randomUUID();
+      const r = await store.updateRecipient(email, (prev) => {
+        if (!prev) return { record: null };
+        const { record, change } = clearFlag(prev, at);
+        return change ? { record, events: [event('clear', email, at, id)] } : { record: null };
+      });
+      return r ?? null;
     },
-    suppress(email, reason) {
-      const { record, changed } = suppress(store.getRecipient(email), email, reason, now());
-      if (changed) {
-        store.putRecipient(record);
-        event('suppress', email);
-      }
-      return record;
+    async suppress(email, reason) {
+      const at = now();
+      const id = randomUUID();
+      const r = await store.updateRecipient(email, (prev) => {
+        const { record, changed } = suppress(prev, email, reason, at);
+        return changed ? { record, events: [event('suppress', email, at, id)] } : { record: null };
+      });
+      return r!;
     },
-    unsuppress(email) {
-      const prev = store.getRecipient(email);
-      if (!prev) return null;
-      const { record, changed } = unsuppress(prev, now());
-      if (changed) {
-        store.putRecipient(record);
-        event('unsuppress', email);
-        afterUnsuppress?.(email);
-      }
-      return record;
+    async unsuppress(email) {
+      const at = now();
+      const id = randomUUID();
+      let changed = false;
+      const r = await store.updateRecipient(email, (prev) => {
+        changed = false;
+        if (!prev) return { record: null };
+        const u = unsuppress(prev, at);
+        changed = u.changed;
+        return u.changed ? { record: u.record, events: [event('unsuppress', email, at, id)] } : { record: null };
+      });
+      if (changed) afterUnsuppress?.(email);
+      return r ?? null;
     },
   };
 }

@@ -26,7 +26,7 @@ export interface Resender {
 /** Sending again what did not get through, after its cause was fixed (CLI, API and dashboard). */
 export function createResender(d: ResendDeps): Resender {
   const resend = async (queueId: string, rcpts: string[]): Promise<string> => {
-    const msg = d.store.getMessage(queueId);
+    const msg = await d.store.getMessage(queueId);
     if (!msg) throw new Error(`no message ${queueId}`);
     const raw = d.spool.has(queueId) ? await d.spool.readRaw(queueId) : await d.retained.get(queueId);
     if (!raw) throw new Error(`the content of ${queueId} is no longer kept; ask the sender to send it again`);
@@ -49,12 +49,14 @@ export function createResender(d: ResendDeps): Resender {
     resend,
     async resendTo(email) {
       const out: Array<{ from: string; queueId: string }> = [];
-      for (const m of d.store.listMessages({ rcpt: email })) {
+      // Read whole before resending (newest first): each resend adds a message to this address.
+      const failed: Array<{ queueId: string; rcpt: string }> = [];
+      for await (const m of d.store.scanMessages({ rcpt: email })) {
         const r = m.rcpts.find((x) => sameAddress(x.rcpt, email));
-        if (!r || (r.status !== 'bounced' && r.status !== 'expired')) continue;
-        // The address as that message had it: that is what goes upstream again.
-        out.push({ from: m.queueId, queueId: await resend(m.queueId, [r.rcpt]) });
+        if (r && (r.status === 'bounced' || r.status === 'expired')) failed.push({ queueId: m.queueId, rcpt: r.rcpt });
       }
+      // The address as that message had it: that is what goes upstream again.
+      for (const f of failed) out.push({ from: f.queueId, queueId: await resend(f.queueId, [f.rcpt]) });
       return out;
     },
   };

@@ -32,7 +32,7 @@ export interface DeliveryDeps {
   clock: Clock;
   resolver?: MxResolver;
   /** Recipients held back (suppressed, in "hold" mode): they stay queued until released. */
-  isHeld?: (rcpt: string) => boolean;
+  isHeld?: (rcpt: string) => Promise<boolean>;
   /** Keeps a copy of a finished message some recipients did not get (for resend). */
   retain?: (queueId: string, raw: Buffer) => Promise<void>;
 }
@@ -85,8 +85,9 @@ export class DeliveryEngine {
   }
 
   /** Resumes what the spool held at start-up; with a shared queue, starts claiming due messages. */
-  resume(recovered: SpooledMessage[]): void {
-    for (const m of recovered) this.adopt(m, m.state.nextAttemptAt || this.deps.clock.now());
+  async resume(recovered: SpooledMessage[]): Promise<void> {
+    // Adopted together: their record writes share group commits instead of one commit each in turn.
+    await Promise.all(recovered.map((m) => this.adopt(m, m.state.nextAttemptAt || this.deps.clock.now())));
     this.deps.logger.info({ resumed: recovered.length }, 'delivery: resumed spooled messages');
     if (this.deps.queue.shared) {
       this.claimTimer = setInterval(() => void this.claim(), this.deps.claimIntervalMs ?? 500);
@@ -96,19 +97,19 @@ export class DeliveryEngine {
   }
 
   /** Takes a message this node now holds into the schedule. */
-  private adopt(m: SpooledMessage, at: number): void {
+  private async adopt(m: SpooledMessage, at: number): Promise<void> {
     const env = m.envelope;
-    const rec = this.deps.store.getMessage(env.queueId) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
     // The store may know outcomes the queue state missed (crash between the two writes).
     const done = new Set(m.state.done);
     for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
     m.state.done = [...done];
-    this.deps.store.putMessage(rec);
     if (env.rcpts.every((r) => done.has(r))) {
-      void this.finish(env, rec);
+      void this.finish(env, rec).catch((err: Error) => this.deps.logger.error({ queueId: env.queueId, err: err.message }, 'delivery: could not finish a resumed message'));
       return;
     }
     this.schedule(env.queueId, at);
+    await this.deps.store.putMessage(rec);
   }
 
   /** Shared queue: claims due messages nobody holds, as many as there is room for in flight. */
@@ -118,7 +119,7 @@ export class DeliveryEngine {
     try {
       const room = this.maxInflight - this.running.size - this.dueAt.size;
       const got = await this.deps.queue.claim(room, this.deps.clock.now());
-      for (const m of got) this.adopt(m, this.deps.clock.now());
+      await Promise.all(got.map((m) => this.adopt(m, this.deps.clock.now())));
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'delivery: could not claim due messages; will try again');
     } finally {
@@ -126,11 +127,16 @@ export class DeliveryEngine {
     }
   }
 
-  /** Called by submission once the message is durable in the queue (this node holds it). */
-  accepted(envelope: Envelope, raw: Buffer): void {
+  /**
+   * Called once the message is durable in the queue (this node holds it); resolves once the
+   * store's record of it is durable too. Delivery may start before (the queue is the truth; the
+   * record is rebuilt from it by adopt()).
+   */
+  accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
-    this.deps.store.putMessage(this.newRecord(envelope));
+    const stored = this.deps.store.putMessage(this.newRecord(envelope));
     this.schedule(envelope.queueId, this.deps.clock.now());
+    return stored;
   }
 
   private newRecord(env: Envelope): MessageRecord {
@@ -190,7 +196,7 @@ export class DeliveryEngine {
     this.dueAt.delete(queueId);
     const env = spooled.envelope;
     const now = this.deps.clock.now();
-    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
     const attempts: Attempt[] = [];
     for (const r of rec.rcpts) {
       if (FINAL.has(r.status)) continue;
@@ -257,7 +263,9 @@ export class DeliveryEngine {
     const state: SpoolState = { ...spooled.state, done: [...spooled.state.done], attempts: { ...spooled.state.attempts } };
     const done = new Set(state.done);
     const waiting = [...new Set(env.rcpts)].filter((r) => !done.has(r));
-    const pending = waiting.filter((r) => !this.deps.isHeld?.(r));
+    const isHeld = this.deps.isHeld;
+    const held = isHeld ? await Promise.all(waiting.map((r) => isHeld(r))) : null;
+    const pending = held ? waiting.filter((_, i) => !held[i]) : waiting;
     if (pending.length === 0) {
       // Everyone left is held: look again later without spending an attempt.
       const later = this.deps.clock.now() + this.deps.config.retry.firstDelayMs;
@@ -279,7 +287,7 @@ export class DeliveryEngine {
     const outcomes = (await Promise.all([...groups].map(([domain, rcpts]) => this.deliverGroup(env, domain, rcpts, raw)))).flat();
 
     const now = this.deps.clock.now();
-    const rec = this.deps.store.getMessage(queueId) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
     const attempts: Attempt[] = [];
     for (const o of outcomes) {
       const n = attemptNo.get(o.outcome.rcpt) ?? 1;
@@ -318,10 +326,12 @@ export class DeliveryEngine {
     if (!this.deps.queue.shared) this.schedule(queueId, state.nextAttemptAt);
   }
 
-  /** The store writes of one delivery: its attempts (each updating its recipient) and the message record. */
+  /**
+   * The store writes of one delivery: its attempts (each one atomic update of its recipient) and
+   * the message record, issued together and awaited together (one group commit on lowdb).
+   */
   private async record(attempts: Attempt[], rec: MessageRecord): Promise<void> {
-    for (const a of attempts) this.deps.recorder.recordAttempt(a);
-    this.deps.store.putMessage(rec);
+    await Promise.all([...attempts.map((a) => this.deps.recorder.recordAttempt(a)), this.deps.store.putMessage(rec)]);
   }
 
   private async finish(env: Envelope, rec: MessageRecord, attempts: Attempt[] = []): Promise<void> {
@@ -361,7 +371,7 @@ export class DeliveryEngine {
         const e: SmtpClientError = { ...down.err, name: 'Error', message: `delivery temporarily suspended: ${describeError(down.err).response}` };
         delete e.response;
         lastErr = { cause: down.cause, dest, err: e };
-        this.reportIntegration(env, dest, down.cause, e, rcpts);
+        await this.reportIntegration(env, dest, down.cause, e, rcpts);
         continue;
       }
       let session: UpstreamSession;
@@ -370,7 +380,7 @@ export class DeliveryEngine {
       } catch (err) {
         const e = err as SmtpClientError;
         lastErr = { cause: integrationCause(e), dest, err: e };
-        this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
+        await this.reportIntegration(env, dest, lastErr.cause, e, rcpts);
         // Next MX only for connection-level trouble; an AUTH or TLS refusal would repeat.
         if (lastErr.cause === 'connection' || lastErr.cause === 'timeout' || lastErr.cause === 'greeting' || lastErr.cause === 'dns') {
           this.suspended.set(dest.key, { until: this.deps.clock.now() + Math.min(this.deps.config.retry.firstDelayMs, 60_000), cause: lastErr.cause, err: e });
@@ -392,10 +402,11 @@ export class DeliveryEngine {
     }));
   }
 
-  private reportIntegration(env: Envelope, dest: Destination, cause: IntegrationCause, err: SmtpClientError, rcpts: string[]): void {
+  private async reportIntegration(env: Envelope, dest: Destination, cause: IntegrationCause, err: SmtpClientError, rcpts: string[]): Promise<void> {
     const d = describeError(err);
-    this.deps.recorder.recordIntegration({ queueId: env.queueId, cause, mx: dest.host, code: d.code, response: d.response, rcpts, time: this.deps.clock.now() });
+    const recorded = this.deps.recorder.recordIntegration({ queueId: env.queueId, cause, mx: dest.host, code: d.code, response: d.response, rcpts, time: this.deps.clock.now() });
     this.deps.logger.warn({ queueId: env.queueId, mx: dest.host, port: dest.port, cause, code: d.code, response: d.response }, 'delivery: integration error (not the recipients\' fault)');
+    await recorded;
   }
 
   /** Runs the transactions on one session: one per recipient with VERP, else one for all. */
@@ -416,7 +427,7 @@ export class DeliveryEngine {
       const res = await sendTransaction(s, from, batch, raw, dsn);
       if (res.sessionError) {
         const cause = integrationCause(res.sessionError);
-        this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
+        await this.reportIntegration(env, s.dest, cause, res.sessionError, batch);
         const d = describeError(res.sessionError);
         const stage = res.sessionError.command === 'RCPT TO' ? 'rcpt' : refusalStage(res.sessionError.command ?? '', res.sessionError.code) ?? 'connect';
         for (const rcpt of batch) out.push({ outcome: { rcpt, stage, code: d.code, enhanced: d.enhanced, response: d.response, integration: cause }, ...at });
@@ -432,7 +443,7 @@ export class DeliveryEngine {
         out.push({ outcome: o, ...at });
       }
       if (mailRefusal && mailCause) {
-        this.reportIntegration(env, s.dest, mailCause, { name: 'Error', message: mailRefusal.response, response: mailRefusal.response }, batch);
+        await this.reportIntegration(env, s.dest, mailCause, { name: 'Error', message: mailRefusal.response, response: mailRefusal.response }, batch);
       }
       // A refused transaction leaves the session mid-envelope; RSET before reusing it.
       if (res.rejected.length && !(await resetSession(s))) s.broken = true;

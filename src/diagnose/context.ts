@@ -1,5 +1,7 @@
 // The window every rule looks at, read from the store once and split by event type.
 import type { Store } from '../store/index.js';
+import type { RecipientRecord } from '../types.js';
+import { addressKey } from '../util/address-key.js';
 import type {
   AttemptEvent, DiagnoseOptions, DiagnoseThresholds, Finding, FlagEvent, IntegrationEvent, ReconcileEvent, ReportEvent,
 } from './types.js';
@@ -21,6 +23,8 @@ export interface DiagnoseContext {
   reconciles: ReconcileEvent[];
   reports: ReportEvent[];
   flagChanges: FlagEvent[];
+  /** The recipients flagged invalid now, by addressKey(), most recently active first. */
+  flagged: Map<string, RecipientRecord>;
   /** Findings of the rules that ran before (later rules stay quiet about what they explain). */
   found: Finding[];
 }
@@ -29,8 +33,9 @@ export async function buildContext(store: Store, opts: DiagnoseOptions): Promise
   const since = opts.now - opts.windowMs;
   const ctx: DiagnoseContext = {
     store, now: opts.now, windowMs: opts.windowMs, since, t: { ...DEFAULT_THRESHOLDS, ...opts.thresholds },
-    attempts: [], integrations: [], reconciles: [], reports: [], flagChanges: [], found: [],
+    attempts: [], integrations: [], reconciles: [], reports: [], flagChanges: [], flagged: new Map(), found: [],
   };
+  for await (const r of store.scanRecipients({ invalid: true })) ctx.flagged.set(addressKey(r.email), r);
   // The whole window, however many events it holds (read from the event log when memory has only the newest).
   for await (const e of store.eventsSince(since)) {
     if (e.time > opts.now) continue;

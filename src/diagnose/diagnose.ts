@@ -10,7 +10,7 @@ import { persistentFlags } from './rules/persistent-flags.js';
 import { responseMismatch } from './rules/response-mismatch.js';
 import type { DiagnoseOptions, Finding, Severity } from './types.js';
 
-type Rule = (ctx: DiagnoseContext) => Finding[];
+type Rule = (ctx: DiagnoseContext) => Finding[] | Promise<Finding[]>;
 
 /** Order matters: wide causes first, so narrower rules can stay quiet about what they explain. */
 const RULES: Rule[] = [configProblem, responseMismatch, domainBlocked, addressSpecific, complaintRate, deferralBacklog, persistentFlags];
@@ -19,6 +19,6 @@ const RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
 export async function diagnose(store: Store, opts: DiagnoseOptions): Promise<Finding[]> {
   const ctx = await buildContext(store, opts);
-  for (const rule of RULES) ctx.found.push(...rule(ctx));
+  for (const rule of RULES) ctx.found.push(...(await rule(ctx)));
   return ctx.found.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map((x) => x.f);
 }

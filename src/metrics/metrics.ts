@@ -91,8 +91,10 @@ export class ReboundMetrics {
         const labels = { reason: e.reason ?? 'undefined', category: e.category ?? 'Not Delivered' };
         if (e.status === 'delivered') {
           this.delivered.inc();
-          const m = this.deps.store.getMessage(e.queueId);
-          if (m) this.latency.observe(Math.max(0, (e.finishedAt - m.receivedAt) / 1000));
+          // Observed when the lookup answers (a histogram does not mind the order).
+          this.deps.store.getMessage(e.queueId).then((m) => {
+            if (m) this.latency.observe(Math.max(0, (e.finishedAt - m.receivedAt) / 1000));
+          }, () => undefined);
         } else if (e.status === 'deferred') this.deferred.inc(labels);
         else if (e.status === 'bounced') this.bounced.inc({ ...labels, via: 'smtp' });
         else this.expired.inc(labels);

@@ -100,11 +100,11 @@ export class FailureIndex {
 
   constructor(private readonly store: Store) {}
 
-  /** Indexes every stored message (one pass over the store). */
-  static build(store: Store): FailureIndex {
+  /** Indexes every stored message (one pass over the store, newest first). */
+  static async build(store: Store): Promise<FailureIndex> {
     const index = new FailureIndex(store);
-    for (const r of store.listRecipients({ invalid: true })) if (r.awaiting) index.awaitedCopies.set(r.awaiting.queueId, addressKey(r.email));
-    for (const m of store.listMessages()) index.addMessage(m);
+    for await (const r of store.scanRecipients({ invalid: true })) if (r.awaiting) index.awaitedCopies.set(r.awaiting.queueId, addressKey(r.email));
+    for await (const m of store.scanMessages({})) await index.addMessage(m);
     return index;
   }
 
@@ -113,17 +113,17 @@ export class FailureIndex {
     return this.failureCount;
   }
 
-  /** Adds a message's failed recipients; adding the same message again is a no-op. */
-  addMessage(m: MessageRecord): void {
+  /** Adds a message's failed recipients; adding the same message again is a no-op (calls one at a time). */
+  async addMessage(m: MessageRecord): Promise<void> {
     if (this.indexedMessages.has(m.queueId)) return;
     let upstream: string[] | undefined;
     const awaitedRcpt = this.awaitedCopies.get(m.queueId);
     for (const r of m.rcpts) {
       const awaited = r.status === 'delivered' && awaitedRcpt !== undefined && awaitedRcpt === addressKey(r.rcpt);
-      if (!awaited && (!FAILED.has(r.status) || !this.isCandidate(r.rcpt))) continue;
+      if (!awaited && (!FAILED.has(r.status) || !(await this.isCandidate(r.rcpt)))) continue;
       this.indexedMessages.add(m.queueId);
       if (!awaited) this.failureCount++;
-      const earlier = awaited ? { verdict: null, basis: null } : this.earlierVerdict(m.queueId, r.rcpt);
+      const earlier = awaited ? { verdict: null, basis: null } : await this.earlierVerdict(m.queueId, r.rcpt);
       const entry: FailureEntry = {
         at: this.entries.length, queueId: m.queueId, messageId: m.messageId, rcpt: r.rcpt, status: r.status as FailedStatus | 'delivered', awaited, failedAt: r.updatedAt,
         sentAt: m.receivedAt, mx: r.lastMx, response: r.lastResponse, matched: false, verdict: earlier.verdict, basis: earlier.basis,
@@ -212,18 +212,18 @@ export class FailureIndex {
     this.candidates.delete(addressKey(rcpt));
   }
 
-  private isCandidate(rcpt: string): boolean {
+  private async isCandidate(rcpt: string): Promise<boolean> {
     const key = addressKey(rcpt);
     let c = this.candidates.get(key);
-    if (c === undefined) this.candidates.set(key, (c = isCandidate(this.store.getRecipient(rcpt))));
+    if (c === undefined) this.candidates.set(key, (c = isCandidate(await this.store.getRecipient(rcpt))));
     return c;
   }
 
   /** What an earlier reconciliation already said about this message and recipient (keeps reruns idempotent). */
-  private earlierVerdict(queueId: string, rcpt: string): { verdict: FailureEntry['verdict']; basis: Basis | null } {
+  private async earlierVerdict(queueId: string, rcpt: string): Promise<{ verdict: FailureEntry['verdict']; basis: Basis | null }> {
     let verdict: FailureEntry['verdict'] = null;
     let basis: Basis | null = null;
-    for (const e of this.store.eventsForRecipient(rcpt)) {
+    for (const e of await this.store.eventsForRecipient(rcpt)) {
       if (e.type !== 'reconcile' || e.queueId !== queueId) continue;
       if (e.verdict === 'mismatch') verdict = 'mismatch';
       else if (verdict !== 'mismatch') {

@@ -62,7 +62,7 @@ class Tail {
   constructor(
     readonly file: string,
     private readonly opts: FollowOptions,
-    private readonly onEvidence: (ev: LogEvidence) => void,
+    private readonly onEvidence: (ev: LogEvidence) => Promise<void>,
   ) {
     this.stats = { file, format: opts.format ?? null, lines: 0, records: 0, malformed: 0, rotations: 0 };
   }
@@ -75,6 +75,7 @@ class Tail {
       await this.close();
       this.stats.rotations++;
       this.endOfFile();
+      await this.drain();
     }
     if (!st) {
       this.seen = true; // a file that appears later is new: read it from its start
@@ -114,6 +115,16 @@ class Tail {
       const text = this.partial + chunk.subarray(0, nl).toString('utf8');
       this.partial = chunk.subarray(nl + 1).toString('utf8');
       this.lines(text.split('\n'));
+      await this.drain();
+    }
+  }
+
+  /** Hands the records read so far to the matcher, in order, each after the one before it. */
+  private async drain(): Promise<void> {
+    while (this.read.length) {
+      const batch = this.read;
+      this.read = [];
+      for (const ev of batch) await this.onEvidence(ev);
     }
   }
 
@@ -162,9 +173,12 @@ class Tail {
     return true; // the caller feeds the current line
   }
 
+  /** Records the readers found, waiting for drain() (readers are synchronous, the matcher may look things up). */
+  private read: LogEvidence[] = [];
+
   private readonly emit = (ev: LogEvidence): void => {
     this.stats.records++;
-    this.onEvidence(ev);
+    this.read.push(ev);
   };
 
   private readonly malformed = (_line: number, _text: string): void => {
@@ -192,13 +206,16 @@ export class ReconcileFollower {
     files: readonly string[],
     private readonly opts: FollowOptions,
   ) {
-    this.tails = files.map((f) => new Tail(f, opts, (ev) => this.matcher?.consider(ev)));
+    this.tails = files.map((f) => new Tail(f, opts, async (ev) => {
+      await this.matcher?.lookUp(ev);
+      this.matcher?.consider(ev);
+    }));
   }
 
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.reindex();
+    await this.reindex();
     this.opts.logger.info({ files: this.tails.map((t) => t.file), failures: this.matcher!.failures.size }, 'reconcile: following delivery logs');
     await this.poll();
     this.schedule();
@@ -228,7 +245,7 @@ export class ReconcileFollower {
 
   private async round(): Promise<void> {
     const now = (this.opts.clock ?? { now: Date.now }).now();
-    if (now - this.lastIndexAt >= (this.opts.reindexMs ?? 300_000)) this.reindex();
+    if (now - this.lastIndexAt >= (this.opts.reindexMs ?? 300_000)) await this.reindex();
     for (const t of this.tails) {
       try {
         await t.poll();
@@ -237,13 +254,13 @@ export class ReconcileFollower {
       }
     }
     // Every followed log has been read up to now: judge the copies that got new records.
-    this.matcher?.settle();
+    await this.matcher?.settle();
   }
 
-  private reindex(): void {
-    const index = FailureIndex.build(this.store);
+  private async reindex(): Promise<void> {
+    const index = await FailureIndex.build(this.store);
     this.lastIndexAt = (this.opts.clock ?? { now: Date.now }).now();
-    if (this.matcher) this.matcher.setIndex(index);
+    if (this.matcher) await this.matcher.setIndex(index);
     else {
       this.matcher = new Matcher(this.store, index, {
         live: true,

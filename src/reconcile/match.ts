@@ -15,7 +15,7 @@
 // records hand-offs, so it never contradicts a failure.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
-import type { LogEvidenceRef, RecipientEvent } from '../types.js';
+import type { LogEvidenceRef, RecipientEvent, RecipientRecord } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import { applyAcceptedDelivered, applyReconcile } from '../recipients/reduce.js';
 import { ChainHosts } from './chain-hosts.js';
@@ -116,9 +116,21 @@ export class Matcher {
   }
 
   /** Swaps in a freshly built index (the follower refreshes it now and then). */
-  setIndex(index: FailureIndex): void {
-    this.settle();
+  async setIndex(index: FailureIndex): Promise<void> {
+    await this.settle();
     this.index = index;
+  }
+
+  /**
+   * Live mode: indexes from the store the message a record names when the index has no entry for
+   * it (a failure recorded after the index was built). Awaited before consider(), one at a time.
+   */
+  async lookUp(ev: LogEvidence): Promise<void> {
+    if (!this.opts.live || ev.rcpt === undefined) return;
+    if (this.entryFor(ev, ev.rcpt) ?? (ev.origRcpt !== undefined ? this.entryFor(ev, ev.origRcpt) : undefined)) return;
+    const m = (ev.reboundQueueId !== undefined ? await this.store.getMessage(ev.reboundQueueId) : undefined)
+      ?? (ev.messageId !== undefined ? await this.store.findByMessageId(ev.messageId) : undefined);
+    if (m) await this.index.addMessage(m);
   }
 
   /** Considers one log record: keeps it with the copy it is about. Verdicts come from settle(). */
@@ -168,18 +180,19 @@ export class Matcher {
   }
 
   /** Judges every copy that got new records since the last call; returns the verdicts that changed something. */
-  settle(): ReconcileMatch[] {
+  async settle(): Promise<ReconcileMatch[]> {
     const out: ReconcileMatch[] = [];
-    for (const entry of this.dirty) {
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    for (const entry of dirty) {
       entry.dirty = false;
-      const m = this.judge(entry);
+      const m = await this.judge(entry);
       if (m) out.push(m);
     }
-    this.dirty.clear();
     return out;
   }
 
-  private judge(entry: FailureEntry): ReconcileMatch | undefined {
+  private async judge(entry: FailureEntry): Promise<ReconcileMatch | undefined> {
     let final: LogEvidence | undefined;
     let finalRole: Role | undefined;
     let relayed: LogEvidence | undefined;
@@ -195,7 +208,7 @@ export class Matcher {
       }
     }
     if (entry.awaited) {
-      if (final && finalRole === 'delivered') this.acceptedDelivered(entry);
+      if (final && finalRole === 'delivered') await this.acceptedDelivered(entry);
       return undefined;
     }
     let verdict: Verdict;
@@ -223,7 +236,7 @@ export class Matcher {
       this.counters.repeated++;
       return undefined;
     }
-    return verdict === 'mismatch' ? this.mismatch(entry, evidence, relayed) : this.confirm(entry, evidence, basis);
+    return verdict === 'mismatch' ? await this.mismatch(entry, evidence, relayed) : await this.confirm(entry, evidence, basis);
   }
 
   /** What a record means for its copy, now that the chain's hosts are known. */
@@ -240,25 +253,18 @@ export class Matcher {
   }
 
   private entryFor(ev: LogEvidence, rcpt: string): FailureEntry | undefined {
-    const timeMs = ev.time?.getTime();
-    const hit = this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId, timeMs, this.skewMs);
-    if (hit || !this.opts.live) return hit;
-    const m = (ev.reboundQueueId !== undefined ? this.store.getMessage(ev.reboundQueueId) : undefined)
-      ?? (ev.messageId !== undefined ? this.store.findByMessageId(ev.messageId) : undefined);
-    if (!m) return undefined;
-    this.index.addMessage(m);
-    return this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId, timeMs, this.skewMs);
+    return this.index.find(rcpt, ev.messageId, ev.reboundQueueId, ev.queueId, ev.time?.getTime(), this.skewMs);
   }
 
   /**
    * The server whose report the final log contradicts: the chain hop that answered the refusal
    * (a relayed bounce), else the MTA named in the DSN we got, else the upstream that answered us.
    */
-  private blame(entry: FailureEntry, relayed: LogEvidence | undefined): string | null {
+  private async blame(entry: FailureEntry, relayed: LogEvidence | undefined): Promise<string | null> {
     // As the log names it (host[ip]:port): on one machine the port tells the hops apart.
     if (relayed?.relay !== undefined) return relayed.relay;
     // The message's own events are few (its attempts and reports), a recipient's may be many.
-    const events = this.store.eventsForMessage(entry.queueId);
+    const events = await this.store.eventsForMessage(entry.queueId);
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;
       if (e.type === 'report' && e.verified && sameAddress(e.rcpt, entry.rcpt)) {
@@ -270,45 +276,51 @@ export class Matcher {
     return entry.mx;
   }
 
-  private mismatch(entry: FailureEntry, ev: LogEvidence, relayed: LogEvidence | undefined): ReconcileMatch {
+  private async mismatch(entry: FailureEntry, ev: LogEvidence, relayed: LogEvidence | undefined): Promise<ReconcileMatch> {
     entry.verdict = 'mismatch';
     entry.basis = null;
     const c = this.counters;
     c.mismatches++;
     c.changed++;
-    const host = this.blame(entry, relayed);
+    const host = await this.blame(entry, relayed);
     const key = host ?? '(unknown)';
     c.byUpstream.set(key, (c.byUpstream.get(key) ?? 0) + 1);
     const match = this.toMatch('mismatch', entry, ev, 'final', host);
-    if (!this.dryRun) match.flagCleared = this.recordMismatch(entry, match);
-    else match.flagCleared = this.wouldClearFlag(entry);
+    if (!this.dryRun) match.flagCleared = await this.recordMismatch(entry, match);
+    else match.flagCleared = await this.wouldClearFlag(entry);
     this.opts.onMatch?.(match);
     return match;
   }
 
   /** An awaited copy reached a mailbox or the recipient's MX: its address is not invalid after all. */
-  private acceptedDelivered(entry: FailureEntry): void {
+  private async acceptedDelivered(entry: FailureEntry): Promise<void> {
     entry.awaited = false; // judged once
-    const prev = this.store.getRecipient(entry.rcpt);
-    if (!prev) return;
     const now = this.clock.now();
-    const { record, change } = applyAcceptedDelivered(prev, entry.queueId, now);
-    if (!change) return;
+    const id = randomUUID();
+    let changed = false;
+    const decide = (prev: RecipientRecord | undefined) => {
+      changed = false;
+      if (!prev) return { record: null };
+      const { record, change } = applyAcceptedDelivered(prev, entry.queueId, now);
+      if (!change) return { record: null };
+      changed = true;
+      return { record, events: [clearEvent(id, now, entry, prev.reason)] };
+    };
+    if (this.dryRun) decide(await this.store.getRecipient(entry.rcpt));
+    else await this.store.updateRecipient(entry.rcpt, decide);
+    if (!changed) return;
     this.counters.acceptedDelivered++;
     this.counters.changed++;
-    if (this.dryRun) return;
-    this.store.putRecipient(record);
-    this.index.forgetRecipient(entry.rcpt);
-    this.store.appendEvent({ type: 'clear', id: randomUUID(), time: now, rcpt: entry.rcpt, reason: prev.reason, queueId: entry.queueId, by: 'reconcile' });
+    if (!this.dryRun) this.index.forgetRecipient(entry.rcpt);
   }
 
-  private confirm(entry: FailureEntry, ev: LogEvidence, basis: Basis): ReconcileMatch {
+  private async confirm(entry: FailureEntry, ev: LogEvidence, basis: Basis): Promise<ReconcileMatch> {
     entry.verdict = 'confirmed';
     entry.basis = basis;
     this.counters.confirmed++;
     this.counters.changed++;
     const match = this.toMatch('confirmed', entry, ev, basis, entry.mx);
-    if (!this.dryRun) this.store.appendEvent(this.reconcileEvent(match));
+    if (!this.dryRun) await this.store.appendEvents([this.reconcileEvent(match)]);
     this.opts.onMatch?.(match);
     return match;
   }
@@ -329,48 +341,56 @@ export class Matcher {
   }
 
   /** Writes a mismatch: the event, the message's recipient status, the recipient record and its flag. */
-  private recordMismatch(entry: FailureEntry, match: ReconcileMatch): boolean {
+  /**
+   * Writes a mismatch: the event, the message's recipient status, the recipient record and its
+   * flag (the record, the reconcile event and a flag change in one atomic update).
+   */
+  private async recordMismatch(entry: FailureEntry, match: ReconcileMatch): Promise<boolean> {
     const now = this.clock.now();
-    this.store.appendEvent(this.reconcileEvent(match));
-    const msg = this.store.getMessage(entry.queueId);
+    const msg = await this.store.getMessage(entry.queueId);
     const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, entry.rcpt));
+    const writes: Array<Promise<unknown>> = [];
     if (msg && r && r.status === entry.status) {
       r.status = 'delivered';
       r.updatedAt = now;
-      this.store.putMessage(msg);
+      writes.push(this.store.putMessage(msg));
     }
-    const prev = this.store.getRecipient(entry.rcpt);
-    const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: this.flagOwner(entry, prev?.invalid) });
-    this.store.putRecipient(record);
+    // Which message set the flag, read before the update (the change itself must stay synchronous).
+    const owner = this.index.laterFailureStands(entry) ? null : await this.flaggedBy(entry.rcpt);
+    const event = this.reconcileEvent(match);
+    const id = randomUUID();
+    let cleared = false;
+    writes.push(this.store.updateRecipient(entry.rcpt, (prev) => {
+      const { record, change } = applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: now, flaggedBy: prev?.invalid ? owner : null });
+      cleared = change === 'clear';
+      return { record, events: cleared ? [event, clearEvent(id, now, entry, prev?.reason ?? null)] : [event] };
+    }));
+    await Promise.all(writes);
     this.index.forgetRecipient(entry.rcpt);
-    if (change === 'clear') {
-      this.store.appendEvent({ type: 'clear', id: randomUUID(), time: now, rcpt: entry.rcpt, reason: prev?.reason ?? null, queueId: entry.queueId, by: 'reconcile' });
-      return true;
-    }
-    return false;
+    return cleared;
   }
 
-  private wouldClearFlag(entry: FailureEntry): boolean {
-    const prev = this.store.getRecipient(entry.rcpt);
+  private async wouldClearFlag(entry: FailureEntry): Promise<boolean> {
+    const prev = await this.store.getRecipient(entry.rcpt);
     if (!prev?.invalid) return false;
-    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: this.flagOwner(entry, true) }).change === 'clear';
-  }
-
-  /** The message that set the flag, unless a later failed copy to the address stands (then the flag is that copy's). */
-  private flagOwner(entry: FailureEntry, invalid: boolean | undefined): string | null {
-    if (!invalid || this.index.laterFailureStands(entry)) return null;
-    return this.flaggedBy(entry.rcpt);
+    const owner = this.index.laterFailureStands(entry) ? null : await this.flaggedBy(entry.rcpt);
+    return applyReconcile(prev, { rcpt: entry.rcpt, queueId: entry.queueId, at: 0, flaggedBy: owner }).change === 'clear';
   }
 
   /** The message whose failure set the recipient's current flag. */
-  private flaggedBy(rcpt: string): string | null {
-    const events = this.store.eventsForRecipient(rcpt);
+  private async flaggedBy(rcpt: string): Promise<string | null> {
+    const events = await this.store.eventsForRecipient(rcpt);
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;
       if (e.type === 'flag') return e.queueId;
     }
     return null;
   }
+}
+
+/** The flag cleared by a reconciliation. */
+function clearEvent(id: string, time: number, entry: FailureEntry, reason: RecipientRecord['reason']): RecipientEvent {
+  return { type: 'clear', id, time, rcpt: entry.rcpt, reason, queueId: entry.queueId, by: 'reconcile' };
 }
 
 /** The later of two records by logged time; on a tie (or no time) the one read last. */

@@ -94,7 +94,7 @@ export interface ReconcileResult {
 export async function reconcile(store: Store, files: readonly string[], opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = Date.now();
   const maxListed = opts.maxListed ?? 1_000;
-  const index = FailureIndex.build(store);
+  const index = await FailureIndex.build(store);
   const matches: ReconcileMatch[] = [];
   const matcher = new Matcher(store, index, {
     dryRun: !!opts.dryRun,
@@ -123,7 +123,7 @@ export async function reconcile(store: Store, files: readonly string[], opts: Re
     matcher.followPending(false);
   }
   // Judged once every log was read: the end of the chain decides.
-  matcher.settle();
+  await matcher.settle();
 
   const unmatchedFailures: UnmatchedFailure[] = [];
   let unmatched = 0;

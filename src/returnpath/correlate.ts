@@ -53,7 +53,7 @@ const same = (a: string | undefined, b: string) => sameAddress(a, b);
  * recipient. A message sent with a signed return path only matches through a valid signature, so
  * a forged report cannot change a recipient's status.
  */
-export function correlate(report: ParsedReport, envelopeRcpts: string[], raw: string, ctx: CorrelationContext): Correlated[] {
+export async function correlate(report: ParsedReport, envelopeRcpts: string[], raw: string, ctx: CorrelationContext): Promise<Correlated[]> {
   const results: Array<BounceRecord | null> = report.results.length ? report.results : [null];
   const unmatched = (why: string): Correlated[] =>
     results.map((record) => ({ record, queueId: null, rcpt: null, verified: false, matchedBy: null, unmatchedWhy: why }));
@@ -62,7 +62,7 @@ export function correlate(report: ParsedReport, envelopeRcpts: string[], raw: st
     const tokens = tokensIn(envelopeRcpts, raw, ctx.domains);
     let badSignature = false;
     for (const t of tokens) {
-      const msg = ctx.store.getMessage(t.queueId);
+      const msg = await ctx.store.getMessage(t.queueId);
       const rcpt = msg?.rcpts[t.index]?.rcpt;
       if (!msg || !rcpt) continue;
       if (!verifyReturnPath(ctx.secret, t, rcpt)) {
@@ -77,8 +77,8 @@ export function correlate(report: ParsedReport, envelopeRcpts: string[], raw: st
     if (badSignature || tokens.length) return unmatched(badSignature ? 'return-path signature does not match (forged or altered)' : 'return-path token names no message we know');
   }
 
-  const byTrace = report.original.queueId ? ctx.store.getMessage(report.original.queueId) : undefined;
-  const byMsgId = !byTrace && report.original.messageId ? ctx.store.findByMessageId(report.original.messageId) : undefined;
+  const byTrace = report.original.queueId ? await ctx.store.getMessage(report.original.queueId) : undefined;
+  const byMsgId = !byTrace && report.original.messageId ? await ctx.store.findByMessageId(report.original.messageId) : undefined;
   const msg = byTrace ?? byMsgId;
   if (!msg) return unmatched('no message of ours matches (no valid return-path token, trace header or Message-ID)');
   if (ctx.sentWithVerp(msg)) return unmatched('message was sent with a signed return path, but the report carries no valid signature');

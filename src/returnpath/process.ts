@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyReport, provesDelivery } from '../recipients/index.js';
 import type { Store } from '../store/index.js';
-import type { MessageRecipient, ReportOutcome } from '../types.js';
+import type { MessageRecipient, MessageRecord, RecipientEvent, ReportOutcome } from '../types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { correlate, type CorrelationContext } from './correlate.js';
@@ -76,7 +76,7 @@ export class ReportProcessor {
     const { parsed, unparsedWhy } = await (this.deps.parse ?? parseHere)(raw);
     const now = clock.now();
     const text = raw.subarray(0, 512 * 1024).toString('latin1');
-    const tied = correlate(parsed, envelope.rcpts, text, this.deps.correlation);
+    const tied = await correlate(parsed, envelope.rcpts, text, this.deps.correlation);
     const outcomes: ReportOutcome[] = tied.map((c) => ({
       reportId,
       kind: parsed.kind,
@@ -99,12 +99,12 @@ export class ReportProcessor {
     }));
     // Kept raw beside what we made of it, synced, before anything changes.
     await this.deps.archive.save(reportId, now, raw, { envelope, parsed, outcomes, ...(unparsedWhy ? { unparsedWhy } : {}) });
-    for (const o of outcomes) {
-      store.appendEvent({ type: 'report', id: randomUUID(), time: now, ...o });
+    // Every outcome's writes issued together and awaited together (one group commit on lowdb).
+    await Promise.all(outcomes.map((o) => {
+      const event: RecipientEvent = { type: 'report', id: randomUUID(), time: now, ...o };
       // A report that could not be parsed is recorded, and changes no recipient.
-      if (!unparsedWhy) this.apply(o, now);
-    }
-    await store.durable();
+      return unparsedWhy ? store.appendEvents([event]) : this.apply(o, event, now);
+    }));
     for (const o of outcomes) {
       logger.info({
         reportId, kind: o.kind, queueId: o.queueId, rcpt: o.rcpt, status: o.status, code: o.replycode, reason: o.reason,
@@ -116,23 +116,38 @@ export class ReportProcessor {
     return { reportId, parsed, outcomes };
   }
 
-  private apply(o: ReportOutcome, now: number): void {
+  /** Records the report's event and folds it into its recipient (one atomic update) and its message. */
+  private async apply(o: ReportOutcome, event: RecipientEvent, now: number): Promise<void> {
     const { store } = this.deps;
-    if (!o.verified || !o.rcpt) return;
-    const { record, changes } = applyReport(store.getRecipient(o.rcpt), o, now);
-    if (record) store.putRecipient(record);
-    for (const change of changes) {
-      store.appendEvent({ type: change, id: randomUUID(), time: now, rcpt: o.rcpt, reason: o.reason, queueId: o.queueId, by: 'report' });
-    }
-    // A late bounce or a success notice settles the recipient's fate inside its message too.
-    const msg = o.queueId ? store.getMessage(o.queueId) : undefined;
-    const r = msg?.rcpts.find((x) => sameAddress(x.rcpt, o.rcpt));
-    if (!msg || !r) return;
-    let status: MessageRecipient['status'] | null = null;
-    if (provesDelivery(o)) status = 'delivered';
-    else if (o.reason !== 'vacation' && o.reason !== 'feedback' && (o.status.startsWith('5') || o.replycode.startsWith('5'))) status = 'bounced';
-    if (!status) return;
-    Object.assign(r, { status, lastResponse: o.diagnostic || r.lastResponse, lastEnhanced: o.status || r.lastEnhanced, lastCode: Number(o.replycode) || r.lastCode, updatedAt: now });
-    store.putMessage(msg);
+    const rcpt = o.rcpt;
+    if (!o.verified || !rcpt) return store.appendEvents([event]);
+    // A late bounce or a success notice settles the recipient's fate inside its message too:
+    // read first, so both writes are issued together (one commit on lowdb, no window between them).
+    const msg = o.queueId ? await store.getMessage(o.queueId) : undefined;
+    const settled = msg && settleInMessage(msg, o, now);
+    // Ids made outside: the change may run again (a database retry) and must stay pure.
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await Promise.all([
+      store.updateRecipient(rcpt, (prev) => {
+        const { record, changes } = applyReport(prev, o, now);
+        return {
+          record,
+          events: [event, ...changes.map((type, i): RecipientEvent => ({ type, id: ids[i] ?? randomUUID(), time: now, rcpt, reason: o.reason, queueId: o.queueId, by: 'report' }))],
+        };
+      }),
+      settled ? store.putMessage(msg) : undefined,
+    ]);
   }
+}
+
+/** Sets the reported recipient's status in its message (changes `msg`); false when the report does not settle it. */
+function settleInMessage(msg: MessageRecord, o: ReportOutcome, now: number): boolean {
+  const r = msg.rcpts.find((x) => sameAddress(x.rcpt, o.rcpt));
+  if (!r) return false;
+  let status: MessageRecipient['status'] | null = null;
+  if (provesDelivery(o)) status = 'delivered';
+  else if (o.reason !== 'vacation' && o.reason !== 'feedback' && (o.status.startsWith('5') || o.replycode.startsWith('5'))) status = 'bounced';
+  if (!status) return false;
+  Object.assign(r, { status, lastResponse: o.diagnostic || r.lastResponse, lastEnhanced: o.status || r.lastEnhanced, lastCode: Number(o.replycode) || r.lastCode, updatedAt: now });
+  return true;
 }

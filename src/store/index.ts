@@ -1,4 +1,4 @@
-export type { Store, MessageFilter, WriteHealth, AsyncStore, MessageQuery, RecipientQuery, PageRequest, Page, RecipientChange } from './types.js';
-export { LowdbStore } from './lowdb-store.js';
-export type { LowdbStoreOptions } from './lowdb-store.js';
-export { StoreCorruptError } from './durable-json-file.js';
+export type { Store, WriteHealth, AsyncStore, MessageQuery, RecipientQuery, PageRequest, Page, RecipientChange } from './types.js';
+export { BadCursorError } from './bad-cursor.js';
+export { LowdbStore, StoreCorruptError } from './lowdb/index.js';
+export type { LowdbStoreOptions } from './lowdb/index.js';

@@ -32,7 +32,7 @@ export interface SubmissionDeps {
   /** Makes the message durable; submission answers 250 only after this resolves. */
   enqueue(envelope: Envelope, raw: Buffer): Promise<void>;
   /** Optional per-recipient policy (suppression list). */
-  checkRecipient?(rcpt: string): Refusal | null;
+  checkRecipient?(rcpt: string): Promise<Refusal | null>;
 }
 
 interface SessionUser {
@@ -100,7 +100,12 @@ export class SubmissionServer {
       },
       onAuth: (auth, session, cb) => void this.onAuth(auth.method, auth.username, auth.password, session, cb),
       onMailFrom: (address, session, cb) => cb(this.checkSender(address.address, session)),
-      onRcptTo: (address, session, cb) => cb(this.checkRecipient(address.address, session)),
+      onRcptTo: (address, session, cb) => {
+        this.checkRecipient(address.address, session).then((err) => cb(err), (err: Error) => {
+          this.deps.logger.error({ err: err.message, rcpt: address.address }, 'submission: recipient check failed');
+          cb(smtpError(451, '4.3.0', 'Cannot check this recipient now, try again later'));
+        });
+      },
       onData: (stream, session, cb) => this.onData(stream, session, cb),
     };
   }
@@ -160,13 +165,13 @@ export class SubmissionServer {
     throw smtpError(550, '5.7.1', `Header From: <${bad}> is not allowed for user ${user.name}`);
   }
 
-  private checkRecipient(address: string, session: SMTPServerSession): Error | undefined {
+  private async checkRecipient(address: string, session: SMTPServerSession): Promise<Error | undefined> {
     if (!this.authorized(session)) return smtpError(530, '5.7.0', 'Authentication required');
     if (session.envelope.rcptTo.length >= this.deps.config.maxRecipients) {
       return smtpError(452, '4.5.3', `Too many recipients (at most ${this.deps.config.maxRecipients} per message)`);
     }
     if (!address.includes('@')) return smtpError(553, '5.1.3', 'Recipient address must be user@domain');
-    const refusal = this.deps.checkRecipient?.(address);
+    const refusal = this.deps.checkRecipient ? await this.deps.checkRecipient(address) : null;
     if (refusal) return smtpError(refusal.code, refusal.enhanced, refusal.text);
     return undefined;
   }

@@ -35,6 +35,8 @@ export function outboxFileName(url: string): string {
 export class WebhookDispatcher {
   private readonly workers: Array<{ worker: EndpointWorker; outbox: Outbox }> = [];
   private unsubscribe: (() => void) | null = null;
+  /** Events are handed to the outboxes one after another, in store order (a lookup may come between). */
+  private handing: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: WebhookDispatcherOptions) {}
 
@@ -62,8 +64,16 @@ export class WebhookDispatcher {
   }
 
   private dispatch(e: RecipientEvent): void {
-    const event = toWebhookEvent(e, (q) => this.o.store.getMessage(q)?.messageId ?? null);
+    this.handing = this.handing.then(() => this.handOver(e)).catch((err: Error) => {
+      this.o.logger.error({ err: err.message, event: e.id }, 'webhook: could not hand an event to the outboxes');
+    });
+  }
+
+  private async handOver(e: RecipientEvent): Promise<void> {
+    let event = toWebhookEvent(e);
     if (!event) return;
+    // Events that do not carry the Message-ID (flag changes, reports) take it from their message.
+    if (event.messageId === null && event.queueId !== null) event = { ...event, messageId: (await this.o.store.getMessage(event.queueId))?.messageId ?? null };
     for (const { worker, outbox } of this.workers) if (worker.wants(event.type)) worker.enqueue(outbox.append(event));
   }
 
@@ -73,6 +83,7 @@ export class WebhookDispatcher {
 
   /** Resolves once every event handed over so far is in its outbox on disk. */
   async flush(): Promise<void> {
+    await this.handing;
     await Promise.all(this.workers.map((w) => w.outbox.flush()));
   }
 
@@ -80,6 +91,7 @@ export class WebhookDispatcher {
   async stop(graceMs = 2_000): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    await this.handing;
     await Promise.all(this.workers.map((w) => w.worker.stop(graceMs)));
     await Promise.all(this.workers.map((w) => w.outbox.close()));
     this.workers.length = 0;

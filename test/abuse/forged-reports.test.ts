@@ -39,7 +39,7 @@ async function sendAndWait(app: Rebound, rcpts: string[]): Promise<Sent> {
   if (rcpts.length > 1) throw new Error('one recipient per message here');
   const queueId = /queued as (\w+)/.exec(t.at(-2)!.text)![1]!;
   for (let end = Date.now() + 10_000; Date.now() < end; await sleep(25)) {
-    const m = app.store.getMessage(queueId);
+    const m = (await app.store.getMessage(queueId));
     if (m && m.rcpts.every((r) => r.status === 'delivered')) return { queueId, messageId: m.messageId!, rcpts };
   }
   throw new Error(`message ${queueId} was not delivered`);
@@ -58,11 +58,11 @@ function quoted(s: Sent, returnPath: string, traceHeader = true, messageId = tru
 const bounce = (s: Sent, rp: string, rcpt: string, headers: string) => dsn({ envelopeFrom: rp, rcpt, headers, messageId: s.messageId, subject: 'offer' }, 'mx.evil.example');
 const complaint = (s: Sent, rp: string, rcpt: string, headers: string) => arf({ envelopeFrom: rp, rcpt, headers, messageId: s.messageId, subject: 'offer' }, 'fbl.evil.example', '127.0.0.1');
 
-function snapshot(app: Rebound, rcpts: string[]): string {
-  return JSON.stringify(rcpts.map((r) => {
-    const rec = app.store.getRecipient(r);
+async function snapshot(app: Rebound, rcpts: string[]): Promise<string> {
+  return JSON.stringify(await Promise.all(rcpts.map(async (r) => {
+    const rec = await app.store.getRecipient(r);
     return { invalid: rec?.invalid, suppressed: rec?.suppressed, lastStatus: rec?.lastStatus, failed: rec?.failedCount };
-  }));
+  })));
 }
 
 const changes = async (app: Rebound, rcpts: string[]) => (await allEvents(app.store)).filter((e) => (e.type === 'flag' || e.type === 'suppress') && rcpts.includes(e.rcpt));
@@ -126,7 +126,7 @@ describe.each([
   for (const kind of ['bounce', 'complaint'] as const) {
     it(`a forged ${kind} never flips a recipient (${forgeries.length} forgeries)`, async () => {
       const rcpts = protectedRcpts;
-      const before = snapshot(app, rcpts);
+      const before = await snapshot(app, rcpts);
       const changesBefore = (await changes(app, rcpts)).length;
       const unverifiedBefore = (await unverified(app)).length;
       for (const f of forgeries) {
@@ -139,9 +139,9 @@ describe.each([
       await sleep(200);
       const why = (await unverified(app)).slice(unverifiedBefore).map((e) => e.unmatchedWhy);
       console.log(`[abuse] VERP ${verp ? 'on' : 'off'}: ${forgeries.length} forged ${kind}s -> unmatched: ${JSON.stringify([...new Set(why)])}`);
-      expect(snapshot(app, rcpts), `a forged ${kind} changed a recipient`).toBe(before);
+      expect(await snapshot(app, rcpts), `a forged ${kind} changed a recipient`).toBe(before);
       expect((await changes(app, rcpts)).length).toBe(changesBefore);
-      expect(app.store.getMessage(victim.queueId)!.rcpts[0]!.status).toBe('delivered');
+      expect((await app.store.getMessage(victim.queueId))!.rcpts[0]!.status).toBe('delivered');
       // All but the valid-token one (which ties to that token's own recipient) stay unmatched.
       expect(why.length).toBeGreaterThanOrEqual(forgeries.length - (verp ? 1 : 0));
     });
@@ -155,9 +155,9 @@ describe.each([
     expect(await sendReport(app.ports.returnPath!, '', rpB, bounce(b, rpB, b.rcpts[0]!, quoted(b, rpB)))).toBe(250);
     expect(await sendReport(app.ports.returnPath!, 'fbl@isp.example', rpC, complaint(c, rpC, c.rcpts[0]!, quoted(c, rpC)))).toBe(250);
     await sleep(200);
-    expect(app.store.getRecipient(b.rcpts[0]!)).toMatchObject({ invalid: true });
-    expect(app.store.getRecipient(c.rcpts[0]!)).toMatchObject({ suppressed: true });
+    expect((await app.store.getRecipient(b.rcpts[0]!))).toMatchObject({ invalid: true });
+    expect((await app.store.getRecipient(c.rcpts[0]!))).toMatchObject({ suppressed: true });
     // The genuine reports touched only their own recipients.
-    expect(app.store.getRecipient('victim@example.org')).toMatchObject({ invalid: false, suppressed: false });
+    expect((await app.store.getRecipient('victim@example.org'))).toMatchObject({ invalid: false, suppressed: false });
   });
 });

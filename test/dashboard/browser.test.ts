@@ -71,7 +71,7 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
       publicDir: PUBLIC_DIR,
     });
     await send(app.ports.submission, { to: ['ok@example.org', BAD], subject: `hello ${HOSTILE}` });
-    await waitFor(() => app.store.getRecipient(BAD)?.invalid && app.store.getRecipient('ok@example.org')?.lastStatus === 'delivered');
+    await waitFor(async () => (await app.store.getRecipient(BAD))?.invalid && (await app.store.getRecipient('ok@example.org'))?.lastStatus === 'delivered');
 
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -140,11 +140,11 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
     expect(await page.locator('img').count()).toBe(0);
 
     // An unmatched report whose diagnostic and reason text are hostile, on the Reports view.
-    app.store.appendEvent({
+    await app.store.appendEvents([{
       type: 'report', id: randomUUID(), time: Date.now(), reportId: 'r-hostile', kind: 'dsn', queueId: null, rcpt: null, verified: false, matchedBy: null,
       unmatchedWhy: `bad VERP signature ${HOSTILE}`, status: '5.1.1', replycode: '550', reason: 'userunknown', category: 'Invalid Email', hard: true,
       diagnostic: `<script>window.__pwned=1</script>${HOSTILE}`, decodedby: 'rfc3464',
-    });
+    }]);
     await nav('Reports').click();
     const cell = page.locator('td .reply', { hasText: 'window.__pwned' });
     await cell.waitFor();
@@ -173,7 +173,7 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
     expect(await page.locator('.action-result').innerText()).toBe('Flag cleared.');
     expect(await page.getByRole('button', { name: 'Clear flag' }).isDisabled()).toBe(true);
     expect(((await api(`recipients/${BAD}`)).recipient as { invalid: boolean }).invalid).toBe(false);
-    expect(app.store.getRecipient(BAD)?.invalid).toBe(false);
+    expect((await app.store.getRecipient(BAD))?.invalid).toBe(false);
     expect(await page.locator('table', { hasText: 'History' }).innerText()).toMatch(/clear\s+operator/);
 
     await nav('Activity › Email').click();
@@ -186,10 +186,10 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
     await page.getByLabel('Suppression reason').fill('asked to stop');
     await page.getByRole('button', { name: 'Suppress' }).click();
     await expect.poll(() => page.locator('#suppression-state').innerText()).toMatch(/^Suppressed[\s\S]*asked to stop/);
-    expect(app.store.getRecipient(BAD)?.suppressed).toBe(true);
+    expect((await app.store.getRecipient(BAD))?.suppressed).toBe(true);
     await page.getByRole('button', { name: 'Unsuppress' }).click();
     await expect.poll(() => page.locator('#suppression-state').innerText()).toMatch(/^Not suppressed/);
-    expect(app.store.getRecipient(BAD)?.suppressed).toBe(false);
+    expect((await app.store.getRecipient(BAD))?.suppressed).toBe(false);
   });
 
   it('tails events live over the authenticated stream', async () => {
@@ -203,7 +203,7 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM_PATH})`, () => 
   });
 
   it('shows integration errors, the diagnosis and reconciliation results', async () => {
-    app.store.appendEvent({ type: 'integration', id: randomUUID(), time: Date.now(), queueId: 'QINT', cause: 'tls', mx: 'smtp.example.net', code: 454, response: `454 4.7.0 TLS not available ${HOSTILE}`, rcpts: ['x@example.org'] });
+    await app.store.appendEvents([{ type: 'integration', id: randomUUID(), time: Date.now(), queueId: 'QINT', cause: 'tls', mx: 'smtp.example.net', code: 454, response: `454 4.7.0 TLS not available ${HOSTILE}`, rcpts: ['x@example.org'] }]);
     await nav('Integration errors').click();
     const card = page.locator('article[data-cause="tls"]');
     await card.waitFor();

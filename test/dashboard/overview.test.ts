@@ -35,7 +35,7 @@ describe.skipIf(!hasChromium)(`overview in Chromium (${CHROMIUM_PATH})`, () => {
     dir = tempDir();
     up = await new Upstream().start();
     app = await startRebound(testConfig(dir, up.port));
-    seeded = seedOverview(app.store);
+    seeded = await seedOverview(app.store);
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -2,7 +2,7 @@
 // configuration problem (AUTH), and no recipient may be flagged for it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Upstream } from '../helpers/upstream.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
+import { cleanup, listRecipients, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import type { Rebound } from '../../src/main.js';
 import { diagnose, formatFindings } from '../../src/diagnose/index.js';
 
@@ -27,7 +27,7 @@ describe('diagnose: SMTP configuration problem', () => {
     const rcpts = Array.from({ length: 50 }, (_, i) => `user${i}@domain${i % 17}.example`);
     for (let i = 0; i < 50; i += 10) await send(app.ports.submission, { to: rcpts.slice(i, i + 10) });
     const store = app.store;
-    await waitFor(() => rcpts.every((r) => store.eventsForRecipient(r).some((e) => e.type === 'integration')), 10_000);
+    await waitFor(async () => (await Promise.all(rcpts.map((r) => store.eventsForRecipient(r)))).every((evs) => evs.some((e) => e.type === 'integration')), 10_000);
 
     const findings = await diagnose(store, { now: Date.now(), windowMs: 15 * 60_000 });
     const config = findings.find((f) => f.rule === 'smtp-config');
@@ -37,7 +37,7 @@ describe('diagnose: SMTP configuration problem', () => {
     expect(config!.nextStep).toContain('delivery.smarthost.auth');
     expect(findings[0]).toBe(config); // most severe first
     expect(findings.some((f) => f.rule === 'address-specific' || f.rule === 'domain-blocked')).toBe(false);
-    expect(store.listRecipients({ invalid: true })).toEqual([]);
+    expect((await listRecipients(store, { invalid: true }))).toEqual([]);
     expect(formatFindings(findings)).toContain('CRITICAL  SMTP configuration problem: AUTH rejected');
   });
 });

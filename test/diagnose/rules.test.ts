@@ -27,7 +27,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function attempt(rcpt: string, code: number, response: string, at = NOW - 60_000, mx = 'mx.example.net'): Attempt {
+async function attempt(rcpt: string, code: number, response: string, at = NOW - 60_000, mx = 'mx.example.net'): Promise<Attempt> {
   const queueId = `Q${String(++n).padStart(15, '0')}`;
   const ok = code < 300;
   const a: Attempt = {
@@ -35,20 +35,20 @@ function attempt(rcpt: string, code: number, response: string, at = NOW - 60_000
     enhanced: null, response, mx, ip: null, tls: true, startedAt: at, finishedAt: at,
     ...(ok ? {} : code === 550 ? { reason: 'userunknown', category: 'Invalid Email', hard: true } : { reason: 'blocked', category: 'Blocked', hard: false }),
   };
-  new OutcomeRecorder(store).recordAttempt(a);
+  await new OutcomeRecorder(store).recordAttempt(a);
   return a;
 }
 
 describe('diagnose rules', () => {
   it('reports nothing for a healthy window', async () => {
-    for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
+    for (let i = 0; i < 20; i++) await attempt(`u${i}@d${i}.example`, 250, '250 ok');
     expect(await diagnose(store, { now: NOW, windowMs: HOUR })).toEqual([]);
     expect(formatFindings([])).toBe('No problems found in this window.');
   });
 
   it('a single flagged recipient with no wider pattern is temporary or address-specific', async () => {
-    for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
-    attempt('gone@d3.example', 550, '550 5.1.1 <gone@d3.example>: user unknown');
+    for (let i = 0; i < 20; i++) await attempt(`u${i}@d${i}.example`, 250, '250 ok');
+    await attempt('gone@d3.example', 550, '550 5.1.1 <gone@d3.example>: user unknown');
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => [x.rule, x.severity])).toEqual([['address-specific', 'info']]);
     expect(f[0]!.title).toBe('gone@d3.example: temporary or address-specific failure');
@@ -56,8 +56,8 @@ describe('diagnose rules', () => {
   });
 
   it('one domain rejecting most mail is blocked, with the rejection text', async () => {
-    for (let i = 0; i < 20; i++) attempt(`u${i}@fine${i % 4}.example`, 250, '250 ok');
-    for (let i = 0; i < 6; i++) attempt(`v${i}@strict.example`, 554, `554 5.7.1 Service unavailable; client host [192.0.2.5] blocked using zen.example.org (id ${1000 + i}abcdef)`, NOW - 60_000, 'mx.strict.example');
+    for (let i = 0; i < 20; i++) await attempt(`u${i}@fine${i % 4}.example`, 250, '250 ok');
+    for (let i = 0; i < 6; i++) await attempt(`v${i}@strict.example`, 554, `554 5.7.1 Service unavailable; client host [192.0.2.5] blocked using zen.example.org (id ${1000 + i}abcdef)`, NOW - 60_000, 'mx.strict.example');
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['domain-blocked']);
     expect(f[0]!.title).toBe('strict.example is rejecting most mail (blocked)');
@@ -65,7 +65,7 @@ describe('diagnose rules', () => {
   });
 
   it('one dominant reply from one host across many domains is a configuration problem (relay denied)', async () => {
-    for (let i = 0; i < 12; i++) attempt(`u${i}@d${i}.example`, 554, `554 5.7.1 <u${i}@d${i}.example>: Relay access denied`, NOW - 60_000, 'smarthost.example.net');
+    for (let i = 0; i < 12; i++) await attempt(`u${i}@d${i}.example`, 554, `554 5.7.1 <u${i}@d${i}.example>: Relay access denied`, NOW - 60_000, 'smarthost.example.net');
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f[0]!.title).toBe('SMTP configuration problem: relay denied by smarthost.example.net');
     expect(f[0]!.nextStep).toContain('mynetworks');
@@ -73,8 +73,8 @@ describe('diagnose rules', () => {
   });
 
   it('names TLS and connection trouble from integration events', async () => {
-    const integration = (cause: 'tls' | 'connection', response: string, mx: string) =>
-      store.appendEvent({ type: 'integration', id: randomUUID(), time: NOW - 1_000, queueId: `Q${++n}`, cause, mx, code: null, response, rcpts: [`r${n}@x${n}.example`] });
+    const integration = async (cause: 'tls' | 'connection', response: string, mx: string) =>
+      await store.appendEvents([{ type: 'integration', id: randomUUID(), time: NOW - 1_000, queueId: `Q${++n}`, cause, mx, code: null, response, rcpts: [`r${n}@x${n}.example`] }]);
     // Two connection refusals are not yet a pattern; one TLS failure already is.
     integration('connection', 'connect ECONNREFUSED 192.0.2.25:25', 'mx.example.net');
     integration('connection', 'connect ECONNREFUSED 192.0.2.25:25', 'mx.example.net');
@@ -87,12 +87,12 @@ describe('diagnose rules', () => {
   });
 
   it('complaint rate from feedback reports against deliveries', async () => {
-    for (let i = 0; i < 100; i++) attempt(`u${i}@d${i % 9}.example`, 250, '250 ok');
+    for (let i = 0; i < 100; i++) await attempt(`u${i}@d${i % 9}.example`, 250, '250 ok');
     const report = (rcpt: string): ReportOutcome => ({
       reportId: randomUUID(), kind: 'arf', queueId: null, rcpt, verified: true, matchedBy: 'verp', status: '', replycode: '', reason: 'feedback',
       category: 'Spam', hard: false, diagnostic: 'abuse report', decodedby: 'arf', feedbacktype: 'abuse',
     });
-    store.appendEvent({ type: 'report', id: randomUUID(), time: NOW - 1_000, ...report('u1@d1.example') });
+    await store.appendEvents([{ type: 'report', id: randomUUID(), time: NOW - 1_000, ...report('u1@d1.example') }]);
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => [x.rule, x.severity])).toEqual([['complaint-rate', 'critical']]);
     expect(f[0]!.title).toBe('Complaint rate 1% (1 complaint(s) / 100 delivered)');
@@ -106,7 +106,7 @@ describe('diagnose rules', () => {
         nextAttemptAt: NOW + 60_000, status: 'queued',
         rcpts: [{ rcpt: `r${i}@slow.example`, status: 'deferred', attempts: 2, lastCode: 421, lastEnhanced: '4.7.0', lastResponse: '421 4.7.0 Try again later, closing connection', lastMx: 'mx.slow.example', updatedAt: at }],
       };
-      store.putMessage(m);
+      await store.putMessage(m);
     }
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['deferral-backlog']);
@@ -115,20 +115,20 @@ describe('diagnose rules', () => {
   });
 
   it('persistent flags: a flag that survived several attempts', async () => {
-    for (let i = 0; i < 20; i++) attempt(`u${i}@d${i}.example`, 250, '250 ok');
-    for (let i = 0; i < 4; i++) attempt('stuck@d1.example', 550, '550 5.1.1 user unknown', NOW - 50 * HOUR + i * HOUR);
-    expect(store.getRecipient('stuck@d1.example')!.attemptsSinceFlag).toBe(3);
+    for (let i = 0; i < 20; i++) await attempt(`u${i}@d${i}.example`, 250, '250 ok');
+    for (let i = 0; i < 4; i++) await attempt('stuck@d1.example', 550, '550 5.1.1 user unknown', NOW - 50 * HOUR + i * HOUR);
+    expect((await store.getRecipient('stuck@d1.example'))!.attemptsSinceFlag).toBe(3);
     const f = await diagnose(store, { now: NOW, windowMs: HOUR });
     expect(f.map((x) => x.rule)).toEqual(['persistent-flags']);
     expect(f[0]!.evidence[0]).toMatchObject({ rcpt: 'stuck@d1.example', count: 3 });
   });
 
   it('response mismatch names the host with counts and examples', async () => {
-    const a = attempt('m@d1.example', 550, '550 5.1.1 no such user', NOW - 60_000, 'gw.example.net');
-    store.appendEvent({
+    const a = await attempt('m@d1.example', 550, '550 5.1.1 no such user', NOW - 60_000, 'gw.example.net');
+    await store.appendEvents([{
       type: 'reconcile', id: randomUUID(), time: NOW - 1_000, queueId: a.queueId, messageId: a.messageId, rcpt: a.rcpt, verdict: 'mismatch',
       upstreamHost: 'gw.example.net', evidence: { file: '/var/log/mail.log', line: 42, text: 'status=sent', format: 'postfix' },
-    });
+    }]);
     const f = (await diagnose(store, { now: NOW, windowMs: HOUR })).find((x) => x.rule === 'response-mismatch')!;
     expect(f.title).toBe('Server response mismatch: gw.example.net reported 1 failure(s) for mail that was delivered');
     expect(f.summary).toContain('1 failure(s) from gw.example.net recorded in the window');

@@ -5,8 +5,8 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { parseConfig, type Config, type ConfigInput } from '../../src/config.js';
 import { Rebound, type StartOptions } from '../../src/main.js';
-import type { Store } from '../../src/store/index.js';
-import type { RecipientEvent } from '../../src/types.js';
+import type { MessageQuery, RecipientQuery, Store } from '../../src/store/index.js';
+import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export function tempDir(prefix = 'rebound-test-'): string {
@@ -90,5 +90,21 @@ export async function waitFor<T>(fn: () => T | Falsy | Promise<T | Falsy>, timeo
 export async function allEvents(store: Store): Promise<RecipientEvent[]> {
   const out: RecipientEvent[] = [];
   for await (const e of store.eventsSince(0)) out.push(e);
+  return out;
+}
+
+/** Every message matching `q`, newest first (read through the store's scan). */
+export async function listMessages(store: Store, q: MessageQuery = {}): Promise<MessageRecord[]> {
+  const out: MessageRecord[] = [];
+  for await (const m of store.scanMessages(q)) out.push(m);
+  return out;
+}
+
+/** The recipients matching `q`, most recently active first; with `limit`, the first page of that many. */
+export async function listRecipients(store: Store, q: RecipientQuery & { limit?: number } = {}): Promise<RecipientRecord[]> {
+  const { limit, ...query } = q;
+  if (limit !== undefined) return (await store.pageRecipients(query, { limit })).items;
+  const out: RecipientRecord[] = [];
+  for await (const r of store.scanRecipients(query)) out.push(r);
   return out;
 }

@@ -35,16 +35,16 @@ export interface Seeded {
 }
 
 /** Seeds HOURS hours ending with the current one; events sit mid-hour so no bucket edge is near. */
-export function seedOverview(store: Store, now = Date.now()): Seeded {
+export async function seedOverview(store: Store, now = Date.now()): Promise<Seeded> {
   const base = Math.floor(now / HOUR) * HOUR - (HOURS - 1) * HOUR;
   const sample: Partial<Record<Category, string>> = {};
   let n = 0;
-  PLAN.forEach((p, hour) => {
+  for (const [hour, p] of PLAN.entries()) {
     // Mid-hour; in the current hour, halfway between its start and now (never in the future).
     const start = base + hour * HOUR;
     const t = hour < HOURS - 1 ? start + HOUR / 2 : start + Math.floor((now - start) / 2);
-    for (let i = 0; i < p.accepted; i++) store.putMessage(message(`SEED${hour}M${i}`, t, [`reader${i}@inbox.example`]));
-    for (let i = 0; i < p.delivered; i++) store.appendEvent(attempt(`SEED${hour}D${i}`, `reader${i}@inbox.example`, t, 'delivered'));
+    for (let i = 0; i < p.accepted; i++) await store.putMessage(message(`SEED${hour}M${i}`, t, [`reader${i}@inbox.example`]));
+    for (let i = 0; i < p.delivered; i++) await store.appendEvents([attempt(`SEED${hour}D${i}`, `reader${i}@inbox.example`, t, 'delivered')]);
     for (const [cat, count] of Object.entries(p.cats) as Array<[Category, number]>) {
       const s = SHAPE[cat];
       for (let i = 0; i < count; i++) {
@@ -52,23 +52,23 @@ export function seedOverview(store: Store, now = Date.now()): Seeded {
         sample[cat] ??= rcpt;
         const queueId = `SEED${hour}F${n}`;
         if (s.report) {
-          store.appendEvent(attempt(queueId, rcpt, t, 'delivered'));
-          store.appendEvent({
+          await store.appendEvents([attempt(queueId, rcpt, t, 'delivered')]);
+          await store.appendEvents([{
             type: 'report', id: randomUUID(), time: t, reportId: `r${n}`, kind: s.report, queueId, rcpt, verified: true, matchedBy: 'verp',
             status: '', replycode: '', reason: s.reason, category: cat, hard: false, diagnostic: s.report === 'arf' ? 'abuse report: spam' : 'I am out of the office', decodedby: s.report,
             ...(s.report === 'arf' ? { feedbacktype: 'abuse' } : {}),
-          });
+          }]);
         } else {
-          store.appendEvent({ ...attempt(queueId, rcpt, t, s.status!), code: s.code ?? null, enhanced: s.enhanced ?? null, response: `${s.code ?? ''} ${s.enhanced ?? ''} seeded ${s.reason}`.trim(), mx: s.mx!, reason: s.reason, category: cat, hard: s.status !== 'deferred' });
-          if (cat === 'Invalid Email') store.appendEvent({ type: 'flag', id: randomUUID(), time: t, rcpt, reason: s.reason, queueId, by: 'attempt' });
+          await store.appendEvents([{ ...attempt(queueId, rcpt, t, s.status!), code: s.code ?? null, enhanced: s.enhanced ?? null, response: `${s.code ?? ''} ${s.enhanced ?? ''} seeded ${s.reason}`.trim(), mx: s.mx!, reason: s.reason, category: cat, hard: s.status !== 'deferred' }]);
+          if (cat === 'Invalid Email') await store.appendEvents([{ type: 'flag', id: randomUUID(), time: t, rcpt, reason: s.reason, queueId, by: 'attempt' }]);
         }
-        putRecipient(store, rcpt, cat, s.reason, t, queueId, s.status ?? 'delivered');
+        await putRecipient(store, rcpt, cat, s.reason, t, queueId, s.status ?? 'delivered');
       }
     }
     for (let i = 0; i < (p.integration ?? 0); i++) {
-      store.appendEvent({ type: 'integration', id: randomUUID(), time: t, queueId: `SEED${hour}I${i}`, cause: 'tls', mx: 'smarthost.example.net', code: 454, response: '454 4.7.0 TLS not available', rcpts: [sample['Mailbox Error'] ?? `reader${i}@inbox.example`] });
+      await store.appendEvents([{ type: 'integration', id: randomUUID(), time: t, queueId: `SEED${hour}I${i}`, cause: 'tls', mx: 'smarthost.example.net', code: 454, response: '454 4.7.0 TLS not available', rcpts: [sample['Mailbox Error'] ?? `reader${i}@inbox.example`] }]);
     }
-  });
+  }
   return { base, sample };
 }
 
@@ -109,13 +109,13 @@ function attempt(queueId: string, rcpt: string, t: number, status: 'delivered' |
   };
 }
 
-function putRecipient(store: Store, email: string, category: Category, reason: Reason, t: number, queueId: string, lastStatus: 'bounced' | 'deferred' | 'expired' | 'delivered'): void {
+async function putRecipient(store: Store, email: string, category: Category, reason: Reason, t: number, queueId: string, lastStatus: 'bounced' | 'deferred' | 'expired' | 'delivered'): Promise<void> {
   const invalid = category === 'Invalid Email';
-  store.putRecipient({
+  await store.putRecipient({
     email, invalid, reason, category, lastStatus, lastEventAt: t, lastQueueId: queueId, lastResponse: `seeded ${reason}`, consecutiveFailures: 1, attemptsSinceFlag: 0,
     flaggedAt: invalid ? t : null, deliveredCount: lastStatus === 'delivered' ? 1 : 0, failedCount: lastStatus === 'delivered' ? 0 : 1,
     suppressed: category === 'Spam', suppressedAt: category === 'Spam' ? t : null, suppressedReason: category === 'Spam' ? 'spam complaint' : null, reconciledCount: 0,
   });
   // The failed message itself, so Activity lists it with its recipient.
-  store.putMessage({ ...message(queueId, t, [email]), rcpts: [{ rcpt: email, status: lastStatus, attempts: 1, lastCode: null, lastEnhanced: null, lastResponse: `seeded ${reason}`, lastMx: null, updatedAt: t }] });
+  await store.putMessage({ ...message(queueId, t, [email]), rcpts: [{ rcpt: email, status: lastStatus, attempts: 1, lastCode: null, lastEnhanced: null, lastResponse: `seeded ${reason}`, lastMx: null, updatedAt: t }] });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rebound } from '../../src/main.js';
-import { cleanup, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
+import { cleanup, listMessages, send, startRebound, tempDir, testConfig, waitFor } from '../helpers/rebound.js';
 import { Upstream } from '../helpers/upstream.js';
 import { apiFor, auth, TOKEN } from './harness.js';
 
@@ -20,7 +20,7 @@ describe('HTTP API over a running Rebound', () => {
     app = await startRebound(testConfig(dir, up.port));
     api = await apiFor(app);
     await send(app.ports.submission, { from: 'shop@example.com', to: [GOOD, BAD], subject: 'order' });
-    const m = await waitFor(() => app.store.listMessages({ rcpt: BAD }).find((x) => x.status === 'done'));
+    const m = await waitFor(async () => (await listMessages(app.store, { rcpt: BAD })).find((x) => x.status === 'done'));
     queueId = m.queueId;
   });
   afterAll(async () => {
@@ -80,6 +80,51 @@ describe('HTTP API over a running Rebound', () => {
     expect(badStatus.statusCode).toBe(400);
   });
 
+  it('pages lists by cursor (next), by offset as well, and refuses a cursor it did not hand out', async () => {
+    const t0 = Date.now() - 60_000;
+    const ids = Array.from({ length: 7 }, (_, i) => `PAGE${i}`);
+    await Promise.all(ids.map((id, i) => app.store.putMessage({
+      queueId: id, messageId: null, from: 'shop@example.com', user: null, clientIp: '127.0.0.1', size: 10, receivedAt: t0 + i, nextAttemptAt: null, status: 'done',
+      rcpts: [{ rcpt: 'Pager@Example.org', status: 'delivered', attempts: 1, lastCode: 250, lastEnhanced: null, lastResponse: '250 ok', lastMx: null, updatedAt: t0 + i }],
+    })));
+    const newestFirst = [...ids].reverse();
+    const seen: string[] = [];
+    let next: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = `/api/messages?recipient=pager@example.org&limit=3${next ? `&cursor=${encodeURIComponent(next)}` : ''}`;
+      const page = (await api.inject({ url: q, headers: auth })).json() as { total: number; next: string | null; messages: Array<{ queueId: string }> };
+      expect(page.total).toBe(7);
+      seen.push(...page.messages.map((m) => m.queueId));
+      next = page.next;
+      pages++;
+    } while (next && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(newestFirst);
+    const byOffset = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=3&offset=3', headers: auth })).json();
+    expect(byOffset.messages.map((m: { queueId: string }) => m.queueId)).toEqual(newestFirst.slice(3, 6));
+    expect(byOffset.total).toBe(7);
+    const past = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=3&offset=9', headers: auth })).json();
+    expect(past.messages).toEqual([]);
+    expect(past.next).toBeNull();
+    const noTotal = (await api.inject({ url: '/api/messages?recipient=pager@example.org&limit=2&total=false', headers: auth })).json();
+    expect(noTotal.total).toBeUndefined();
+    expect(noTotal.messages).toHaveLength(2);
+    const bad = await api.inject({ url: '/api/messages?cursor=not-a-cursor', headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('bad_cursor');
+    expect((await api.inject({ url: '/api/recipients?cursor=not-a-cursor', headers: auth })).statusCode).toBe(400);
+    // Recipients: paged by cursor, and an indexed prefix (any case).
+    const everyone = (await api.inject({ url: '/api/recipients?limit=1', headers: auth })).json();
+    expect(everyone.recipients).toHaveLength(1);
+    expect(everyone.total).toBeGreaterThanOrEqual(2);
+    const rest = (await api.inject({ url: `/api/recipients?limit=1000&cursor=${encodeURIComponent(everyone.next)}`, headers: auth })).json();
+    expect(rest.recipients.length).toBe(everyone.total - 1);
+    expect(rest.recipients.map((r: { email: string }) => r.email)).not.toContain(everyone.recipients[0].email);
+    const nobody = (await api.inject({ url: '/api/recipients?prefix=NOBODY@', headers: auth })).json();
+    expect(nobody.recipients.map((r: { email: string }) => r.email)).toEqual([BAD]);
+  });
+
   it('shows a message with every recipient\'s attempts and the full upstream reply', async () => {
     const res = await api.inject({ url: `/api/messages/${queueId}`, headers: auth });
     expect(res.statusCode).toBe(200);
@@ -120,7 +165,7 @@ describe('HTTP API over a running Rebound', () => {
     const cleared = await api.inject({ method: 'POST', url: `/api/recipients/${BAD}/clear`, headers: auth });
     expect(cleared.statusCode).toBe(200);
     expect(cleared.json()).toMatchObject({ email: BAD, invalid: false, clearedBy: 'operator' });
-    expect(app.store.getRecipient(BAD)!.invalid).toBe(false);
+    expect((await app.store.getRecipient(BAD))!.invalid).toBe(false);
     expect((await api.inject({ url: '/api/recipients?flagged=true', headers: auth })).json().total).toBe(0);
 
     const sup = await api.inject({ method: 'POST', url: `/api/recipients/${GOOD}/suppress`, headers: auth, payload: { reason: 'asked us to stop' } });
@@ -132,7 +177,7 @@ describe('HTTP API over a running Rebound', () => {
     await expect(send(app.ports.submission, { to: GOOD })).rejects.toThrow(/suppression list/);
     const unsup = await api.inject({ method: 'POST', url: `/api/recipients/${GOOD}/unsuppress`, headers: auth });
     expect(unsup.json()).toMatchObject({ suppressed: false });
-    const types = app.store.eventsForRecipient(GOOD).map((e) => e.type);
+    const types = (await app.store.eventsForRecipient(GOOD)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['suppress', 'unsuppress']));
     // A suppress without a body works too.
     expect((await api.inject({ method: 'POST', url: `/api/recipients/new@example.org/suppress`, headers: auth })).json().suppressed).toBe(true);
@@ -147,8 +192,8 @@ describe('HTTP API over a running Rebound', () => {
     expect(body.resent).toHaveLength(1);
     expect(body.resent[0].from).toBe(queueId);
     const newId = body.resent[0].queueId as string;
-    await waitFor(() => app.store.getMessage(newId)?.status === 'done');
-    expect(app.store.getMessage(newId)!.rcpts).toEqual([expect.objectContaining({ rcpt: BAD, status: 'delivered' })]);
+    await waitFor(async () => (await app.store.getMessage(newId))?.status === 'done');
+    expect((await app.store.getMessage(newId))!.rcpts).toEqual([expect.objectContaining({ rcpt: BAD, status: 'delivered' })]);
   });
 
   it('describes itself in /api/openapi.json', async () => {

@@ -32,8 +32,8 @@ describe('live events after a reconnect', () => {
   });
 
   it('replays the events after Last-Event-ID, then streams new ones, none twice, filtered by any spelling', async () => {
-    for (const id of ['e1', 'e2', 'e3']) store.appendEvent(ev(id));
-    store.appendEvent(ev('other', 'someone.else@example.org'));
+    for (const id of ['e1', 'e2', 'e3']) await store.appendEvents([ev(id)]);
+    await store.appendEvents([ev('other', 'someone.else@example.org')]);
     await store.flush();
     const ids: string[] = [];
     let text = '';
@@ -48,9 +48,9 @@ describe('live events after a reconnect', () => {
     });
     req.end();
     // Appended while the client is connecting: arrives once, after the replay.
-    store.appendEvent(ev('e4'));
+    await store.appendEvents([ev('e4')]);
     await waitFor(() => text.includes(': connected'), 5_000);
-    store.appendEvent(ev('e5'));
+    await store.appendEvents([ev('e5')]);
     await waitFor(() => ids.includes('e5'), 5_000);
     req.destroy();
     expect(ids).toEqual(['e2', 'e3', 'e4', 'e5']);

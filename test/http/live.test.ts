@@ -146,7 +146,7 @@ describe('HTTP over a real socket', () => {
 
   it('counts deliveries and bounces in /metrics (token needed unless metricsPublic)', async () => {
     await send(app.ports.submission, { to: ['m1@example.org', 'nobody@example.org'] });
-    await waitFor(() => app.store.getRecipient('nobody@example.org')?.invalid);
+    await waitFor(async () => (await app.store.getRecipient('nobody@example.org'))?.invalid);
     expect((await get(`${server.url}/metrics`)).status).toBe(401);
     const res = await get(`${server.url}/metrics`, auth);
     expect(res.status).toBe(200);
@@ -189,12 +189,12 @@ describe('HTTP over a real socket', () => {
   it('groups integration errors by cause, lists unmatched reports, diagnoses', async () => {
     const now = Date.now();
     for (const [cause, mx] of [['tls', 'smtp.a'], ['tls', 'smtp.b'], ['auth', 'smtp.a']] as const) {
-      app.store.appendEvent({ type: 'integration', id: randomUUID(), time: now, queueId: 'Q1', cause, mx, code: 454, response: `454 4.7.0 ${cause} failed`, rcpts: ['x@example.org'] });
+      await app.store.appendEvents([{ type: 'integration', id: randomUUID(), time: now, queueId: 'Q1', cause, mx, code: 454, response: `454 4.7.0 ${cause} failed`, rcpts: ['x@example.org'] }]);
     }
-    app.store.appendEvent({
+    await app.store.appendEvents([{
       type: 'report', id: randomUUID(), time: now, reportId: 'r1', kind: 'dsn', queueId: null, rcpt: null, verified: false, matchedBy: null,
       unmatchedWhy: 'bad VERP signature', status: '5.1.1', replycode: '550', reason: 'userunknown', category: 'Invalid Email', hard: true, diagnostic: 'no such user', decodedby: 'rfc3464',
-    });
+    }]);
     const ie = JSON.parse((await get(`${server.url}/api/integration-errors?since=1h`, auth)).body);
     expect(ie.total).toBe(3);
     expect(ie.causes.map((c: { cause: string; count: number }) => [c.cause, c.count])).toEqual([['tls', 2], ['auth', 1]]);

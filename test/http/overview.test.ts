@@ -25,7 +25,7 @@ describe('overview and list exports', () => {
     dir = tempDir();
     up = await new Upstream().start();
     app = await startRebound(testConfig(dir, up.port));
-    seeded = seedOverview(app.store);
+    seeded = await seedOverview(app.store);
     api = await apiFor(app);
   });
   afterAll(async () => {
@@ -80,11 +80,11 @@ describe('overview and list exports', () => {
     // Deferred, then delivered: the delivery came last, so no category for this message.
     const t = Date.now() - 5_000;
     const rcpt = 'Later@Full.Example';
-    app.store.putMessage({ queueId: 'QLATER', messageId: null, from: 'a@example.com', user: null, clientIp: '127.0.0.1', size: 10, receivedAt: t, nextAttemptAt: null, status: 'done',
+    await app.store.putMessage({ queueId: 'QLATER', messageId: null, from: 'a@example.com', user: null, clientIp: '127.0.0.1', size: 10, receivedAt: t, nextAttemptAt: null, status: 'done',
       rcpts: [{ rcpt, status: 'delivered', attempts: 2, lastCode: 250, lastEnhanced: '2.0.0', lastResponse: '250 ok', lastMx: null, updatedAt: t }] });
     const base = { queueId: 'QLATER', messageId: null, rcpt, stage: 'rcpt', enhanced: null, mx: null, ip: null, tls: false, startedAt: t, finishedAt: t } as const;
-    app.store.appendEvent({ ...base, type: 'attempt', id: 'later-1', time: t, attempt: 1, status: 'deferred', code: 452, response: '452 full', reason: 'mailboxfull', category: 'Mailbox Error', hard: false });
-    app.store.appendEvent({ ...base, type: 'attempt', id: 'later-2', time: t + 1, attempt: 2, status: 'delivered', code: 250, response: '250 ok' });
+    await app.store.appendEvents([{ ...base, type: 'attempt', id: 'later-1', time: t, attempt: 1, status: 'deferred', code: 452, response: '452 full', reason: 'mailboxfull', category: 'Mailbox Error', hard: false }]);
+    await app.store.appendEvents([{ ...base, type: 'attempt', id: 'later-2', time: t + 1, attempt: 2, status: 'delivered', code: 250, response: '250 ok' }]);
     expect((await get('/api/messages?recipient=Later%40Full.Example')).json().messages[0].rcpts[0]).toMatchObject({ status: 'delivered', outcomeCategory: null });
   });
 

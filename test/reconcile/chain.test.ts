@@ -33,35 +33,35 @@ afterEach(async () => {
 });
 
 /** A message the smarthost accepted (250, "queued as"), as delivery records it in smarthost mode. */
-function accepted(queueId: string, messageId: string, rcpt: string, upstreamId = '4F1C2A3B5D', at = T0): MessageRecord {
+async function accepted(queueId: string, messageId: string, rcpt: string, upstreamId = '4F1C2A3B5D', at = T0): Promise<MessageRecord> {
   const recorder = new OutcomeRecorder(store, { acceptance: 'accepted' });
   const response = `250 2.0.0 Ok: queued as ${upstreamId}`;
   const a: Attempt = {
     queueId, messageId, rcpt, attempt: 1, status: 'delivered', stage: 'data', code: 250, enhanced: '2.0.0', response, mx: SMARTHOST, ip: '127.0.0.1',
     tls: false, startedAt: at - 200, finishedAt: at,
   };
-  recorder.recordAttempt(a);
+  await recorder.recordAttempt(a);
   const m: MessageRecord = {
     queueId, messageId, from: 'app@example.com', user: null, clientIp: '192.0.2.5', size: 900, receivedAt: at - 1_000, nextAttemptAt: null, status: 'done',
     rcpts: [{ rcpt, status: 'delivered', attempts: 1, lastCode: 250, lastEnhanced: '2.0.0', lastResponse: response, lastMx: SMARTHOST, updatedAt: at }],
   };
-  store.putMessage(m);
+  await store.putMessage(m);
   return m;
 }
 
 /** A DSN that reached the return path for that message, applied as the report processor does. */
-function dsn(queueId: string, rcpt: string, at: number, mta: { remoteMta?: string; reportingMta?: string } = {}): void {
+async function dsn(queueId: string, rcpt: string, at: number, mta: { remoteMta?: string; reportingMta?: string } = {}): Promise<void> {
   const o: ReportOutcome = {
     reportId: randomUUID(), kind: 'dsn', queueId, rcpt, verified: true, matchedBy: 'verp', status: '5.1.1', replycode: '550', reason: 'userunknown',
     category: 'Invalid Email', hard: true, diagnostic: '550 5.1.1 mailbox gone', decodedby: 'RFC3464', ...mta,
   };
-  store.appendEvent({ type: 'report', id: randomUUID(), time: at, ...o });
-  const { record, changes } = applyReport(store.getRecipient(rcpt), o, at);
-  if (record) store.putRecipient(record);
-  for (const c of changes) store.appendEvent({ type: c, id: randomUUID(), time: at, rcpt, reason: o.reason, queueId, by: 'report' });
-  const m = store.getMessage(queueId)!;
+  await store.appendEvents([{ type: 'report', id: randomUUID(), time: at, ...o }]);
+  const { record, changes } = applyReport((await store.getRecipient(rcpt)), o, at);
+  if (record) await store.putRecipient(record);
+  for (const c of changes) await store.appendEvents([{ type: c, id: randomUUID(), time: at, rcpt, reason: o.reason, queueId, by: 'report' }]);
+  const m = (await store.getMessage(queueId))!;
   Object.assign(m.rcpts.find((r) => r.rcpt === rcpt)!, { status: 'bounced', lastResponse: o.diagnostic, updatedAt: at });
-  store.putMessage(m);
+  await store.putMessage(m);
 }
 
 const syslog = (ms: number): string => {
@@ -91,9 +91,9 @@ function smarthostLines(upstreamId: string, messageId: string, rcpt: string, at:
 
 describe('delivery across hops', () => {
   it('a hand-off is not a delivery: a bounce the next hop (Exim **) decided survives each log alone and both together', async () => {
-    accepted('Q1AAAAAAAAAAAAAA', 'gone@app.example', 'gone@x.example', '4F1C2A3B5D');
-    dsn('Q1AAAAAAAAAAAAAA', 'gone@x.example', T0 + 3_000, { reportingMta: 'exim.example.net' });
-    expect(store.getRecipient('gone@x.example')!.invalid).toBe(true);
+    await accepted('Q1AAAAAAAAAAAAAA', 'gone@app.example', 'gone@x.example', '4F1C2A3B5D');
+    await dsn('Q1AAAAAAAAAAAAAA', 'gone@x.example', T0 + 3_000, { reportingMta: 'exim.example.net' });
+    expect((await store.getRecipient('gone@x.example'))!.invalid).toBe(true);
     const smart = await log('smarthost.log', smarthostLines('4F1C2A3B5D', 'gone@app.example', 'gone@x.example', T0, 'dsn=2.0.0, status=sent (250 OK id=1rAbCd-000ABC-12)'));
     const ex = await log('mainlog', [
       exim(T0 + 1_000, '1rAbCd-000ABC-12 <= app@example.com H=localhost [127.0.0.1] P=esmtp S=1200 id=gone@app.example'),
@@ -102,7 +102,7 @@ describe('delivery across hops', () => {
     ]);
     const alone = await reconcile(store, [smart], OPTS);
     expect(alone).toMatchObject({ mismatches: 0, confirmed: 0, handedOffOnly: 1, changed: 0 });
-    expect(store.getRecipient('gone@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('gone@x.example'))!.invalid).toBe(true);
     const both = await reconcile(store, [smart, ex], OPTS);
     expect(both).toMatchObject({ mismatches: 0, confirmed: 1 });
     expect(both.matches[0]).toMatchObject({ verdict: 'confirmed', basis: 'final', evidence: { file: ex, line: 2, format: 'exim' } });
@@ -111,8 +111,8 @@ describe('delivery across hops', () => {
       const again = await reconcile(store, files, OPTS);
       expect(again).toMatchObject({ mismatches: 0, changed: 0 });
     }
-    expect(store.getRecipient('gone@x.example')).toMatchObject({ invalid: true, reconciledCount: 0 });
-    expect(store.eventsForRecipient('gone@x.example').filter((e) => e.type === 'clear')).toHaveLength(0);
+    expect((await store.getRecipient('gone@x.example'))).toMatchObject({ invalid: true, reconciledCount: 0 });
+    expect((await store.eventsForRecipient('gone@x.example')).filter((e) => e.type === 'clear')).toHaveLength(0);
   });
 
   it('follows the hand-off reply id into the next hop log when no Message-ID ties it, in either file order', async () => {
@@ -121,8 +121,8 @@ describe('delivery across hops', () => {
       const up = order === 'forward' ? '5A1B2C3D4E' : '6A1B2C3D4E';
       const next = order === 'forward' ? '7B00C1D2E3' : '8B00C1D2E3';
       const rcpt = `${order}@x.example`;
-      accepted(q, `${order}@app.example`, rcpt, up);
-      dsn(q, rcpt, T0 + 3_000, { reportingMta: 'liar.example.net' });
+      await accepted(q, `${order}@app.example`, rcpt, up);
+      await dsn(q, rcpt, T0 + 3_000, { reportingMta: 'liar.example.net' });
       const smart = await log(`smart-${order}.log`, smarthostLines(up, `${order}@app.example`, rcpt, T0, `dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as ${next})`));
       // The final hop's excerpt has no cleanup line: only the hand-off's "queued as" ties it.
       const final = await log(`final-${order}.log`, [
@@ -132,14 +132,14 @@ describe('delivery across hops', () => {
       const r = await reconcile(store, order === 'forward' ? [smart, final] : [final, smart], OPTS);
       expect(r).toMatchObject({ mismatches: 1, confirmed: 0 });
       expect(r.matches[0]).toMatchObject({ rcpt, verdict: 'mismatch', flagCleared: true, upstreamHost: 'liar.example.net', evidence: { file: final, line: 2 } });
-      expect(store.getRecipient(rcpt)).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
+      expect((await store.getRecipient(rcpt))).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
     }
   });
 
   it('the lying hop: it stored the message and answered 550; its own mailbox delivery outranks the refusal the smarthost logged', async () => {
-    accepted('Q4AAAAAAAAAAAAAA', 'lie@app.example', 'kept@x.example', '9C1D2E3F4A');
+    await accepted('Q4AAAAAAAAAAAAAA', 'lie@app.example', 'kept@x.example', '9C1D2E3F4A');
     // The smarthost's DSN reaches us ten minutes after the logged delivery: time does not decide.
-    dsn('Q4AAAAAAAAAAAAAA', 'kept@x.example', T0 + 10 * 60_000, { reportingMta: 'smarthost.example.net', remoteMta: '127.0.0.1' });
+    await dsn('Q4AAAAAAAAAAAAAA', 'kept@x.example', T0 + 10 * 60_000, { reportingMta: 'smarthost.example.net', remoteMta: '127.0.0.1' });
     const smart = await log('smart.log', smarthostLines('9C1D2E3F4A', 'lie@app.example', 'kept@x.example', T0,
       'dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <kept@x.example>: user unknown (in reply to end of DATA command))'));
     const liar = await log('liar.log', [
@@ -150,18 +150,18 @@ describe('delivery across hops', () => {
     const first = await reconcile(store, [smart], OPTS);
     expect(first).toMatchObject({ confirmed: 1, mismatches: 0 });
     expect(first.matches[0]).toMatchObject({ basis: 'relayed' });
-    expect(store.getRecipient('kept@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('kept@x.example'))!.invalid).toBe(true);
     // With the next hop's own log, the end of the chain decides.
     const r = await reconcile(store, [smart, liar], OPTS);
     expect(r).toMatchObject({ mismatches: 1, byUpstream: { '127.0.0.1[127.0.0.1]:4028': 1 } });
     expect(r.matches[0]).toMatchObject({ verdict: 'mismatch', flagCleared: true, evidence: { file: liar, line: 2 } });
-    expect(store.getRecipient('kept@x.example')).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
-    expect(store.eventsForRecipient('kept@x.example').find((e) => e.type === 'reconcile' && e.verdict === 'mismatch')).toMatchObject({ upstreamHost: '127.0.0.1[127.0.0.1]:4028' });
+    expect((await store.getRecipient('kept@x.example'))).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
+    expect((await store.eventsForRecipient('kept@x.example')).find((e) => e.type === 'reconcile' && e.verdict === 'mismatch')).toMatchObject({ upstreamHost: '127.0.0.1[127.0.0.1]:4028' });
   });
 
   it('a relayed confirmation is made final by the next hop bounce, and then no later log undoes it', async () => {
-    accepted('QBAAAAAAAAAAAAAA', 'rel@app.example', 'rel@x.example', '4C4C4C4C4C');
-    dsn('QBAAAAAAAAAAAAAA', 'rel@x.example', T0 + 60_000);
+    await accepted('QBAAAAAAAAAAAAAA', 'rel@app.example', 'rel@x.example', '4C4C4C4C4C');
+    await dsn('QBAAAAAAAAAAAAAA', 'rel@x.example', T0 + 60_000);
     const smart = await log('rel-smart.log', smarthostLines('4C4C4C4C4C', 'rel@app.example', 'rel@x.example', T0,
       'dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))'));
     expect((await reconcile(store, [smart], OPTS)).matches.map((m) => m.basis)).toEqual(['relayed']);
@@ -176,15 +176,15 @@ describe('delivery across hops', () => {
       pf(T0 + 2_100, 'mx3', 'virtual', 'F1F1F1F1F1: to=<rel@x.example>, relay=virtual, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)'),
     ]);
     expect(await reconcile(store, [stray, smart, hop], OPTS)).toMatchObject({ changed: 0, mismatches: 0 });
-    expect(store.getRecipient('rel@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('rel@x.example'))!.invalid).toBe(true);
   });
 
   it('smarthost mode: the accepted message a flag waits for, found in a mailbox at the end of the chain, clears the flag', async () => {
-    accepted('QCAAAAAAAAAAAAAA', 'first@app.example', 'back@x.example', '5D5D5D5D5D', T0);
-    dsn('QCAAAAAAAAAAAAAA', 'back@x.example', T0 + 60_000);
+    await accepted('QCAAAAAAAAAAAAAA', 'first@app.example', 'back@x.example', '5D5D5D5D5D', T0);
+    await dsn('QCAAAAAAAAAAAAAA', 'back@x.example', T0 + 60_000);
     // The bounce was true then (the final hop logged it); the mailbox came back since.
-    accepted('QDAAAAAAAAAAAAAA', 'second@app.example', 'back@x.example', '6E6E6E6E6E', T0 + 3_600_000);
-    expect(store.getRecipient('back@x.example')).toMatchObject({ invalid: true, awaiting: { queueId: 'QDAAAAAAAAAAAAAA' } });
+    await accepted('QDAAAAAAAAAAAAAA', 'second@app.example', 'back@x.example', '6E6E6E6E6E', T0 + 3_600_000);
+    expect((await store.getRecipient('back@x.example'))).toMatchObject({ invalid: true, awaiting: { queueId: 'QDAAAAAAAAAAAAAA' } });
     const smart = await log('back-smart.log', smarthostLines('6E6E6E6E6E', 'second@app.example', 'back@x.example', T0 + 3_600_000, 'dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 7F7F7F7F7F)'));
     expect(await reconcile(store, [smart], OPTS)).toMatchObject({ acceptedDelivered: 0, changed: 0 });
     const final = await log('back-final.log', [
@@ -192,13 +192,13 @@ describe('delivery across hops', () => {
     ]);
     const r = await reconcile(store, [final, smart], OPTS);
     expect(r).toMatchObject({ acceptedDelivered: 1, mismatches: 0, candidates: 1 });
-    expect(store.getRecipient('back@x.example')).toMatchObject({ invalid: false, clearedBy: 'reconcile', awaiting: null });
+    expect((await store.getRecipient('back@x.example'))).toMatchObject({ invalid: false, clearedBy: 'reconcile', awaiting: null });
     expect(await reconcile(store, [final, smart], OPTS)).toMatchObject({ changed: 0 });
   });
 
   it('a delivery to a host outside the chain is final; one to a relay named in reconcile.relays is a hand-off', async () => {
-    accepted('Q5AAAAAAAAAAAAAA', 'out@app.example', 'out@x.example', '1D2E3F4A5B');
-    dsn('Q5AAAAAAAAAAAAAA', 'out@x.example', T0 + 60_000, { reportingMta: 'smarthost.example.net' });
+    await accepted('Q5AAAAAAAAAAAAAA', 'out@app.example', 'out@x.example', '1D2E3F4A5B');
+    await dsn('Q5AAAAAAAAAAAAAA', 'out@x.example', T0 + 60_000, { reportingMta: 'smarthost.example.net' });
     const lines = [
       pf(T0, 'smarthost', 'cleanup', '1D2E3F4A5B: message-id=<out@app.example>'),
       pf(T0 + 1_000, 'smarthost', 'smtp', '1D2E3F4A5B: to=<out@x.example>, relay=mx.x.example[203.0.113.25]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK 1709460001 gsmtp)'),
@@ -211,16 +211,16 @@ describe('delivery across hops', () => {
   });
 
   it("Rebound's own log only records hand-offs: it confirms our bounces and never clears a flag a DSN set", async () => {
-    accepted('Q6AAAAAAAAAAAAAA', 'own@app.example', 'own@x.example');
-    dsn('Q6AAAAAAAAAAAAAA', 'own@x.example', T0 + 60_000);
+    await accepted('Q6AAAAAAAAAAAAAA', 'own@app.example', 'own@x.example');
+    await dsn('Q6AAAAAAAAAAAAAA', 'own@x.example', T0 + 60_000);
     const rec = (status: string, rcpt: string, queueId: string) =>
       JSON.stringify({ level: 30, time: T0, msg: 'delivery', queueId, messageId: `${rcpt.split('@')[0]}@app.example`, rcpt, status, code: status === 'delivered' ? 250 : 550, mx: SMARTHOST });
     const recorder = new OutcomeRecorder(store, { acceptance: 'accepted' });
-    recorder.recordAttempt({
+    await recorder.recordAttempt({
       queueId: 'Q7AAAAAAAAAAAAAA', messageId: 'bad@app.example', rcpt: 'bad@x.example', attempt: 1, status: 'bounced', stage: 'rcpt', code: 550, enhanced: '5.1.1',
       response: '550 5.1.1 no such user', mx: SMARTHOST, ip: null, tls: false, startedAt: T0, finishedAt: T0, reason: 'userunknown', category: 'Invalid Email', hard: true,
     });
-    store.putMessage({
+    await store.putMessage({
       queueId: 'Q7AAAAAAAAAAAAAA', messageId: 'bad@app.example', from: 'app@example.com', user: null, clientIp: '192.0.2.5', size: 1, receivedAt: T0 - 1_000, nextAttemptAt: null, status: 'done',
       rcpts: [{ rcpt: 'bad@x.example', status: 'bounced', attempts: 1, lastCode: 550, lastEnhanced: '5.1.1', lastResponse: '550 5.1.1 no such user', lastMx: SMARTHOST, updatedAt: T0 }],
     });
@@ -228,12 +228,12 @@ describe('delivery across hops', () => {
     const r = await reconcile(store, [file], OPTS);
     expect(r).toMatchObject({ mismatches: 0, confirmed: 1, handedOffOnly: 1 });
     expect(r.matches[0]).toMatchObject({ rcpt: 'bad@x.example', basis: 'own-log' });
-    expect(store.getRecipient('own@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('own@x.example'))!.invalid).toBe(true);
   });
 
   it('Exchange: DELIVER by STOREDRIVER is final, SEND to an internal server a hand-off', async () => {
-    accepted('Q8AAAAAAAAAAAAAA', 'ex@app.example', 'ex@corp.example');
-    dsn('Q8AAAAAAAAAAAAAA', 'ex@corp.example', T0 + 60_000, { reportingMta: 'edge.corp.example' });
+    await accepted('Q8AAAAAAAAAAAAAA', 'ex@app.example', 'ex@corp.example');
+    await dsn('Q8AAAAAAAAAAAAAA', 'ex@corp.example', T0 + 60_000, { reportingMta: 'edge.corp.example' });
     const cols = EXCHANGE_DEFAULT_FIELDS.split(',');
     const row = (event: string, source: string, host: string, ip: string): string => {
       const v = cols.map(() => '');
@@ -258,11 +258,11 @@ describe('delivery across hops', () => {
   });
 
   it('tells copies of a resent message apart by time: a delivery of the first copy says nothing about the second', async () => {
-    accepted('Q9AAAAAAAAAAAAAA', 'again@app.example', 'again@x.example', '2A2A2A2A2A', T0);
-    dsn('Q9AAAAAAAAAAAAAA', 'again@x.example', T0 + 60_000);
+    await accepted('Q9AAAAAAAAAAAAAA', 'again@app.example', 'again@x.example', '2A2A2A2A2A', T0);
+    await dsn('Q9AAAAAAAAAAAAAA', 'again@x.example', T0 + 60_000);
     const later = T0 + 3_600_000;
-    accepted('QAAAAAAAAAAAAAAA', 'again@app.example', 'again@x.example', '3B3B3B3B3B', later);
-    dsn('QAAAAAAAAAAAAAAA', 'again@x.example', later + 60_000);
+    await accepted('QAAAAAAAAAAAAAAA', 'again@app.example', 'again@x.example', '3B3B3B3B3B', later);
+    await dsn('QAAAAAAAAAAAAAAA', 'again@x.example', later + 60_000);
     const file = await log('copies.log', [
       pf(T0 + 500, 'mx2', 'cleanup', 'C0C0C0C0C0: message-id=<again@app.example>'),
       pf(T0 + 600, 'mx2', 'virtual', 'C0C0C0C0C0: to=<again@x.example>, relay=virtual, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to maildir)'),
@@ -273,7 +273,7 @@ describe('delivery across hops', () => {
     expect(r).toMatchObject({ mismatches: 1, confirmed: 1 });
     expect(r.matches.map((m) => [m.queueId, m.verdict])).toEqual(expect.arrayContaining([['Q9AAAAAAAAAAAAAA', 'mismatch'], ['QAAAAAAAAAAAAAAA', 'confirmed']]));
     // The flag the second copy's bounce set stands: the first copy's delivery is older news.
-    expect(store.getRecipient('again@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('again@x.example'))!.invalid).toBe(true);
   });
 });
 

@@ -30,8 +30,8 @@ afterEach(async () => {
 });
 
 /** A message whose only recipient the upstream refused with 550 5.1.1 (flagged). */
-function bounced(queueId: string, messageId: string, rcpt: string): void {
-  new OutcomeRecorder(store).recordAttempt({
+async function bounced(queueId: string, messageId: string, rcpt: string): Promise<void> {
+  await new OutcomeRecorder(store).recordAttempt({
     queueId, messageId, rcpt, attempt: 1, status: 'bounced', stage: 'rcpt', code: 550, enhanced: '5.1.1', response: '550 5.1.1 User unknown',
     mx: 'gw.example.net', ip: null, tls: false, startedAt: T0, finishedAt: T0, reason: 'userunknown', category: 'Invalid Email', hard: true,
   });
@@ -39,7 +39,7 @@ function bounced(queueId: string, messageId: string, rcpt: string): void {
     queueId, messageId, from: 'app@example.com', user: null, clientIp: '192.0.2.5', size: 1, receivedAt: T0, nextAttemptAt: null, status: 'done',
     rcpts: [{ rcpt, status: 'bounced', attempts: 1, lastCode: 550, lastEnhanced: '5.1.1', lastResponse: '550 5.1.1 User unknown', lastMx: 'gw.example.net', updatedAt: T0 }],
   };
-  store.putMessage(m);
+  await store.putMessage(m);
 }
 
 /** Postfix lines that show `messageId` delivered to `rcpt` under upstream queue id `qid`. */
@@ -54,7 +54,7 @@ function delivered(qid: string, messageId: string, rcpt: string): string {
 describe('ReconcileFollower', () => {
   it('follows appends, a partial last line, rename rotation and truncation', async () => {
     const file = path.join(dir, 'maillog');
-    bounced('F1AAAAAAAAAAAAAA', 'one@app.example', 'a@example.org');
+    await bounced('F1AAAAAAAAAAAAAA', 'one@app.example', 'a@example.org');
     await writeFile(file, 'Mar  3 09:59:00 mx9 postfix/smtpd[1]: connect from relay.example.com[192.0.2.20]\n');
     const matches: ReconcileMatch[] = [];
     follower = new ReconcileFollower(store, [file], { logger: silentLogger(), clock, pollMs: 60_000, utcOffsetMinutes: 0, onMatch: (m) => matches.push(m) });
@@ -69,21 +69,21 @@ describe('ReconcileFollower', () => {
     await appendFile(file, lines.slice(100));
     await follower.poll();
     expect(matches.map((m) => [m.verdict, m.rcpt, m.evidence.line])).toEqual([['mismatch', 'a@example.org', 3]]);
-    expect(store.getRecipient('a@example.org')!.invalid).toBe(false);
+    expect((await store.getRecipient('a@example.org'))!.invalid).toBe(false);
 
     // A failure recorded after the follower built its index is still found (live lookup).
-    bounced('F2AAAAAAAAAAAAAA', 'two@app.example', 'b@example.org');
+    await bounced('F2AAAAAAAAAAAAAA', 'two@app.example', 'b@example.org');
     // Rename rotation: a last line lands in the old file, then a new file appears at the path.
     await rename(file, file + '.1');
     await appendFile(file + '.1', delivered('CCC222DDD', 'two@app.example', 'b@example.org'));
-    bounced('F3AAAAAAAAAAAAAA', 'three@app.example', 'c@example.org');
+    await bounced('F3AAAAAAAAAAAAAA', 'three@app.example', 'c@example.org');
     await writeFile(file, delivered('EEE333FFF', 'three@app.example', 'c@example.org'));
     await follower.poll();
     expect(matches.map((m) => m.rcpt)).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
     expect(matches[2]!.evidence).toMatchObject({ file, line: 2 });
 
     // copytruncate: same inode, size drops to zero, writing starts again.
-    bounced('F4AAAAAAAAAAAAAA', 'four@app.example', 'd@example.org');
+    await bounced('F4AAAAAAAAAAAAAA', 'four@app.example', 'd@example.org');
     await truncate(file, 0);
     await follower.poll();
     await appendFile(file, delivered('ABCDEF999', 'four@app.example', 'd@example.org'));
@@ -93,11 +93,11 @@ describe('ReconcileFollower', () => {
 
     // Nothing is applied twice: re-reading old lines after a truncation finds no open failures.
     expect(follower.counters).toMatchObject({ mismatches: 4, changed: 4 });
-    for (const r of ['a', 'b', 'c', 'd']) expect(store.getRecipient(`${r}@example.org`)).toMatchObject({ invalid: false, reconciledCount: 1 });
+    for (const r of ['a', 'b', 'c', 'd']) expect((await store.getRecipient(`${r}@example.org`))).toMatchObject({ invalid: false, reconciledCount: 1 });
   });
 
   it('starts at the end of a file when asked, and keeps waiting for a path that does not exist yet', async () => {
-    bounced('F5AAAAAAAAAAAAAA', 'five@app.example', 'e@example.org');
+    await bounced('F5AAAAAAAAAAAAAA', 'five@app.example', 'e@example.org');
     const old = path.join(dir, 'old.log');
     await writeFile(old, delivered('AB12CD34E', 'five@app.example', 'e@example.org'));
     const later = path.join(dir, 'later.log');

@@ -40,9 +40,9 @@ describe('reconcile end to end', () => {
     const store = app.store;
     const res = await send(app.ports.submission, { to: ['bob@example.org', 'carol@example.net'] });
     const queueId = queueIdOf(res.response);
-    await waitFor(() => store.getRecipient('bob@example.org')?.invalid);
-    await waitFor(() => store.getMessage(queueId)?.status === 'done');
-    const msg = store.getMessage(queueId)!;
+    await waitFor(async () => (await store.getRecipient('bob@example.org'))?.invalid);
+    await waitFor(async () => (await store.getMessage(queueId))?.status === 'done');
+    const msg = (await store.getMessage(queueId))!;
     expect(msg.messageId).toBeTruthy();
     const failedAt = msg.rcpts.find((r) => r.rcpt === 'bob@example.org')!.updatedAt;
 
@@ -63,25 +63,25 @@ describe('reconcile end to end', () => {
 
     const dry = await reconcile(store, [file], { utcOffsetMinutes: 0, dryRun: true });
     expect(dry).toMatchObject({ mismatches: 1, changed: 1 });
-    expect(store.getRecipient('bob@example.org')!.invalid).toBe(true); // a dry run writes nothing
+    expect((await store.getRecipient('bob@example.org'))!.invalid).toBe(true); // a dry run writes nothing
 
     const result = await reconcile(store, [file], { utcOffsetMinutes: 0 });
     expect(result).toMatchObject({ candidates: 1, matched: 1, mismatches: 1, changed: 1, unmatched: 0, byUpstream: { '127.0.0.1': 1 } });
     expect(result.matches[0]).toMatchObject({ verdict: 'mismatch', queueId, rcpt: 'bob@example.org', flagCleared: true, evidence: { file, line: 7, format: 'postfix' } });
     expect(formatReconcileReport(result)).toContain('mismatch (flag cleared)');
 
-    const rec = store.getRecipient('bob@example.org')!;
+    const rec = (await store.getRecipient('bob@example.org'))!;
     expect(rec).toMatchObject({ invalid: false, lastStatus: 'delivered', reconciledCount: 1, consecutiveFailures: 0 });
-    expect(store.getMessage(queueId)!.rcpts.find((r) => r.rcpt === 'bob@example.org')!.status).toBe('delivered');
-    const events = store.eventsForRecipient('bob@example.org');
+    expect((await store.getMessage(queueId))!.rcpts.find((r) => r.rcpt === 'bob@example.org')!.status).toBe('delivered');
+    const events = (await store.eventsForRecipient('bob@example.org'));
     expect(events.find((e) => e.type === 'reconcile')).toMatchObject({ verdict: 'mismatch', upstreamHost: '127.0.0.1', evidence: { line: 7, text: expect.stringContaining('status=sent') } });
     expect(events.find((e) => e.type === 'clear')).toMatchObject({ by: 'reconcile', queueId });
 
     // Idempotent: the same log again changes nothing.
-    const before = store.eventsForRecipient('bob@example.org').length;
+    const before = (await store.eventsForRecipient('bob@example.org')).length;
     const again = await reconcile(store, [file], { utcOffsetMinutes: 0 });
     expect(again).toMatchObject({ candidates: 0, changed: 0, mismatches: 0 });
-    expect(store.eventsForRecipient('bob@example.org')).toHaveLength(before);
+    expect((await store.eventsForRecipient('bob@example.org'))).toHaveLength(before);
 
     const findings = await diagnose(store, { now: Date.now(), windowMs: 3_600_000 });
     const mismatch = findings.find((f) => f.rule === 'response-mismatch')!;

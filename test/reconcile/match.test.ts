@@ -1,4 +1,5 @@
 // The matcher against a real store seeded through its API, and generated Postfix/Exim logs.
+import { listMessages } from '../helpers/rebound.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +45,7 @@ const REPLY: Record<Outcome['code'], string> = {
 };
 
 /** Records a message and one attempt per recipient the way delivery does (events, recipient records, flags). */
-function seed(queueId: string, messageId: string | null, outcomes: Outcome[], at = T0, mx = 'smarthost.example.net'): MessageRecord {
+async function seed(queueId: string, messageId: string | null, outcomes: Outcome[], at = T0, mx = 'smarthost.example.net'): Promise<MessageRecord> {
   const recorder = new OutcomeRecorder(store);
   const m: MessageRecord = {
     queueId, messageId, from: 'app@example.com', user: null, clientIp: '192.0.2.5', size: 900, receivedAt: at - 1_000,
@@ -58,11 +59,11 @@ function seed(queueId: string, messageId: string | null, outcomes: Outcome[], at
       tls: true, startedAt: at - 500, finishedAt: at,
       ...(status === 'delivered' ? {} : o.code === 550 ? { reason: 'userunknown', category: 'Invalid Email', hard: true } : { reason: 'rejected', category: 'Blocked', hard: false }),
     };
-    recorder.recordAttempt(a);
+    await recorder.recordAttempt(a);
     m.rcpts.push({ rcpt: o.rcpt, status, attempts: 1, lastCode: o.code, lastEnhanced: null, lastResponse: response, lastMx: mx, updatedAt: at });
   }
   if (m.rcpts.some((r) => r.status === 'deferred')) m.status = 'queued';
-  store.putMessage(m);
+  await store.putMessage(m);
   return m;
 }
 
@@ -77,18 +78,18 @@ async function log(name: string, lines: string[]): Promise<string> {
 }
 
 /** Everything reconcile may change, to compare before and after. */
-function snapshot(...rcpts: string[]): string {
+async function snapshot(...rcpts: string[]): Promise<string> {
   return JSON.stringify({
-    messages: store.listMessages(),
-    recipients: rcpts.map((r) => store.getRecipient(r) ?? null),
-    events: rcpts.map((r) => store.eventsForRecipient(r).map((e) => e.type)),
+    messages: await listMessages(store),
+    recipients: await Promise.all(rcpts.map(async (r) => (await store.getRecipient(r)) ?? null)),
+    events: await Promise.all(rcpts.map(async (r) => (await store.eventsForRecipient(r)).map((e) => e.type))),
   });
 }
 
 describe('reconcile matcher', () => {
   it('handles a multi-recipient message: a contradicted failure, a confirmed one, and a delivered one left alone', async () => {
-    seed('Q1AAAAAAAAAAAAAA', 'multi@app.example', [{ rcpt: 'Ann@x.example', code: 550 }, { rcpt: 'bo@y.example', code: 554 }, { rcpt: 'cy@z.example', code: 250 }]);
-    expect(store.getRecipient('Ann@x.example')!.invalid).toBe(true);
+    await seed('Q1AAAAAAAAAAAAAA', 'multi@app.example', [{ rcpt: 'Ann@x.example', code: 550 }, { rcpt: 'bo@y.example', code: 554 }, { rcpt: 'cy@z.example', code: 250 }]);
+    expect((await store.getRecipient('Ann@x.example'))!.invalid).toBe(true);
     const file = await log('multi.log', [
       pf('Mar  3 10:00:02', 'cleanup', 'A1B2C3D4E5: message-id=<multi@app.example>'),
       pf('Mar  3 10:00:02', 'qmgr', 'A1B2C3D4E5: from=<app@example.com>, size=900, nrcpt=3 (queue active)'),
@@ -103,18 +104,18 @@ describe('reconcile matcher', () => {
       ['mismatch', 'Ann@x.example', true, 3],
       ['confirmed', 'bo@y.example', false, 4],
     ]);
-    expect(store.getRecipient('Ann@x.example')).toMatchObject({ invalid: false, lastStatus: 'delivered', reconciledCount: 1, deliveredCount: 1, failedCount: 0 });
-    expect(store.getRecipient('bo@y.example')).toMatchObject({ lastStatus: 'bounced', reconciledCount: 0 });
-    expect(store.getMessage('Q1AAAAAAAAAAAAAA')!.rcpts.map((x) => x.status)).toEqual(['delivered', 'bounced', 'delivered']);
-    const confirmed = store.eventsForRecipient('bo@y.example').find((e) => e.type === 'reconcile');
+    expect((await store.getRecipient('Ann@x.example'))).toMatchObject({ invalid: false, lastStatus: 'delivered', reconciledCount: 1, deliveredCount: 1, failedCount: 0 });
+    expect((await store.getRecipient('bo@y.example'))).toMatchObject({ lastStatus: 'bounced', reconciledCount: 0 });
+    expect((await store.getMessage('Q1AAAAAAAAAAAAAA'))!.rcpts.map((x) => x.status)).toEqual(['delivered', 'bounced', 'delivered']);
+    const confirmed = (await store.eventsForRecipient('bo@y.example')).find((e) => e.type === 'reconcile');
     expect(confirmed).toMatchObject({ verdict: 'confirmed', upstreamHost: 'smarthost.example.net', evidence: { file, line: 4, format: 'postfix' } });
     expect(formatReconcileReport(r)).toMatch(/mismatches \(failed here, delivered per the chain's final log\): 1/);
   });
 
   it('ties records by the upstream queue id, and does not confuse a reused id with another message', async () => {
     // cy was accepted in the same transaction: "queued as 3C2B1A0F9" names the message upstream.
-    seed('Q2AAAAAAAAAAAAAA', null, [{ rcpt: 'dee@x.example', code: 550 }, { rcpt: 'cy@z.example', code: 250 }]);
-    seed('Q3AAAAAAAAAAAAAA', 'third@app.example', [{ rcpt: 'eve@x.example', code: 550 }], T0 + 60_000);
+    await seed('Q2AAAAAAAAAAAAAA', null, [{ rcpt: 'dee@x.example', code: 550 }, { rcpt: 'cy@z.example', code: 250 }]);
+    await seed('Q3AAAAAAAAAAAAAA', 'third@app.example', [{ rcpt: 'eve@x.example', code: 550 }], T0 + 60_000);
     const file = await log('reuse.log', [
       // The upstream's life of 3C2B1A0F9 for our message: no message-id line in this excerpt.
       pf('Mar  3 10:00:05', 'smtp', '3C2B1A0F9: to=<dee@x.example>, relay=mx.x.example[192.0.2.11]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)'),
@@ -128,11 +129,11 @@ describe('reconcile matcher', () => {
     expect(r).toMatchObject({ candidates: 2, mismatches: 1, unmatched: 1 });
     expect(r.matches[0]).toMatchObject({ rcpt: 'dee@x.example', queueId: 'Q2AAAAAAAAAAAAAA' });
     expect(r.unmatchedFailures).toMatchObject([{ rcpt: 'eve@x.example', queueId: 'Q3AAAAAAAAAAAAAA' }]);
-    expect(store.getRecipient('eve@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('eve@x.example'))!.invalid).toBe(true);
   });
 
   it('finds Rebound queue ids in VERP senders, skips unrelated traffic, counts malformed lines', async () => {
-    seed('0M5VQ3Z1K00AB7QX', 'verp@app.example', [{ rcpt: 'fay@x.example', code: 550 }]);
+    await seed('0M5VQ3Z1K00AB7QX', 'verp@app.example', [{ rcpt: 'fay@x.example', code: 550 }]);
     const lines: string[] = [];
     for (let i = 0; i < 200; i++) {
       const q = (0xa0000 + i).toString(16).toUpperCase();
@@ -154,18 +155,18 @@ describe('reconcile matcher', () => {
   });
 
   it('does not call a delivery logged before our failure a mismatch', async () => {
-    seed('Q4AAAAAAAAAAAAAA', 'early@app.example', [{ rcpt: 'gus@x.example', code: 550 }], T0 + 3_600_000);
+    await seed('Q4AAAAAAAAAAAAAA', 'early@app.example', [{ rcpt: 'gus@x.example', code: 550 }], T0 + 3_600_000);
     const file = await log('early.log', [
       pf('Mar  3 10:00:00', 'cleanup', 'C0FFEE123: message-id=<early@app.example>'),
       pf('Mar  3 10:00:01', 'smtp', 'C0FFEE123: to=<gus@x.example>, relay=mx.x.example[192.0.2.11]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)'),
     ]);
     const r = await reconcile(store, [file], OPTS);
     expect(r).toMatchObject({ matched: 0, earlier: 1, mismatches: 0, changed: 0 });
-    expect(store.getRecipient('gus@x.example')!.invalid).toBe(true);
+    expect((await store.getRecipient('gus@x.example'))!.invalid).toBe(true);
   });
 
   it('is idempotent: the same log twice changes nothing the second time', async () => {
-    seed('Q5AAAAAAAAAAAAAA', 'twice@app.example', [{ rcpt: 'hal@x.example', code: 550 }, { rcpt: 'ida@y.example', code: 554 }]);
+    await seed('Q5AAAAAAAAAAAAAA', 'twice@app.example', [{ rcpt: 'hal@x.example', code: 550 }, { rcpt: 'ida@y.example', code: 554 }]);
     const file = await log('twice.log', [
       pf('Mar  3 10:00:02', 'cleanup', 'D00D12345: message-id=<twice@app.example>'),
       pf('Mar  3 10:00:03', 'smtp', 'D00D12345: to=<hal@x.example>, relay=mx.x.example[192.0.2.11]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)'),
@@ -174,29 +175,29 @@ describe('reconcile matcher', () => {
     ]);
     const first = await reconcile(store, [file], OPTS);
     expect(first).toMatchObject({ changed: 2, mismatches: 1, confirmed: 1 });
-    const before = snapshot('hal@x.example', 'ida@y.example');
+    const before = await snapshot('hal@x.example', 'ida@y.example');
     const second = await reconcile(store, [file], OPTS);
     expect(second).toMatchObject({ changed: 0, mismatches: 0, confirmed: 0 });
-    expect(snapshot('hal@x.example', 'ida@y.example')).toBe(before);
+    expect(await snapshot('hal@x.example', 'ida@y.example')).toBe(before);
   });
 
   it('dry run reports the verdicts and writes nothing', async () => {
-    seed('Q6AAAAAAAAAAAAAA', 'dry@app.example', [{ rcpt: 'jo@x.example', code: 550 }, { rcpt: 'kai@y.example', code: 554 }]);
+    await seed('Q6AAAAAAAAAAAAAA', 'dry@app.example', [{ rcpt: 'jo@x.example', code: 550 }, { rcpt: 'kai@y.example', code: 554 }]);
     const file = await log('dry.log', [
       pf('Mar  3 10:00:02', 'cleanup', 'E0E0E0E0E: message-id=<dry@app.example>'),
       pf('Mar  3 10:00:03', 'smtp', 'E0E0E0E0E: to=<jo@x.example>, relay=mx.x.example[192.0.2.11]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)'),
       pf('Mar  3 10:00:03', 'smtp', 'E0E0E0E0E: to=<kai@y.example>, relay=mx.y.example[192.0.2.12]:25, delay=1, delays=0/0/0/1, dsn=5.7.1, status=bounced (554 5.7.1 refused)'),
     ]);
-    const before = snapshot('jo@x.example', 'kai@y.example');
+    const before = await snapshot('jo@x.example', 'kai@y.example');
     const r = await reconcile(store, [file], { ...OPTS, dryRun: true });
     expect(r).toMatchObject({ dryRun: true, changed: 2, mismatches: 1, confirmed: 1 });
     expect(r.matches[0]).toMatchObject({ verdict: 'mismatch', flagCleared: true });
-    expect(snapshot('jo@x.example', 'kai@y.example')).toBe(before);
+    expect(await snapshot('jo@x.example', 'kai@y.example')).toBe(before);
     expect(formatReconcileReport(r)).toContain('Dry run: nothing was written.');
   });
 
   it('reads other formats (Exim) and reports unreadable files without losing the rest', async () => {
-    seed('Q7AAAAAAAAAAAAAA', 'exim@app.example', [{ rcpt: 'lu@x.example', code: 550 }]);
+    await seed('Q7AAAAAAAAAAAAAA', 'exim@app.example', [{ rcpt: 'lu@x.example', code: 550 }]);
     const exim = await log('mainlog', [
       '2024-03-03 10:00:05 1rAbCd-000ABC-12 <= app@example.com H=relay [192.0.2.5] P=esmtp S=900 id=exim@app.example',
       '2024-03-03 10:00:06 1rAbCd-000ABC-12 => lu@x.example R=dnslookup T=remote_smtp H=mx.x.example [192.0.2.11] C="250 OK"',

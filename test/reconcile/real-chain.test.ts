@@ -108,8 +108,8 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
     if (dir) cleanup(dir);
   });
 
-  const rec = (email: string) => app.store.getRecipient(email);
-  const clears = (email: string) => app.store.eventsForRecipient(email).filter((e) => e.type === 'clear').length;
+  const rec = async (email: string) => (await app.store.getRecipient(email));
+  const clears = async (email: string) => (await app.store.eventsForRecipient(email)).filter((e) => e.type === 'clear').length;
 
   it('bounces confirmed by any hop survive each log alone and all together; the lying hop is found ten minutes late and blamed', async () => {
     const to = ['known@final.test', 'nobody@final.test', 'gone@ex.test', 'kept@liar.test'];
@@ -130,11 +130,11 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
     expect(liar.log()).toMatch(/ => kept <kept@liar\.test> R=local_user T=local_mailbox /);
     // The DSNs arrive now, except the liar's, which reaches Rebound ten minutes after the logged delivery.
     await forward((m) => m === got[2]);
-    await waitFor(() => rec('nobody@final.test')?.invalid && rec('gone@ex.test')?.invalid);
+    await waitFor(async () => (await rec('nobody@final.test'))?.invalid && (await rec('gone@ex.test'))?.invalid);
     ahead = 10 * 60_000;
     await forward();
-    await waitFor(() => rec('kept@liar.test')?.invalid);
-    expect(rec('known@final.test')?.invalid).toBe(false);
+    await waitFor(async () => (await rec('kept@liar.test'))?.invalid);
+    expect((await rec('known@final.test'))?.invalid).toBe(false);
 
     const logs = { smart: smart.logPath, final: final.logPath, exhop: exhop.logPath, liar: liar.logPath, rebound: reboundLog };
     const opts = { utcOffsetMinutes: -new Date().getTimezoneOffset(), clock: { now: () => Date.now() + ahead } };
@@ -160,22 +160,22 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
     expect(all.matches.filter((m) => m.verdict === 'confirmed').map((m) => [m.rcpt, m.basis]).sort()).toEqual([
       ['gone@ex.test', 'final'], ['nobody@final.test', 'relayed'],
     ]);
-    expect(rec('kept@liar.test')).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
+    expect(await rec('kept@liar.test')).toMatchObject({ invalid: false, clearedBy: 'reconcile' });
     // Again, alone and together: nothing changes, and the true bounces were never cleared.
     for (const files of [Object.values(logs), [smart.logPath], [reboundLog], [exhop.logPath, smart.logPath]]) {
       expect(await reconcile(app.store, files, opts)).toMatchObject({ changed: 0 });
     }
     for (const r of ['nobody@final.test', 'gone@ex.test']) {
-      expect(rec(r)).toMatchObject({ invalid: true, reconciledCount: 0 });
-      expect(clears(r)).toBe(0);
+      expect(await rec(r)).toMatchObject({ invalid: true, reconciledCount: 0 });
+      expect(await clears(r)).toBe(0);
     }
   }, 120_000);
 
   it('through the smarthost an address that keeps bouncing never shows a cleared flag between its bounces', async () => {
     const rcpt = 'gone@ex.test';
-    expect(rec(rcpt)?.invalid).toBe(true);
+    expect((await rec(rcpt))?.invalid).toBe(true);
     const seen: boolean[] = [];
-    const sampler = setInterval(() => seen.push(!!rec(rcpt)?.invalid), 5);
+    const sampler = setInterval(async () => seen.push(!!(await rec(rcpt))?.invalid), 5);
     try {
       for (let i = 0; i < 3; i++) {
         const before = sink.messages.filter(dsnFor(rcpt)).length;
@@ -183,15 +183,15 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
         await waitFor(() => sink.messages.filter(dsnFor(rcpt)).length > before, 30_000);
         await forward();
         // The smarthost's 250 was acceptance: the flag waited for this message's fate, which was a bounce.
-        await waitFor(() => rec(rcpt)?.awaiting === null && app.store.getMessage(rec(rcpt)!.lastQueueId!)?.rcpts[0]?.status === 'bounced');
+        await waitFor(async () => (await rec(rcpt))?.awaiting === null && (await app.store.getMessage((await rec(rcpt))!.lastQueueId!))?.rcpts[0]?.status === 'bounced');
       }
     } finally {
       clearInterval(sampler);
     }
     expect(seen.length).toBeGreaterThan(50);
     expect(seen.every((v) => v)).toBe(true);
-    expect(clears(rcpt)).toBe(0);
-    expect(app.store.eventsForRecipient(rcpt).filter((e) => e.type === 'flag')).toHaveLength(1);
+    expect(await clears(rcpt)).toBe(0);
+    expect((await app.store.eventsForRecipient(rcpt)).filter((e) => e.type === 'flag')).toHaveLength(1);
   }, 120_000);
 
   it('a flag clears on the final hop success DSN that NOTIFY=SUCCESS asked for, not on the smarthost 250', async () => {
@@ -199,20 +199,20 @@ describe.skipIf(skip !== null)(`reconcile on real multi-hop logs${skip ? ` (skip
     await send(app.ports.submission, { to: rcpt, subject: 'before the mailbox exists' });
     await sink.waitFor(dsnFor(rcpt), 30_000);
     await forward();
-    await waitFor(() => rec(rcpt)?.invalid);
+    await waitFor(async () => (await rec(rcpt))?.invalid);
     // The mailbox is created; the next message is accepted by the smarthost and delivered by final.
     writeFileSync(path.join(final.confDir, 'vmailbox'), `known@final.test known.final.test/\n${rcpt} later.final.test/\n`);
     expect((await final.postfix(['reload'])).code).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     const before = sink.messages.length;
     await send(app.ports.submission, { to: rcpt, subject: 'after' });
-    await waitFor(() => rec(rcpt)?.awaiting);
-    expect(rec(rcpt)!.invalid).toBe(true);
+    await waitFor(async () => (await rec(rcpt))?.awaiting);
+    expect((await rec(rcpt))!.invalid).toBe(true);
     const success = await sink.waitFor((m) => sink.messages.indexOf(m) >= before && /^Action: delivered/im.test(m.raw.toString('latin1')), 30_000);
     expect(success.raw.toString('latin1')).toMatch(/Reporting-MTA: dns; final\.test/);
     await forward();
-    await waitFor(() => rec(rcpt)?.invalid === false);
-    expect(rec(rcpt)).toMatchObject({ clearedBy: 'success-dsn', awaiting: null });
+    await waitFor(async () => (await rec(rcpt))?.invalid === false);
+    expect(await rec(rcpt)).toMatchObject({ clearedBy: 'success-dsn', awaiting: null });
   }, 120_000);
 });
 

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Category, Reason } from '../../src/classify/index.js';
 import { emptyRecipient } from '../../src/recipients/reduce.js';
+import { BadCursorError } from '../../src/store/bad-cursor.js';
 import type { AsyncStore, MessageQuery, Page, RecipientQuery } from '../../src/store/types.js';
 import type { MessageRecord, MessageRecipient, RecipientEvent, RecipientRecord, RecipientStatus } from '../../src/types.js';
 
@@ -377,6 +378,18 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         const scanned = ids(await collect(store.scanMessages({})));
         expect(scanned).toHaveLength(1001);
         expect(scanned).toEqual(ids(ms).reverse());
+      });
+
+      it('a cursor it did not hand out is refused with BadCursorError (the API answers 400)', async () => {
+        await store.putMessage(message('C1', T0, [['c@page.test', 'queued']]));
+        await store.putRecipient(recipient('c@page.test', { lastEventAt: T0 }));
+        // Not base64 JSON; base64 of {"x":1}, JSON but no cursor.
+        for (const cursor of ['garbage', 'eyJ4IjoxfQ']) {
+          await expect(store.pageMessages({}, { limit: 1, cursor })).rejects.toBeInstanceOf(BadCursorError);
+          await expect(store.pageRecipients({}, { limit: 1, cursor })).rejects.toBeInstanceOf(BadCursorError);
+        }
+        // No cursor (null or absent) is the first page.
+        expect(ids((await store.pageMessages({}, { limit: 1, cursor: null })).items)).toEqual(['C1']);
       });
     });
 

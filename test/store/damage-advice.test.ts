@@ -33,7 +33,7 @@ describe('damaged store files: the advice names files that exist', () => {
   it('a journal damaged in the middle: no .bak is named, and the truncate it suggests keeps the good lines', async () => {
     const s = open(dir);
     await s.open();
-    for (let i = 0; i < 5; i++) s.putRecipient(emptyRecipient(`good-${i}@example.org`));
+    for (let i = 0; i < 5; i++) await s.putRecipient(emptyRecipient(`good-${i}@example.org`));
     await s.durable();
     const journal = path.join(dir, readdirSync(dir).find((n) => n.startsWith('journal-'))!);
     // As a write that went wrong would leave it: a broken line with a good one after it.
@@ -49,13 +49,13 @@ describe('damaged store files: the advice names files that exist', () => {
     execFileSync('truncate', ['-s', cmd![1]!, cmd![2]!]);
     const back = open(dir);
     await back.open({ readOnly: true });
-    for (let i = 0; i < 5; i++) expect(back.getRecipient(`good-${i}@example.org`)).toBeDefined();
+    for (let i = 0; i < 5; i++) expect((await back.getRecipient(`good-${i}@example.org`))).toBeDefined();
   });
 
   it('a snapshot shard without a .bak says there is none; with one, it names it', async () => {
     const s = open(dir);
     await s.open();
-    s.putRecipient(emptyRecipient('x@example.org'));
+    await s.putRecipient(emptyRecipient('x@example.org'));
     await s.close();
     const shard = path.join(dir, 'recipients-0.json');
     for (const f of readdirSync(dir)) if (f.endsWith('.bak')) cleanup(path.join(dir, f));

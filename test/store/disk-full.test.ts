@@ -27,17 +27,21 @@ describe.skipIf(!disk)('store on a full disk', () => {
   it('cuts a failed write off the journal, retries it when space returns, reports the failure meanwhile, and reopens with every record', async () => {
     const store = open(dir);
     await store.open();
-    for (let i = 0; i < 10; i++) store.putRecipient(emptyRecipient(`early-${i}@example.org`));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.putRecipient(emptyRecipient(`early-${i}@example.org`))));
     await store.durable();
     expect(store.writeHealth()).toEqual({ ok: true });
 
     // Leave a little space, less than the next batch: the write gets partly through, then ENOSPC.
     disk!.fill(8 * 1024);
     const padding = 'x'.repeat(400);
+    // Issued, not awaited: each write's promise waits for a commit the full disk refuses.
+    const writes: Array<Promise<void>> = [];
     for (let i = 0; i < 300; i++) {
-      store.putRecipient({ ...emptyRecipient(`Late-${i}@Example.org`), lastResponse: padding });
-      store.appendEvent({ type: 'suppress', id: `ev-${i}`, time: Date.now(), rcpt: `Late-${i}@Example.org`, reason: null, queueId: null, by: 'operator' });
+      writes.push(store.putRecipient({ ...emptyRecipient(`Late-${i}@Example.org`), lastResponse: padding }));
+      writes.push(store.appendEvents([{ type: 'suppress', id: `ev-${i}`, time: Date.now(), rcpt: `Late-${i}@Example.org`, reason: null, queueId: null, by: 'operator' }]));
     }
+    let written = 0;
+    for (const w of writes) void w.then(() => written++);
     let done = false;
     const durable = store.durable().then(() => (done = true));
     await waitFor(() => !store.writeHealth().ok, 5_000);
@@ -46,6 +50,7 @@ describe.skipIf(!disk)('store on a full disk', () => {
     expect(!health.ok && health.cause).toMatch(/ENOSPC|no space/i);
     await new Promise((r) => setTimeout(r, 300));
     expect(done, 'durable() resolved while the disk was full').toBe(false);
+    expect(written, 'a write resolved while the disk was full').toBe(0);
     // Nothing half-written stays behind: every journal line is whole. The store retries every
     // flush interval, and each retry's bytes sit in the file between its write and the truncate
     // after ENOSPC, so a single read can land inside one retry: poll for the state between retries
@@ -61,13 +66,14 @@ describe.skipIf(!disk)('store on a full disk', () => {
 
     disk!.free();
     await durable; // by the store's own retry, no call from us
+    await Promise.all(writes);
     await waitFor(() => store.writeHealth().ok, 5_000);
 
     // As after a crash: a second store reads the files the first one left (the first never closes).
     const after = open(dir);
     await after.open({ readOnly: true });
-    for (let i = 0; i < 10; i++) expect(after.getRecipient(`early-${i}@example.org`)).toBeDefined();
-    for (let i = 0; i < 300; i++) expect(after.getRecipient(`late-${i}@example.org`)?.lastResponse).toBe(padding);
+    for (let i = 0; i < 10; i++) expect((await after.getRecipient(`early-${i}@example.org`))).toBeDefined();
+    for (let i = 0; i < 300; i++) expect((await after.getRecipient(`late-${i}@example.org`))?.lastResponse).toBe(padding);
     await store.flush();
     const reread = open(dir);
     await reread.open({ readOnly: true });

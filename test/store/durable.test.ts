@@ -49,7 +49,8 @@ describe('durable()', () => {
     for (let round = 0; round < 20; round++) {
       for (let i = 0; i < 5; i++) {
         const email = `r${round}-${i}@example.org`;
-        store.putRecipient(emptyRecipient(email));
+        // Issued, not awaited: durable() must cover all five with one sync.
+        void store.putRecipient(emptyRecipient(email));
         keys.push(email);
       }
       await store.durable();
@@ -64,11 +65,12 @@ describe('durable()', () => {
   });
 
   it('during a compaction waits for the old journal: a change made before the swap is synced before durable() resolves', async () => {
-    store.putRecipient(emptyRecipient('before@example.org'));
+    await store.putRecipient(emptyRecipient('before@example.org'));
     await store.durable();
     // The compaction swaps journals and then writes the old one's last lines; hold that sync back.
     const oldSyncStarted = probe.holdNextSync((f) => f === journal(1), 150);
-    store.putRecipient(emptyRecipient('swap@example.org'));
+    // Not awaited: the change must be made before the swap and still be unsynced when it happens.
+    void store.putRecipient(emptyRecipient('swap@example.org'));
     const compacting = store.compact();
     await oldSyncStarted;
     const t0 = Date.now();
@@ -81,16 +83,31 @@ describe('durable()', () => {
     // And it is really kept: a new store on the same files has it.
     const again = openStore(dir);
     await again.open({ readOnly: true });
-    expect(again.getRecipient('swap@example.org')?.email).toBe('swap@example.org');
+    expect((await again.getRecipient('swap@example.org'))?.email).toBe('swap@example.org');
   });
 
   it('after a compaction, new changes are synced in the new journal before durable() resolves', async () => {
-    store.putRecipient(emptyRecipient('one@example.org'));
+    void store.putRecipient(emptyRecipient('one@example.org'));
     await store.compact();
-    store.putRecipient(emptyRecipient('two@example.org'));
+    void store.putRecipient(emptyRecipient('two@example.org'));
     await store.durable();
     const end = lineEnd(journal(2), 'two@example.org');
     expect(end).toBeGreaterThan(0);
     expect(probe.syncedBytes(journal(2))).toBeGreaterThanOrEqual(end);
+  });
+
+  it('each write resolves only after a sync covers its journal line, concurrent writes sharing syncs', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `w${i}@example.org`);
+    const seen: Array<{ key: string; synced: number; end: number }> = [];
+    await Promise.all(keys.map(async (key, i) => {
+      const r = emptyRecipient(key);
+      await (i % 2 ? store.putRecipient(r) : store.updateRecipient(key, () => ({ record: r })));
+      seen.push({ key, synced: probe.syncedBytes(journal(1)), end: lineEnd(journal(1), key) });
+    }));
+    for (const s of seen) {
+      expect(s.end, s.key).toBeGreaterThan(0);
+      expect(s.synced, `${s.key} resolved before its line was synced`).toBeGreaterThanOrEqual(s.end);
+    }
+    expect(probe.syncCount((f) => f === journal(1))).toBeLessThan(keys.length);
   });
 });

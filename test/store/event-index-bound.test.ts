@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyRecipient } from '../../src/recipients/index.js';
 import { LowdbStore } from '../../src/store/index.js';
-import { skimEvent } from '../../src/store/event-skim.js';
+import { skimEvent } from '../../src/store/lowdb/event-skim.js';
 import type { MessageRecord, RecipientEvent } from '../../src/types.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { cleanup, tempDir } from '../helpers/rebound.js';
@@ -30,11 +30,11 @@ const queued = (queueId: string): MessageRecord => ({
 });
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach(cleanup));
+afterAll(async () => dirs.forEach(cleanup));
 
-function held(store: LowdbStore): number {
+async function held(store: LowdbStore): Promise<number> {
   let n = 0;
-  for (let i = 0; i < RCPTS; i++) n += store.eventsForRecipient(rcpt(i)).length;
+  for (let i = 0; i < RCPTS; i++) n += (await store.eventsForRecipient(rcpt(i))).length;
   return n;
 }
 
@@ -44,24 +44,24 @@ describe('event working set', () => {
     dirs.push(dir);
     const store = open(dir);
     await store.open();
-    store.putRecipient({ ...emptyRecipient('Flagged@Example.org'), invalid: true, reason: 'userunknown', flaggedAt: NOW - 3_600_000, lastEventAt: NOW - 3_600_000 });
-    store.putMessage(queued('QSLOW'));
+    await store.putRecipient({ ...emptyRecipient('Flagged@Example.org'), invalid: true, reason: 'userunknown', flaggedAt: NOW - 3_600_000, lastEventAt: NOW - 3_600_000 });
+    await store.putMessage(queued('QSLOW'));
     // The oldest events: the flag that reconcile looks for, and a deferral of a message still queued.
-    store.appendEvent({ type: 'flag', id: 'f1', time: NOW - 3_700_000, rcpt: 'Flagged@Example.org', reason: 'userunknown', queueId: 'QF', by: 'attempt' });
-    store.appendEvent({ ...attempt(0, 0), id: 'slow', queueId: 'QSLOW', rcpt: 'slow@example.org', status: 'deferred', code: 451, time: NOW - 3_700_000 });
-    for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < RCPTS; i++) store.appendEvent(attempt(i, round));
+    await store.appendEvents([{ type: 'flag', id: 'f1', time: NOW - 3_700_000, rcpt: 'Flagged@Example.org', reason: 'userunknown', queueId: 'QF', by: 'attempt' }]);
+    await store.appendEvents([{ ...attempt(0, 0), id: 'slow', queueId: 'QSLOW', rcpt: 'slow@example.org', status: 'deferred', code: 451, time: NOW - 3_700_000 }]);
+    for (let round = 0; round < ROUNDS; round++) for (let i = 0; i < RCPTS; i++) await store.appendEvents([attempt(i, round)]);
 
-    const check = (s: LowdbStore) => {
-      expect(held(s)).toBeLessThanOrEqual(CAP);
-      expect(held(s)).toBeGreaterThanOrEqual(CAP - 2);
+    const check = async (s: LowdbStore) => {
+      expect(await held(s)).toBeLessThanOrEqual(CAP);
+      expect(await held(s)).toBeGreaterThanOrEqual(CAP - 2);
       // The newest rounds are whole, the oldest gone.
-      expect(s.eventsForRecipient(rcpt(7)).map((e) => e.id)).toEqual(['a7-7', 'a8-7', 'a9-7']);
-      expect(s.eventsForMessage('Q0-5')).toEqual([]);
-      expect(s.eventsForMessage('Q9-5').map((e) => e.id)).toEqual(['a9-5']);
-      expect(s.eventsForRecipient('flagged@example.org').map((e) => e.id)).toEqual(['f1']);
-      expect(s.eventsForMessage('QSLOW').map((e) => e.id)).toEqual(['slow']);
+      expect((await s.eventsForRecipient(rcpt(7))).map((e) => e.id)).toEqual(['a7-7', 'a8-7', 'a9-7']);
+      expect((await s.eventsForMessage('Q0-5'))).toEqual([]);
+      expect((await s.eventsForMessage('Q9-5')).map((e) => e.id)).toEqual(['a9-5']);
+      expect((await s.eventsForRecipient('flagged@example.org')).map((e) => e.id)).toEqual(['f1']);
+      expect((await s.eventsForMessage('QSLOW')).map((e) => e.id)).toEqual(['slow']);
     };
-    check(store);
+    await check(store);
     const all = async (s: LowdbStore) => {
       let n = 0;
       for await (const _ of s.eventsSince(NOW - 4_000_000)) n++;
@@ -73,7 +73,7 @@ describe('event working set', () => {
     // Start-up reads the retention's day files through the same bound.
     const again = open(dir);
     await again.open();
-    check(again);
+    await check(again);
     expect(await all(again)).toBe(RCPTS * ROUNDS + 2);
     await again.close();
   });

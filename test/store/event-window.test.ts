@@ -34,15 +34,15 @@ describe('event windows larger than memory', () => {
     await store.open();
     // The oldest events of the window first, then a flood of deliveries.
     const t0 = NOW - 50 * 60_000;
-    for (let i = 0; i < COMPLAINTS; i++) store.appendEvent(complaint(i, t0 + i));
+    for (let i = 0; i < COMPLAINTS; i++) await store.appendEvents([complaint(i, t0 + i)]);
     for (let i = 0; i < INTEGRATION; i++) {
-      store.appendEvent({ type: 'integration', id: `i${i}`, time: t0 + 100 + i, queueId: `qi${i}`, cause: 'auth', mx: 'smarthost.example', code: 535, response: '535 5.7.8 authentication failed', rcpts: [`a${i}@example.org`] });
+      await store.appendEvents([{ type: 'integration', id: `i${i}`, time: t0 + 100 + i, queueId: `qi${i}`, cause: 'auth', mx: 'smarthost.example', code: 535, response: '535 5.7.8 authentication failed', rcpts: [`a${i}@example.org`] }]);
     }
     for (let i = 0; i < N_ATTEMPTS; i++) {
-      store.appendEvent({
+      await store.appendEvents([{
         type: 'attempt', id: `a${i}`, time: t0 + 1_000 + i, queueId: `qa${i}`, messageId: null, rcpt: `r${i % 5000}@example.org`, attempt: 1, status: 'delivered',
         stage: 'data', code: 250, enhanced: '2.0.0', response: '250 ok', mx: 'smarthost.example', ip: null, tls: false, startedAt: t0, finishedAt: t0 + 1_000 + i,
-      });
+      }]);
       if (i % 10_000 === 0) await store.flush();
     }
     await store.flush();

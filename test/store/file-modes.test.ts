@@ -40,12 +40,12 @@ describe('store file modes', () => {
     await s.open();
     for (let round = 0; round < 2; round++) {
       // Two snapshots, so .bak files exist too.
-      s.putRecipient(emptyRecipient(`r${round}@example.org`));
-      s.appendEvent({ type: 'suppress', id: `e${round}`, time: Date.now(), rcpt: `r${round}@example.org`, reason: null, queueId: null, by: 'operator' });
+      await s.putRecipient(emptyRecipient(`r${round}@example.org`));
+      await s.appendEvents([{ type: 'suppress', id: `e${round}`, time: Date.now(), rcpt: `r${round}@example.org`, reason: null, queueId: null, by: 'operator' }]);
       await s.flush();
       await s.compact();
     }
-    s.putRecipient(emptyRecipient('late@example.org'));
+    await s.putRecipient(emptyRecipient('late@example.org'));
     await s.durable();
     const all = modes(dir);
     expect(all.some((x) => x.p.endsWith('.bak'))).toBe(true);

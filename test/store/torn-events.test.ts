@@ -22,14 +22,14 @@ describe('torn event line', () => {
   it('keeps every whole event and the first one written after the restart', async () => {
     const first = open(dir);
     await first.open();
-    for (const id of ['a', 'b']) first.appendEvent(ev(id));
+    for (const id of ['a', 'b']) await first.appendEvents([ev(id)]);
     await first.flush();
     // The crash: half a line at the end (the first store is abandoned, never closed).
     const day = path.join(dir, 'events', readdirSync(path.join(dir, 'events'))[0]!);
     appendFileSync(day, '{"type":"suppress","id":"torn","ti');
     const second = open(dir);
     await second.open();
-    second.appendEvent(ev('after'));
+    await second.appendEvents([ev('after')]);
     await second.flush();
     const third = open(dir);
     await third.open({ readOnly: true });

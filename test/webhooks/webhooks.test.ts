@@ -40,18 +40,20 @@ describe('webhooks', () => {
   }
 
   /** The webhook events the store's events became, in store order. */
-  function expectedFrom(app: Rebound, rcpts: string[]) {
+  async function expectedFrom(app: Rebound, rcpts: string[]) {
     const seen = new Map<string, RecipientEvent>();
-    for (const r of rcpts) for (const e of app.store.eventsForRecipient(r)) seen.set(e.id, e);
-    return [...seen.values()].map((e) => toWebhookEvent(e, (q) => app.store.getMessage(q)?.messageId ?? null)).filter((e) => e !== null);
+    for (const r of rcpts) for (const e of await app.store.eventsForRecipient(r)) seen.set(e.id, e);
+    const messageIds = new Map<string, string | null>();
+    for (const e of seen.values()) if ('queueId' in e && e.queueId) messageIds.set(e.queueId, (await app.store.getMessage(e.queueId))?.messageId ?? null);
+    return [...seen.values()].map((e) => toWebhookEvent(e, (q) => messageIds.get(q) ?? null)).filter((e) => e !== null);
   }
 
   it('posts signed events in order, and retries while the receiver answers 500', async () => {
     const { app, receiver, hooks } = await setup((r) => [{ url: r.url, secret: SECRET }]);
     receiver.failFirst = 3;
     await send(app.ports.submission, { to: ['alice@example.org', 'nobody@example.org'] });
-    await waitFor(() => app.store.getRecipient('nobody@example.org')?.invalid);
-    app.actions.clear('nobody@example.org');
+    await waitFor(async () => (await app.store.getRecipient('nobody@example.org'))?.invalid);
+    await app.actions.clear('nobody@example.org');
 
     await waitFor(() => receiver.accepted().length >= 4);
     const got = receiver.accepted();
@@ -74,7 +76,7 @@ describe('webhooks', () => {
     expect(bounced).toMatchObject({ rcpt: 'nobody@example.org', data: { code: 550, enhanced: '5.1.1', reason: 'userunknown', category: 'Invalid Email', hard: true } });
     expect(bounced.queueId).toBeTruthy();
     expect(bounced.messageId).toBeTruthy();
-    expect(got).toEqual(expectedFrom(app, ['alice@example.org', 'nobody@example.org']));
+    expect(got).toEqual(await expectedFrom(app, ['alice@example.org', 'nobody@example.org']));
 
     // The receiver records a request before its answer reaches the dispatcher.
     const status = await waitFor(() => hooks.status().find((x) => x.pending === 0));
@@ -141,7 +143,7 @@ describe('webhooks', () => {
     await hooks.start();
     await send(app.ports.submission, { to: ['a@example.org', 'b@example.org'] });
     await waitFor(() => hooks.status()[0]!.pending === 2 && hooks.status()[0]!.consecutiveFailures > 0);
-    const ids = expectedFrom(app, ['a@example.org', 'b@example.org']).map((e) => e.id);
+    const ids = (await expectedFrom(app, ['a@example.org', 'b@example.org'])).map((e) => e.id);
     await hooks.stop();
     await app.stop(2_000);
     const files = readdirSync(path.join(dir, 'webhooks'));

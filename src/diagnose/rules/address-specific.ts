@@ -9,11 +9,11 @@ export function addressSpecific(ctx: DiagnoseContext): Finding[] {
   const blockedDomains = new Set(ctx.found.filter((f) => f.rule === 'domain-blocked').map((f) => f.id.slice('domain-blocked:'.length)));
   // One entry per recipient however its address was spelled, shown as its record has it.
   const flaggedNow = [...new Set(ctx.flagChanges.filter((e) => e.type === 'flag').map((e) => addressKey(e.rcpt)))]
-    .map((key) => ctx.store.getRecipient(key)?.email ?? key)
-    .filter((r) => ctx.store.getRecipient(r)?.invalid && !blockedDomains.has(domainOf(r)));
+    .map((key) => ctx.flagged.get(key))
+    .filter((r): r is NonNullable<typeof r> => !!r && !blockedDomains.has(domainOf(r.email)));
   if (flaggedNow.length === 0 || flaggedNow.length > ctx.t.maxIsolatedFlags) return [];
-  return flaggedNow.map((rcpt) => {
-    const rec = ctx.store.getRecipient(rcpt)!;
+  return flaggedNow.map((rec) => {
+    const rcpt = rec.email;
     const last = ctx.attempts.filter((a) => sameAddress(a.rcpt, rcpt) && a.status !== 'delivered').at(-1);
     return {
       id: `address-specific:${rcpt}`,

@@ -60,7 +60,7 @@ function integrationFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Find
   const rcpts = new Set(events.flatMap((e) => e.rcpts.map(addressKey)));
   for (const a of failing) if (a.integration === topCause) rcpts.add(addressKey(a.rcpt));
   const domains = new Set([...rcpts].map(domainOf));
-  const flagged = [...rcpts].filter((r) => ctx.store.getRecipient(r)?.invalid).length;
+  const flagged = [...rcpts].filter((r) => ctx.flagged.has(r)).length;
   const replies = tally(events, (e) => replyShape(e.response));
   const sample = events.find((e) => replyShape(e.response) === replies[0]![0])!;
   return {
@@ -90,7 +90,7 @@ function dominantReplyFinding(ctx: DiagnoseContext, failing: AttemptEvent[]): Fi
   if (sameDomains.size < ctx.t.minDomains) return undefined;
   const host = same[0]!.mx ?? '(no host)';
   const problem = problemOfReply(same[0]!.response);
-  const flagged = new Set(same.filter((a) => ctx.store.getRecipient(a.rcpt)?.invalid).map((a) => addressKey(a.rcpt))).size;
+  const flagged = new Set(same.map((a) => addressKey(a.rcpt)).filter((k) => ctx.flagged.has(k))).size;
   return {
     id: `smtp-config:reply:${host}`,
     rule: 'smtp-config',

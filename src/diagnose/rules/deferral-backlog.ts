@@ -12,8 +12,9 @@ function doneAt(m: MessageRecord): number {
   return t;
 }
 
-export function deferralBacklog(ctx: DiagnoseContext): Finding[] {
-  const messages = ctx.store.listMessages().filter((m) => m.status === 'queued' || doneAt(m) > ctx.since);
+export async function deferralBacklog(ctx: DiagnoseContext): Promise<Finding[]> {
+  const messages: MessageRecord[] = [];
+  for await (const m of ctx.store.scanMessages({})) if (m.status === 'queued' || doneAt(m) > ctx.since) messages.push(m);
   const points: Array<{ at: number; queued: number }> = [];
   for (let i = 0; i < POINTS; i++) {
     const at = ctx.since + (ctx.windowMs * i) / (POINTS - 1);

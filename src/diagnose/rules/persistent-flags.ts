@@ -3,7 +3,7 @@ import type { DiagnoseContext } from '../context.js';
 import type { Finding } from '../types.js';
 
 export function persistentFlags(ctx: DiagnoseContext): Finding[] {
-  const stuck = ctx.store.listRecipients({ invalid: true }).filter((r) => r.attemptsSinceFlag >= ctx.t.persistentFlagAttempts);
+  const stuck = [...ctx.flagged.values()].filter((r) => r.attemptsSinceFlag >= ctx.t.persistentFlagAttempts);
   if (stuck.length === 0) return [];
   stuck.sort((a, b) => b.attemptsSinceFlag - a.attemptsSinceFlag);
   return [{

@@ -4,7 +4,7 @@ import { minutes, type DiagnoseContext } from '../context.js';
 import type { Finding, ReconcileEvent } from '../types.js';
 import { addressKey, sameAddress } from '../../util/address-key.js';
 
-export function responseMismatch(ctx: DiagnoseContext): Finding[] {
+export async function responseMismatch(ctx: DiagnoseContext): Promise<Finding[]> {
   const byHost = new Map<string, { mismatch: ReconcileEvent[]; confirmed: number }>();
   for (const e of ctx.reconciles) {
     const host = e.upstreamHost ?? '(unknown host)';
@@ -19,6 +19,14 @@ export function responseMismatch(ctx: DiagnoseContext): Finding[] {
     if (n === 0) continue;
     const failures = ctx.attempts.filter((a) => a.mx === host && (a.status === 'bounced' || a.status === 'expired')).length;
     const rcpts = new Set(g.mismatch.map((e) => addressKey(e.rcpt)));
+    const evidence = [];
+    for (const e of g.mismatch.slice(-3).reverse()) {
+      const failed = (await ctx.store.getMessage(e.queueId))?.rcpts.find((r) => sameAddress(r.rcpt, e.rcpt))?.lastResponse;
+      evidence.push({
+        text: `${host} said "${failed ?? 'a failure'}", but ${e.evidence.file}:${e.evidence.line} shows delivery: ${e.evidence.text}`,
+        time: e.time, queueId: e.queueId, rcpt: e.rcpt,
+      });
+    }
     out.push({
       id: `response-mismatch:${host}`,
       rule: 'response-mismatch',
@@ -27,13 +35,7 @@ export function responseMismatch(ctx: DiagnoseContext): Finding[] {
       summary: `In the last ${minutes(ctx.windowMs)}, delivery logs showed ${n} message(s) to ${rcpts.size} recipient(s) delivered after ${host} answered a failure`
         + `${failures ? ` (${failures} failure(s) from ${host} recorded in the window)` : ''}; ${g.confirmed} failure(s) from it were confirmed by the logs.`
         + ' The recipients were marked delivered and their flags cleared.',
-      evidence: g.mismatch.slice(-3).reverse().map((e) => {
-        const failed = ctx.store.getMessage(e.queueId)?.rcpts.find((r) => sameAddress(r.rcpt, e.rcpt))?.lastResponse;
-        return {
-          text: `${host} said "${failed ?? 'a failure'}", but ${e.evidence.file}:${e.evidence.line} shows delivery: ${e.evidence.text}`,
-          time: e.time, queueId: e.queueId, rcpt: e.rcpt,
-        };
-      }),
+      evidence,
       nextStep: `Look at ${host}: find these queue ids in its log and check what answers the error after accepting the mail (a content filter, proxy or milter returning 5xx late, or a load balancer in front of two servers). `
         + 'Until it is fixed, keep reconciling its log (reconcile.follow) so recipients are not flagged for failures that did not happen.',
     });

@@ -42,7 +42,7 @@ const checkSchema = {
 export function checkAddressRoutes(app: FastifyInstance, deps: HttpDeps, resolver: MxResolver): void {
   app.get<{ Querystring: { email: string } }>('/api/check-address', { schema: checkSchema }, async (req) => {
     const result = await checkAddress(req.query.email, resolver);
-    const r = result.syntax.valid ? findRecipient(deps.store, req.query.email.trim()) : undefined;
+    const r = result.syntax.valid ? await findRecipient(deps.store, req.query.email.trim()) : undefined;
     return { ...result, known: r ? { invalid: r.invalid, suppressed: r.suppressed, reason: r.reason, category: r.category } : null };
   });
 }

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { CATEGORIES, REASONS, type Category, type Reason } from '../../classify/index.js';
 import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
+import { BadCursorError, type MessageQuery, type Page } from '../../store/index.js';
 import type { MessageRecord, RecipientEvent } from '../../types.js';
 import { errorResponses, sendError } from '../errors.js';
+import { firstOf, pagingProperties, readPage, type PagingQuery } from '../paging.js';
 import { parseTime, TIME_HELP } from '../query.js';
 import { arrayOf, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
@@ -11,15 +13,13 @@ import { sameAddress } from '../../util/address-key.js';
 
 const RCPT_STATUSES = ['delivered', 'bounced', 'deferred', 'expired'] as const;
 
-interface ListQuery {
+interface ListQuery extends PagingQuery {
   status?: 'queued' | 'done' | (typeof RCPT_STATUSES)[number];
   recipient?: string;
   since?: string;
   until?: string;
-  reason?: string;
-  category?: string;
-  limit: number;
-  offset: number;
+  reason?: Reason;
+  category?: Category;
   format: 'json' | 'csv';
 }
 
@@ -36,14 +36,17 @@ const listSchema = {
       reason: { type: 'string', enum: [...REASONS], description: 'a recipient failed for this reason' },
       category: { type: 'string', enum: [...CATEGORIES], description: 'a recipient failed in this category' },
       limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-      offset: { type: 'integer', minimum: 0, default: 0 },
-      format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching message (up to ${MAX_CSV_ROWS} rows), one row per recipient, limit and offset ignored` },
+      ...pagingProperties,
+      format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching message (up to ${MAX_CSV_ROWS} rows), one row per recipient, limit, cursor and offset ignored` },
     },
   },
   response: {
     200: {
       type: 'object',
-      properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, messages: arrayOf('Message') },
+      properties: {
+        total: { type: 'integer', description: 'every match (absent with total=false)' }, limit: { type: 'integer' }, offset: { type: 'integer' },
+        next: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' }, messages: arrayOf('Message'),
+      },
     },
     ...errorResponses(400, 401),
   },
@@ -98,16 +101,6 @@ function outcomeOf(events: RecipientEvent[], rcpt: string): { outcomeCategory: C
   return { outcomeCategory: null, outcomeReason: null };
 }
 
-/** Whether a recipient of the message failed with this reason/category, judged from its events. */
-function failedWith(events: RecipientEvent[], rcpt: string | undefined, q: ListQuery): boolean {
-  return events.some((e) => {
-    if (e.type !== 'attempt' && e.type !== 'report') return false;
-    if (rcpt && !sameAddress(e.rcpt, rcpt)) return false;
-    if (e.type === 'attempt' && e.status === 'delivered') return false;
-    return (!q.reason || e.reason === q.reason) && (!q.category || e.category === q.category);
-  });
-}
-
 export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { store } = deps;
 
@@ -120,40 +113,44 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (until === null && q.until !== undefined) return sendError(reply, 400, 'bad_until', `until: use ${TIME_HELP}`);
     const rcpt = q.recipient?.trim();
     const messageStatus = q.status === 'queued' || q.status === 'done' ? q.status : undefined;
-    const rcptStatus = messageStatus ? undefined : q.status;
-    const conditions: Array<(m: MessageRecord) => boolean> = [];
-    if (rcptStatus) conditions.push((m) => m.rcpts.some((r) => r.status === rcptStatus && (!rcpt || sameAddress(r.rcpt, rcpt))));
-    if (q.reason || q.category) conditions.push((m) => failedWith(store.eventsForMessage(m.queueId), rcpt, q));
+    const rcptStatus = q.status === 'queued' || q.status === 'done' ? undefined : q.status;
+    const query: MessageQuery = {
+      ...(messageStatus ? { status: messageStatus } : {}), ...(rcptStatus ? { rcptStatus } : {}), ...(rcpt ? { rcpt } : {}),
+      ...(since !== null ? { since } : {}), ...(until !== null ? { until } : {}),
+      ...(q.reason ? { failedReason: q.reason } : {}), ...(q.category ? { failedCategory: q.category } : {}),
+    };
     const csv = q.format === 'csv';
-    const page = store.pageMessages({
-      ...(messageStatus ? { status: messageStatus } : {}), ...(rcpt ? { rcpt } : {}), ...(since !== null ? { since } : {}),
-      ...(until !== null ? { until } : {}), ...(conditions.length ? { where: (m: MessageRecord) => conditions.every((c) => c(m)) } : {}),
-      offset: csv ? 0 : q.offset, limit: csv ? MAX_CSV_ROWS : q.limit,
-    });
+    let page: Page<MessageRecord>;
+    try {
+      page = csv ? { items: await firstOf(store.scanMessages(query), MAX_CSV_ROWS), next: null } : await readPage((p) => store.pageMessages(query, p), q);
+    } catch (err) {
+      if (err instanceof BadCursorError) return sendError(reply, 400, err.code, err.message);
+      throw err;
+    }
     // Each recipient carries its address's flag now, and what happened to it in this message
     // (a complaint or an auto-reply after a delivery), so a list can show both without more requests.
-    const messages = page.items.map((m) => {
-      const events = store.eventsForMessage(m.queueId);
+    const messages = await Promise.all(page.items.map(async (m) => {
+      const events = await store.eventsForMessage(m.queueId);
       return {
         ...m,
-        rcpts: m.rcpts.map((r) => {
-          const rec = store.getRecipient(r.rcpt);
+        rcpts: await Promise.all(m.rcpts.map(async (r) => {
+          const rec = await store.getRecipient(r.rcpt);
           return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null, ...outcomeOf(events, r.rcpt) };
-        }),
+        })),
       };
-    });
+    }));
     if (csv) {
       return sendCsv(reply, 'messages', ['received', 'queue_id', 'message_id', 'from', 'recipient', 'status', 'category', 'reason', 'attempts', 'code', 'enhanced', 'reply', 'host', 'flagged'],
         messages.flatMap((m) => m.rcpts.map((r) => [iso(m.receivedAt), m.queueId, m.messageId, m.from, r.rcpt, r.status, r.outcomeCategory, r.outcomeReason, r.attempts, r.lastCode, r.lastEnhanced, r.lastResponse, r.lastMx, r.invalid])));
     }
-    return { total: page.total, limit: q.limit, offset: q.offset, messages };
+    return { ...(page.total !== undefined ? { total: page.total } : {}), limit: q.limit, offset: q.cursor ? 0 : q.offset, next: page.next, messages };
   });
 
   app.get<{ Params: { queueId: string } }>('/api/messages/:queueId', { schema: detailSchema }, async (req, reply) => {
     const id = req.params.queueId;
-    const message = store.getMessage(id) ?? store.findByMessageId(id);
+    const message = (await store.getMessage(id)) ?? (await store.findByMessageId(id));
     if (!message) return sendError(reply, 404, 'message_not_found', `no message with queue id or Message-ID ${id}`);
-    const events = store.eventsForMessage(message.queueId);
+    const events = await store.eventsForMessage(message.queueId);
     const inQueue = (await deps.delivery.queued()).find((m) => m.envelope.queueId === message.queueId);
     const reports = events.filter((e) => e.type === 'report');
     return {

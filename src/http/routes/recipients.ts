@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { CATEGORIES, categoryInfo, type Category } from '../../classify/index.js';
 import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
+import { BadCursorError, type Page, type RecipientQuery } from '../../store/index.js';
 import type { MessageRecord, RecipientRecord } from '../../types.js';
 import { errorResponses, sendError } from '../errors.js';
+import { firstOf, pagingProperties, readPage, type PagingQuery } from '../paging.js';
 import { arrayOf, emailParam, ref } from '../schemas.js';
 import type { HttpDeps } from '../types.js';
 import { eventView, findRecipient } from './view.js';
@@ -30,43 +32,62 @@ const recipientView = {
   },
 } as const;
 
-interface RecipientListQuery {
+interface RecipientListQuery extends PagingQuery {
   flagged?: boolean;
   suppressed?: boolean;
   category?: Category;
+  prefix?: string;
   q?: string;
   emails?: string;
-  limit: number;
-  offset: number;
   format: 'json' | 'csv';
 }
 
 const actionResponse = { 200: ref('Recipient'), ...errorResponses(401, 404) };
 
 /** Messages this address was in, found through its events (the store has no recipient-to-message index). */
-function messagesTo(deps: HttpDeps, email: string, limit = 50): MessageRecord[] {
+async function messagesTo(deps: HttpDeps, email: string, limit = 50): Promise<MessageRecord[]> {
   const ids = new Set<string>();
-  const events = deps.store.eventsForRecipient(email);
+  const events = await deps.store.eventsForRecipient(email);
   for (let i = events.length - 1; i >= 0 && ids.size < limit; i--) {
     const e = events[i]!;
     if ('queueId' in e && e.queueId) ids.add(e.queueId);
   }
-  const rec = deps.store.getRecipient(email);
+  const rec = await deps.store.getRecipient(email);
   if (rec?.lastQueueId) ids.add(rec.lastQueueId);
-  return [...ids].map((id) => deps.store.getMessage(id)).filter((m): m is MessageRecord => !!m).sort((a, b) => b.receivedAt - a.receivedAt);
+  const found = await Promise.all([...ids].map((id) => deps.store.getMessage(id)));
+  return found.filter((m): m is MessageRecord => !!m).sort((a, b) => b.receivedAt - a.receivedAt);
 }
 
-function view(deps: HttpDeps, r: RecipientRecord) {
+async function view(deps: HttpDeps, r: RecipientRecord) {
+  const [messages, history] = await Promise.all([messagesTo(deps, r.email), deps.store.eventsForRecipient(r.email)]);
   return {
     recipient: r,
     info: r.category ? categoryInfo(r.category) : null,
     suppression: { suppressed: r.suppressed, since: r.suppressedAt, reason: r.suppressedReason },
-    messages: messagesTo(deps, r.email).map((m) => {
+    messages: messages.map((m) => {
       const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       return { queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: m.receivedAt, status: mine?.status ?? m.status, lastResponse: mine?.lastResponse ?? null };
     }),
-    history: deps.store.eventsForRecipient(r.email).map(eventView),
+    history: history.map(eventView),
   };
+}
+
+/**
+ * The list for `emails` or `q` (containing this text): read whole through the store's filter and
+ * paged here by offset (`q` is a substring, which no index answers; `emails` is at most 500 lookups).
+ */
+async function filteredHere(deps: HttpDeps, q: RecipientListQuery, query: RecipientQuery): Promise<RecipientRecord[]> {
+  const keep = (r: RecipientRecord) => (q.flagged === undefined || r.invalid === q.flagged) && (q.suppressed === undefined || r.suppressed === q.suppressed)
+    && (!q.category || r.category === q.category);
+  if (q.emails !== undefined) {
+    const emails = [...new Set(q.emails.split(',').map((e) => e.trim()).filter(Boolean).slice(0, 500))];
+    const found = await Promise.all(emails.map((e) => findRecipient(deps.store, e)));
+    return found.filter((r): r is RecipientRecord => !!r && keep(r));
+  }
+  const text = q.q!.trim().toLowerCase();
+  const out: RecipientRecord[] = [];
+  for await (const r of deps.store.scanRecipients(query)) if (r.email.toLowerCase().includes(text)) out.push(r);
+  return out;
 }
 
 const notFound = (email: string) => `no recipient ${email}: Rebound has not sent to this address (or its record was pruned)`;
@@ -84,34 +105,54 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
           flagged: { type: 'boolean', description: 'only flagged (invalid) addresses, or only unflagged ones' },
           suppressed: { type: 'boolean' },
           category: { type: 'string', enum: [...CATEGORIES], description: 'only addresses whose last failure or report was in this category' },
-          q: { type: 'string', maxLength: 320, description: 'only addresses containing this text (case-insensitive)' },
-          emails: { type: 'string', maxLength: 40_000, description: 'only these addresses, comma-separated (at most 500): the categories for a list of addresses in one request' },
+          prefix: { type: 'string', maxLength: 320, description: 'only addresses starting with this (case-insensitive; indexed, unlike q)' },
+          q: { type: 'string', maxLength: 320, description: 'only addresses containing this text (case-insensitive; paged by offset only)' },
+          emails: { type: 'string', maxLength: 40_000, description: 'only these addresses, comma-separated (at most 500): the categories for a list of addresses in one request (paged by offset only)' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
-          format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching recipient (up to ${MAX_CSV_ROWS}), limit and offset ignored` },
+          ...pagingProperties,
+          format: { type: 'string', enum: ['json', 'csv'], default: 'json', description: `csv: every matching recipient (up to ${MAX_CSV_ROWS}), limit, cursor and offset ignored` },
         },
       },
-      response: { 200: { type: 'object', properties: { total: { type: 'integer' }, recipients: arrayOf('Recipient') } }, ...errorResponses(401) },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            total: { type: 'integer', description: 'every match (absent with total=false)' }, next: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' },
+            recipients: arrayOf('Recipient'),
+          },
+        },
+        ...errorResponses(400, 401),
+      },
     },
   }, async (req, reply) => {
     const q = req.query;
-    const text = q.q?.trim().toLowerCase();
-    const base = q.emails !== undefined
-      ? [...new Set(q.emails.split(',').map((e) => e.trim()).filter(Boolean).slice(0, 500))].map((e) => findRecipient(store, e)).filter((r): r is RecipientRecord => !!r)
-        .filter((r) => (q.flagged === undefined || r.invalid === q.flagged) && (q.suppressed === undefined || r.suppressed === q.suppressed))
-      : store.listRecipients({ ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}) });
-    const list = base.filter((r) => (!q.category || r.category === q.category) && (!text || r.email.toLowerCase().includes(text)));
+    const query: RecipientQuery = {
+      ...(q.flagged !== undefined ? { invalid: q.flagged } : {}), ...(q.suppressed !== undefined ? { suppressed: q.suppressed } : {}),
+      ...(q.category ? { category: q.category } : {}), ...(q.prefix?.trim() ? { prefix: q.prefix.trim() } : {}),
+    };
+    const here = q.emails !== undefined || !!q.q?.trim();
+    let page: Page<RecipientRecord>;
+    try {
+      if (here) {
+        const list = await filteredHere(deps, q, query);
+        page = { items: q.format === 'csv' ? list.slice(0, MAX_CSV_ROWS) : list.slice(q.offset, q.offset + q.limit), next: null, total: list.length };
+      } else if (q.format === 'csv') page = { items: await firstOf(store.scanRecipients(query), MAX_CSV_ROWS), next: null };
+      else page = await readPage((p) => store.pageRecipients(query, p), q);
+    } catch (err) {
+      if (err instanceof BadCursorError) return sendError(reply, 400, err.code, err.message);
+      throw err;
+    }
     if (q.format === 'csv') {
       return sendCsv(reply, 'recipients', ['email', 'category', 'reason', 'flagged', 'flagged_at', 'suppressed', 'suppressed_reason', 'last_status', 'last_event', 'last_reply', 'delivered', 'failed', 'consecutive_failures'],
-        list.slice(0, MAX_CSV_ROWS).map((r) => [r.email, r.category, r.reason, r.invalid, iso(r.flaggedAt), r.suppressed, r.suppressedReason, r.lastStatus, iso(r.lastEventAt), r.lastResponse, r.deliveredCount, r.failedCount, r.consecutiveFailures]));
+        page.items.map((r) => [r.email, r.category, r.reason, r.invalid, iso(r.flaggedAt), r.suppressed, r.suppressedReason, r.lastStatus, iso(r.lastEventAt), r.lastResponse, r.deliveredCount, r.failedCount, r.consecutiveFailures]));
     }
-    return { total: list.length, recipients: list.slice(q.offset, q.offset + q.limit) };
+    return { ...(page.total !== undefined && (q.total || here) ? { total: page.total } : {}), next: page.next, recipients: page.items };
   });
 
   app.get<{ Params: { email: string } }>('/api/recipients/:email', {
     schema: { tags: ['recipients'], summary: 'One address: status, flag, reason, category with why and what to do, suppression, history', params: emailParam, response: { 200: recipientView, ...errorResponses(401, 404) } },
   }, async (req, reply) => {
-    const r = findRecipient(store, req.params.email);
+    const r = await findRecipient(store, req.params.email);
     if (!r) return sendError(reply, 404, 'recipient_not_found', notFound(req.params.email));
     return view(deps, r);
   });
@@ -119,8 +160,8 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post<{ Params: { email: string } }>('/api/recipients/:email/clear', {
     schema: { tags: ['recipients'], summary: 'Clear the invalid-email flag (after the address was corrected or confirmed)', params: emailParam, response: actionResponse },
   }, async (req, reply) => {
-    const email = findRecipient(store, req.params.email)?.email ?? req.params.email;
-    const r = actions.clear(email);
+    const email = (await findRecipient(store, req.params.email))?.email ?? req.params.email;
+    const r = await actions.clear(email);
     return r ?? sendError(reply, 404, 'recipient_not_found', notFound(email));
   });
 
@@ -131,15 +172,15 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
       response: { 200: ref('Recipient'), ...errorResponses(400, 401) },
     },
   }, async (req) => {
-    const email = findRecipient(store, req.params.email)?.email ?? req.params.email;
+    const email = (await findRecipient(store, req.params.email))?.email ?? req.params.email;
     return actions.suppress(email, req.body?.reason || 'suppressed by operator (API)');
   });
 
   app.post<{ Params: { email: string } }>('/api/recipients/:email/unsuppress', {
     schema: { tags: ['recipients'], summary: 'Lift the suppression', params: emailParam, response: actionResponse },
   }, async (req, reply) => {
-    const email = findRecipient(store, req.params.email)?.email ?? req.params.email;
-    const r = actions.unsuppress(email);
+    const email = (await findRecipient(store, req.params.email))?.email ?? req.params.email;
+    const r = await actions.unsuppress(email);
     return r ?? sendError(reply, 404, 'recipient_not_found', notFound(email));
   });
 
@@ -162,7 +203,7 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   }, async (req, reply) => {
     if (!deps.resender) return sendError(reply, 501, 'not_available', 'resend is not wired into this server');
-    const r = findRecipient(store, req.params.email);
+    const r = await findRecipient(store, req.params.email);
     if (!r) return sendError(reply, 404, 'recipient_not_found', notFound(req.params.email));
     if (r.suppressed) return sendError(reply, 409, 'recipient_suppressed', `${r.email} is suppressed; POST .../unsuppress first`);
     if (r.invalid && !req.body?.force) {
@@ -171,7 +212,7 @@ export function recipientRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const resent: Array<{ from: string; queueId: string }> = [];
     const failed: Array<{ from: string; error: string }> = [];
     // Sequential: keeps the new queue ids in the order of the originals.
-    for (const m of messagesTo(deps, r.email, 1000)) {
+    for (const m of await messagesTo(deps, r.email, 1000)) {
       const mine = m.rcpts.find((x) => sameAddress(x.rcpt, r.email));
       if (!mine || (mine.status !== 'bounced' && mine.status !== 'expired')) continue;
       try {

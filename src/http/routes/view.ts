@@ -9,7 +9,7 @@ export function eventView(e: RecipientEvent): RecipientEvent & { description: st
 }
 
 /** The recipient record for any spelling of the address (the store keys by addressKey). */
-export function findRecipient(store: Store, email: string): RecipientRecord | undefined {
+export function findRecipient(store: Store, email: string): Promise<RecipientRecord | undefined> {
   return store.getRecipient(email);
 }
 

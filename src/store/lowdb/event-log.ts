@@ -1,9 +1,9 @@
 import { createReadStream, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { GroupWriter } from '../durable/group-writer.js';
-import { READ_WRITE_CREATE, ensurePrivateDir, openPrivate } from '../durable/private-files.js';
-import type { RecipientEvent } from '../types.js';
+import { GroupWriter } from '../../durable/group-writer.js';
+import { READ_WRITE_CREATE, ensurePrivateDir, openPrivate } from '../../durable/private-files.js';
+import type { RecipientEvent } from '../../types.js';
 
 export function dayOf(time: number): string {
   return new Date(time).toISOString().slice(0, 10);

@@ -1,4 +1,4 @@
-import type { RecipientRecord } from '../types.js';
+import type { RecipientRecord } from '../../types.js';
 
 /**
  * A recipient record as the store keeps it in memory and writes it to journals and snapshots:
@@ -49,11 +49,12 @@ export function packRecipient(key: string, r: RecipientRecord): PackedRecipient 
   for (const [name, v] of Object.entries(r)) {
     if (name === 'email' || name === 'invalid' || name === 'suppressed' || v === undefined) continue;
     const short = Object.hasOwn(SHORT, name) ? SHORT[name as Known] : undefined;
+    // Copies of nested values: the store keeps its own (what the caller changes later changes nothing).
     if (!short) {
-      ((p.x ??= {}) as Record<string, unknown>)[name] = v;
+      ((p.x ??= {}) as Record<string, unknown>)[name] = v !== null && typeof v === 'object' ? structuredClone(v) : v;
       continue;
     }
-    if (v !== null && v !== 0) p[short] = v;
+    if (v !== null && v !== 0) p[short] = typeof v === 'object' ? { ...v } : v;
   }
   return p as PackedRecipient;
 }
@@ -79,9 +80,9 @@ export function unpackRecipient(key: string, p: PackedRecipient): RecipientRecor
     reconciledCount: p.rc ?? 0,
     clearedBy: p.cb ?? null,
     clearedAt: p.ct ?? null,
-    awaiting: p.aw ?? null,
+    awaiting: p.aw ? { ...p.aw } : null,
   };
-  if (p.x) Object.assign(r, p.x);
+  if (p.x) Object.assign(r, structuredClone(p.x));
   return r;
 }
 

@@ -1,8 +1,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
-import { openPrivate } from '../durable/private-files.js';
-import { syncDirAsync } from '../util/sync-dir.js';
+import { openPrivate } from '../../durable/private-files.js';
+import { syncDirAsync } from '../../util/sync-dir.js';
 
 /** How to get a damaged snapshot file back, naming only files that exist. */
 function snapshotAdvice(file: string): string {

@@ -1,4 +1,4 @@
-import type { RecipientRecord } from '../types.js';
+import type { RecipientRecord } from '../../types.js';
 
 /**
  * One record from two spellings of the same address (stores written before addresses were

@@ -1,5 +1,5 @@
-import { GroupWriter } from '../durable/group-writer.js';
-import { READ_WRITE_CREATE, openPrivate } from '../durable/private-files.js';
+import { GroupWriter } from '../../durable/group-writer.js';
+import { READ_WRITE_CREATE, openPrivate } from '../../durable/private-files.js';
 
 /**
  * An append-only file of JSON lines. Lines are collected by add() and written by commit() through
