@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { recipientActions, type RecipientActions } from './control/actions.js';
@@ -7,8 +8,11 @@ import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
 import { OutcomeRecorder } from './recipients/index.js';
 import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
-import { RetainedMessages, Spool } from './spool/index.js';
+import { RetainedMessages, Spool, type MessageQueue } from './spool/index.js';
 import { LowdbStore, type Store } from './store/index.js';
+import { PostgresStore } from './store/postgres/index.js';
+import { PostgresQueue } from './store/postgres/delivery-queue.js';
+import { PostgresDestinationSlots } from './store/postgres/destination-slots.js';
 import { SubmissionServer } from './submission/index.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -28,11 +32,42 @@ export interface StartOptions {
 }
 
 export function openStore(config: Config, logger: Logger, clock: Clock): Store {
+  if (config.store.engine === 'postgres') {
+    const pg = config.store.postgres;
+    return new PostgresStore({ url: pg.url!, poolSize: pg.poolSize, nodeId: nodeIdOf(config), logger, clock });
+  }
   return new LowdbStore({
     dir: path.join(config.dataDir, 'store'), shards: config.store.shards, flushIntervalMs: config.store.flushIntervalMs,
     compactIntervalMs: config.store.compactIntervalMs,
     eventRetentionDays: config.store.eventRetentionDays, logger, clock,
   });
+}
+
+/** This node's name in leases and logs (several nodes on one database must each have their own). */
+export function nodeIdOf(config: Config): string {
+  return config.store.postgres.nodeId ?? `${os.hostname()}-${process.pid}`;
+}
+
+/** Copies of finished messages kept for resend: files per node, or the bodies the database keeps. */
+type MessageCopies = Pick<RetainedMessages, 'keep' | 'get' | 'prune'>;
+
+/**
+ * The delivery queue for the store in use: the local spool for lowdb; for PostgreSQL the queue
+ * every node shares, connection slots per destination shared by all nodes, and message copies
+ * read from the database (each body stays there until its message record is pruned).
+ */
+function openQueue(config: Config, store: Store, logger: Logger): { queue: MessageQueue; slots: PostgresDestinationSlots | null; copies: MessageCopies } {
+  if (store instanceof PostgresStore) {
+    const o = { db: store, nodeId: nodeIdOf(config), leaseMs: config.store.postgres.leaseMs, logger };
+    const queue = new PostgresQueue(o);
+    const copies: MessageCopies = { keep: async () => undefined, get: (id) => queue.readRaw(id).catch(() => null), prune: async () => 0 };
+    return { queue, slots: new PostgresDestinationSlots(o), copies };
+  }
+  const queue = new Spool({
+    dir: path.join(config.dataDir, 'spool'), quarantineDir: path.join(config.dataDir, 'quarantine'),
+    segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger, storeDurable: () => store.durable(),
+  });
+  return { queue, slots: null, copies: new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays) };
 }
 
 export function controlSocketPath(config: Config): string {
@@ -47,7 +82,8 @@ function resolveSecret(config: Config): string | null {
 
 interface Services {
   store: Store;
-  spool: Spool;
+  spool: MessageQueue;
+  slots: PostgresDestinationSlots | null;
   delivery: DeliveryEngine;
   submission: SubmissionServer;
   returnPath: ReturnPathServer | null;
@@ -86,7 +122,8 @@ export class Rebound {
   get store(): Store {
     return this.s.store;
   }
-  get spool(): Spool {
+  /** The delivery queue: the local spool, or the queue shared with the other nodes. */
+  get spool(): MessageQueue {
     return this.s.spool;
   }
   get delivery(): DeliveryEngine {
@@ -129,11 +166,9 @@ export class Rebound {
     const clock = opts.clock ?? systemClock;
     const store = openStore(config, logger, clock);
     await store.open();
-    const spool = new Spool({
-      dir: path.join(config.dataDir, 'spool'), quarantineDir: path.join(config.dataDir, 'quarantine'),
-      segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger, storeDurable: () => store.durable(),
-    });
+    const { queue: spool, slots, copies: retained } = openQueue(config, store, logger);
     const recovered = await spool.open();
+    slots?.start();
     // Listeners on the store's events start before anything can happen, so none is missed.
     const queueView = { queued: () => delivery.queued() };
     const metrics = new ReboundMetrics({ store, queue: queueView, clock });
@@ -144,11 +179,11 @@ export class Rebound {
     });
     const webhooksStarted = webhooks.start();
     const hold = config.submission.suppressed === 'hold';
-    const retained = new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays);
     // Through a smarthost a 250 is acceptance: flags wait for evidence of final delivery.
     const recorder = new OutcomeRecorder(store, { acceptance: config.delivery.mode === 'smarthost' ? 'accepted' : 'final' });
     const delivery = new DeliveryEngine({
       config: config.delivery, returnPath: config.returnPath, hostname: config.hostname, queue: spool, store,
+      claimIntervalMs: config.store.postgres.claimIntervalMs, ...(slots ? { slots } : {}),
       recorder, logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: async (rcpt: string) => !!(await store.getRecipient(rcpt))?.suppressed } : {}),
       retain: (queueId, raw) => retained.keep(queueId, raw),
@@ -210,7 +245,7 @@ export class Rebound {
     });
     // Not awaited: the first read of a long log must not hold up start-up.
     follower?.start().catch((err: Error) => logger.error({ err: err.message }, 'reconcile: follower failed to start'));
-    const app = new Rebound(config, logger, { store, spool, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
+    const app = new Rebound(config, logger, { store, spool, slots, delivery, submission, returnPath, parsePool, reports, control, actions, acceptedListeners, resender, follower, metrics, webhooks, dataDirLock }, {
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: null,
     });
     if (config.http.enabled) {
@@ -233,7 +268,7 @@ export class Rebound {
     app.every(3_600_000, () => archive.prune(clock.now()).then(() => retained.prune(clock.now())).then(() => undefined));
     logger.info({
       submission: ports.port, submissionSecure: ports.securePort, returnPath: rpPort, http: app.ports.http, mode: config.delivery.mode,
-      dataDir: config.dataDir, queued: recovered.length,
+      dataDir: config.dataDir, queued: recovered.length, store: store.engine, ...(store.engine === 'postgres' ? { node: nodeIdOf(config) } : {}),
     }, 'rebound started');
     return app;
   }
@@ -253,8 +288,10 @@ export class Rebound {
     await this.s.parsePool?.close();
     await this.s.webhooks.stop();
     this.s.metrics.stop();
-    await this.s.store.close();
+    // The shared queue and slots hand their leases back through the store: before it closes.
     await this.s.spool.close();
+    await this.s.slots?.stop();
+    await this.s.store.close();
     await this.s.dataDirLock.release();
     this.logger.info('rebound stopped');
   }

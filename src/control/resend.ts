@@ -1,4 +1,4 @@
-import type { RetainedMessages, Spool } from '../spool/index.js';
+import type { MessageQueue, RetainedMessages } from '../spool/index.js';
 import type { Store } from '../store/index.js';
 import type { Envelope } from '../types.js';
 import type { Clock } from '../util/clock.js';
@@ -8,8 +8,8 @@ import { sameAddress } from '../util/address-key.js';
 
 export interface ResendDeps {
   store: Store;
-  spool: Spool;
-  retained: RetainedMessages;
+  spool: Pick<MessageQueue, 'has' | 'readRaw'>;
+  retained: Pick<RetainedMessages, 'get'>;
   clock: Clock;
   logger: Logger;
   /** Queues a new message the way submission does (spool, delivery, listeners). */

@@ -71,7 +71,8 @@ export class ReboundMetrics {
   }
 
   start(): void {
-    this.unsubscribe ??= this.deps.store.subscribe((e) => this.observe(e));
+    // Each node counts what it did: summed across nodes, no event counts twice.
+    this.unsubscribe ??= this.deps.store.subscribe((e) => this.observe(e), { localOnly: true });
   }
 
   stop(): void {

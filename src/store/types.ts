@@ -65,6 +65,14 @@ export interface RecipientChange {
   events?: RecipientEvent[];
 }
 
+export interface SubscribeOptions {
+  /**
+   * Only the events this node wrote (default: every node's). What must happen once across the
+   * nodes (webhooks, counters each node exports) listens to its own events only.
+   */
+  localOnly?: boolean;
+}
+
 export interface AsyncStore {
   /** Which backend this is (shown by /readyz and `rebound status`). */
   readonly engine: 'lowdb' | 'postgres';
@@ -115,7 +123,7 @@ export interface AsyncStore {
    * Tells the listener about every event appended from now on. On PostgreSQL this includes other
    * nodes' events (LISTEN/NOTIFY), at most a few hundred ms late. Returns an unsubscribe function.
    */
-  subscribe(listener: (e: RecipientEvent) => void): () => void;
+  subscribe(listener: (e: RecipientEvent) => void, opts?: SubscribeOptions): () => void;
   /** The recipient's newest events, newest last (as today), at most `limit` (default 100). */
   eventsForRecipient(email: string, limit?: number): Promise<RecipientEvent[]>;
   /** The message's events, oldest first. */

@@ -47,7 +47,8 @@ export class WebhookDispatcher {
   async start(): Promise<void> {
     if (!this.o.endpoints.length) return;
     let held: RecipientEvent[] | null = [];
-    this.unsubscribe = this.o.store.subscribe((e) => (held ? held.push(e) : this.dispatch(e)));
+    // The node that wrote an event sends its webhooks: with several nodes each event goes out once.
+    this.unsubscribe = this.o.store.subscribe((e) => (held ? held.push(e) : this.dispatch(e)), { localOnly: true });
     await fsp.mkdir(this.o.dir, { recursive: true });
     const retry = { ...DEFAULT_RETRY, ...this.o.retry };
     for (const config of this.o.endpoints) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReboundChild, childConfig, freePort, requireBuild, sleep, writeConfig } from '../helpers/child.js';
+import { ReboundChild, canConnect, childConfig, freePort, requireBuild, sleep, writeConfig } from '../helpers/child.js';
 import { pgSkip, usePgCluster } from '../helpers/pg-cluster.js';
 import { cleanup, tempDir, waitFor } from '../helpers/rebound.js';
 import { Upstream } from '../helpers/upstream.js';
@@ -47,6 +47,8 @@ describe.skipIf(!!pgSkip)('two nodes on one PostgreSQL', () => {
     });
     const child = await ReboundChild.start(file, port, 20_000);
     children.push(child);
+    // Submission listens before the API does.
+    await waitFor(() => canConnect(http), 10_000);
     return { child, port, http };
   }
 

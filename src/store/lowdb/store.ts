@@ -271,6 +271,7 @@ export class LowdbStore implements AsyncStore {
     }
   }
 
+  /** One node: every event is this node's own, so `localOnly` changes nothing. */
   subscribe(listener: (e: RecipientEvent) => void): () => void {
     this.listeners.push(listener);
     return () => {

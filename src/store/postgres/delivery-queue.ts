@@ -1,3 +1,4 @@
+import type { QueryResultRow } from 'pg';
 import type { MessageQueue } from '../../spool/message-queue.js';
 import type { SpooledMessage, SpoolState } from '../../spool/spool.js';
 import type { Envelope } from '../../types.js';
@@ -8,7 +9,7 @@ import type { Logger } from '../../util/logger.js';
  * one (the store's transaction() scope), and that scope itself.
  */
 export interface QueueDb {
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 

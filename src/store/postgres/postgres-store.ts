@@ -6,7 +6,7 @@ import { addressKey } from '../../util/address-key.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../types.js';
-import type { AsyncStore, MessageQuery, Page, PageRequest, RecipientChange, RecipientQuery, WriteHealth } from '../types.js';
+import type { AsyncStore, MessageQuery, Page, PageRequest, RecipientChange, RecipientQuery, SubscribeOptions, WriteHealth } from '../types.js';
 import { type Announcement, Announcer } from './announcer.js';
 import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
@@ -92,7 +92,7 @@ export class PostgresStore implements AsyncStore {
   private pool: pg.Pool | null = null;
   private readOnly = false;
   private readonly tx = new AsyncLocalStorage<Tx>();
-  private listeners: Array<(e: RecipientEvent) => void> = [];
+  private listeners: Array<{ listener: (e: RecipientEvent) => void; localOnly: boolean }> = [];
   private listener: NotificationListener | null = null;
   /** Remote events are told in notification order, even when one must be read back first. */
   private remoteChain: Promise<void> = Promise.resolve();
@@ -506,10 +506,11 @@ export class PostgresStore implements AsyncStore {
     }
   }
 
-  /** Tells local listeners (copies: a listener that changes its event changes nothing else). */
-  private tell(events: RecipientEvent[]): void {
+  /** Tells the listeners (copies: a listener that changes its event changes nothing else). */
+  private tell(events: RecipientEvent[], remote = false): void {
     for (const e of events) {
-      for (const l of this.listeners) {
+      for (const { listener: l, localOnly } of this.listeners) {
+        if (remote && localOnly) continue;
         try {
           l(clone(e));
         } catch (err) {
@@ -519,17 +520,18 @@ export class PostgresStore implements AsyncStore {
     }
   }
 
-  subscribe(listener: (e: RecipientEvent) => void): () => void {
-    this.listeners.push(listener);
+  subscribe(listener: (e: RecipientEvent) => void, opts: SubscribeOptions = {}): () => void {
+    const entry = { listener, localOnly: !!opts.localOnly };
+    this.listeners.push(entry);
     this.startListening();
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.listeners = this.listeners.filter((l) => l !== entry);
     };
   }
 
   /** The notification connection opens with the first subscriber (or at open(), if one came before). */
   private startListening(): void {
-    if (this.listener || !this.pool || !this.listeners.length) return;
+    if (this.listener || !this.pool || !this.listeners.some((l) => !l.localOnly)) return;
     this.listener = new NotificationListener(this.config, CHANNEL, (payload) => this.heard(payload), () => this.caughtUp(), this.opts.logger);
     void this.listener.start();
   }
@@ -551,7 +553,7 @@ export class PostgresStore implements AsyncStore {
     this.remoteChain = this.remoteChain.then(async () => {
       if (this.caughtUpSeqs.delete(n.s)) return;
       const e = n.e ?? (await this.eventBySeq(n.s));
-      if (e) this.tell([e]);
+      if (e) this.tell([e], true);
     }).catch((err: Error) => this.opts.logger.warn({ err: err.message, seq: n.s }, 'store: could not read an announced event'));
   }
 
@@ -575,7 +577,7 @@ export class PostgresStore implements AsyncStore {
         for (const row of r.rows) {
           this.lastSeq = Math.max(this.lastSeq, row.seq);
           this.caughtUpSeqs.add(row.seq);
-          this.tell([row.payload]);
+          this.tell([row.payload], true);
         }
         if (r.rows.length < 1000) return;
       }

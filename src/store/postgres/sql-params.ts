@@ -1,3 +1,4 @@
+import { BadCursorError } from '../bad-cursor.js';
 /** Collects query parameters and hands out their placeholders ($1, $2, ...). */
 export class Params {
   readonly values: unknown[] = [];
@@ -12,13 +13,6 @@ export function encodeCursor(position: [number, string]): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export class BadCursorError extends Error {
-  readonly code = 'bad_cursor';
-  constructor() {
-    super('cursor: not one this store handed out (take `next` of the previous page, or leave it out for the first page)');
-  }
-}
-
 export function decodeCursor(cursor: string): [number, string] {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -26,7 +20,7 @@ export function decodeCursor(cursor: string): [number, string] {
   } catch {
     /* below */
   }
-  throw new BadCursorError();
+  throw new BadCursorError(cursor);
 }
 
 /** Backends cap a page at this many items. */
