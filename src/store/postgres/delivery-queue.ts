@@ -33,6 +33,14 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+interface Settling {
+  queueId: string;
+  next: SpoolState | 'done';
+  record: () => Promise<void>;
+  resolve: (stillOurs: boolean) => void;
+  reject: (err: Error) => void;
+}
+
 interface Row {
   queue_id: string;
   envelope: Envelope;
@@ -55,6 +63,8 @@ export class PostgresQueue implements MessageQueue {
   private readonly held = new Map<string, Held>();
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private settling: Settling[] = [];
+  private settleFlush: Promise<void> | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly maxBatch: number;
   /** Held messages whose lease was found taken over at settle() (counted duplicates). */
@@ -219,23 +229,72 @@ export class PostgresQueue implements MessageQueue {
     return rows[0].body;
   }
 
-  async settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
-    const stillOurs = await this.o.db.transaction(async () => {
-      await record();
-      const res = next === 'done'
-        ? await this.o.db.query(`DELETE FROM delivery_queue WHERE queue_id = $1 AND lease_node = $2`, [queueId, this.o.nodeId])
-        : await this.o.db.query(
-          `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
-          [queueId, this.o.nodeId, JSON.stringify(next), next.nextAttemptAt],
-        );
-      return (res.rowCount ?? 0) > 0;
+  /**
+   * Group commit of outcomes: the settles that arrive while one transaction commits share the next
+   * one. Besides saving a COMMIT each, this keeps deliveries to one address from queueing behind
+   * each other's row lock (a recipient row is locked from its update until COMMIT): in one
+   * transaction they follow each other at statement speed. If a shared transaction fails (a
+   * deadlock with another node, a bad row), each of its settles is tried again on its own.
+   */
+  settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.settling.push({ queueId, next, record, resolve, reject });
+      this.settleFlush ??= this.flushSettles();
     });
+  }
+
+  private async flushSettles(): Promise<void> {
+    try {
+      while (this.settling.length) {
+        const batch = this.settling.splice(0, this.maxBatch);
+        let results: boolean[] | null = null;
+        try {
+          results = await this.o.db.transaction(async () => {
+            const out: boolean[] = [];
+            for (const p of batch) out.push(await this.settleOne(p));
+            return out;
+          });
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0]!.reject(err as Error);
+            continue;
+          }
+          this.o.logger.warn({ err: (err as Error).message, settles: batch.length }, 'queue: a shared outcome transaction failed; writing each on its own');
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          try {
+            const ours = results ? results[i]! : await this.o.db.transaction(() => this.settleOne(p));
+            this.settled(p.queueId, ours);
+            p.resolve(ours);
+          } catch (err) {
+            p.reject(err as Error);
+          }
+        }
+      }
+    } finally {
+      this.settleFlush = null;
+    }
+  }
+
+  /** One outcome inside the current transaction: the store's writes, then the queue row (only if still ours). */
+  private async settleOne(p: Settling): Promise<boolean> {
+    await p.record();
+    const res = p.next === 'done'
+      ? await this.o.db.query(`DELETE FROM delivery_queue WHERE queue_id = $1 AND lease_node = $2`, [p.queueId, this.o.nodeId])
+      : await this.o.db.query(
+        `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
+        [p.queueId, this.o.nodeId, JSON.stringify(p.next), p.next.nextAttemptAt],
+      );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  private settled(queueId: string, stillOurs: boolean): void {
     this.held.delete(queueId);
     if (!stillOurs) {
       this.lostLeases++;
       this.o.logger.warn({ queueId, node: this.o.nodeId }, 'queue: lease lost before the outcome was written; the outcome is recorded, the next holder repeats the delivery');
     }
-    return stillOurs;
   }
 
   async reclaim(): Promise<void> {
@@ -246,6 +305,7 @@ export class PostgresQueue implements MessageQueue {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
     await this.flushing;
+    await this.settleFlush;
     // Hand back what this node still holds, so the other nodes take it at once.
     if (this.held.size) {
       await this.o.db.query(`UPDATE delivery_queue SET lease_node = NULL, lease_until = NULL WHERE lease_node = $1 AND queue_id = ANY($2::text[])`, [this.o.nodeId, [...this.held.keys()]]).catch(() => undefined);
