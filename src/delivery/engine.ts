@@ -15,6 +15,7 @@ import { backoffMs, isExpired } from './retry-policy.js';
 import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
 import { refusalStage, resetSession, sendTransaction, type DsnRequest, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
 import { makeReturnPath } from './verp.js';
+import { newMessageRecord } from './message-record.js';
 
 export interface DeliveryDeps {
   config: Config['delivery'];
@@ -99,7 +100,7 @@ export class DeliveryEngine {
   /** Takes a message this node now holds into the schedule. */
   private async adopt(m: SpooledMessage, at: number): Promise<void> {
     const env = m.envelope;
-    const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(env.queueId)) ?? newMessageRecord(env);
     // The store may know outcomes the queue state missed (crash between the two writes).
     const done = new Set(m.state.done);
     for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
@@ -134,19 +135,10 @@ export class DeliveryEngine {
    */
   accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
-    const stored = this.deps.store.putMessage(this.newRecord(envelope));
+    // A queue that writes the record in the message's own commit leaves nothing to do here.
+    const stored = this.deps.queue.recordsAccepted ? Promise.resolve() : this.deps.store.putMessage(newMessageRecord(envelope));
     this.schedule(envelope.queueId, this.deps.clock.now());
     return stored;
-  }
-
-  private newRecord(env: Envelope): MessageRecord {
-    return {
-      queueId: env.queueId, messageId: env.messageId, from: env.from, user: env.user, clientIp: env.clientIp,
-      size: env.size, receivedAt: env.receivedAt, nextAttemptAt: env.receivedAt, status: 'queued',
-      rcpts: env.rcpts.map((rcpt) => ({
-        rcpt, status: 'queued', attempts: 0, lastCode: null, lastEnhanced: null, lastResponse: null, lastMx: null, updatedAt: env.receivedAt,
-      })),
-    };
   }
 
   /**
@@ -196,7 +188,7 @@ export class DeliveryEngine {
     this.dueAt.delete(queueId);
     const env = spooled.envelope;
     const now = this.deps.clock.now();
-    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? newMessageRecord(env);
     const attempts: Attempt[] = [];
     for (const r of rec.rcpts) {
       if (FINAL.has(r.status)) continue;
@@ -287,7 +279,7 @@ export class DeliveryEngine {
     const outcomes = (await Promise.all([...groups].map(([domain, rcpts]) => this.deliverGroup(env, domain, rcpts, raw)))).flat();
 
     const now = this.deps.clock.now();
-    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(queueId)) ?? newMessageRecord(env);
     const attempts: Attempt[] = [];
     for (const o of outcomes) {
       const n = attemptNo.get(o.outcome.rcpt) ?? 1;

@@ -18,6 +18,8 @@ export interface PostgresQueueOptions {
   nodeId: string;
   leaseMs: number;
   logger: Logger;
+  /** Writes the store's record of a message just accepted; called inside the accept's transaction. */
+  recordAccepted?: (envelope: Envelope) => Promise<void>;
   /** Most messages one group commit inserts (the rest wait for the next). */
   maxBatch?: number;
 }
@@ -60,6 +62,7 @@ const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
  */
 export class PostgresQueue implements MessageQueue {
   readonly shared = true;
+  readonly recordsAccepted: boolean;
   private readonly held = new Map<string, Held>();
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
@@ -72,6 +75,7 @@ export class PostgresQueue implements MessageQueue {
 
   constructor(private readonly o: PostgresQueueOptions) {
     this.maxBatch = o.maxBatch ?? 256;
+    this.recordsAccepted = !!o.recordAccepted;
   }
 
   async open(): Promise<SpooledMessage[]> {
@@ -124,6 +128,8 @@ export class PostgresQueue implements MessageQueue {
          ON CONFLICT (queue_id) DO NOTHING`,
         [ids, batch.map((p) => JSON.stringify(p.envelope)), batch.map((p) => p.envelope.receivedAt), this.o.nodeId, this.o.leaseMs],
       );
+      // The message records commit with the messages (the store writes them in one statement).
+      if (this.o.recordAccepted) for (const p of batch) await this.o.recordAccepted(p.envelope);
     });
   }
 
