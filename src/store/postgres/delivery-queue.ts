@@ -255,11 +255,7 @@ export class PostgresQueue implements MessageQueue {
         const batch = this.settling.splice(0, this.maxBatch);
         let results: boolean[] | null = null;
         try {
-          results = await this.o.db.transaction(async () => {
-            const out: boolean[] = [];
-            for (const p of batch) out.push(await this.settleOne(p));
-            return out;
-          });
+          results = await this.o.db.transaction(() => this.settleAll(batch));
         } catch (err) {
           if (batch.length === 1) {
             batch[0]!.reject(err as Error);
@@ -270,7 +266,7 @@ export class PostgresQueue implements MessageQueue {
         for (let i = 0; i < batch.length; i++) {
           const p = batch[i]!;
           try {
-            const ours = results ? results[i]! : await this.o.db.transaction(() => this.settleOne(p));
+            const ours = results ? results[i]! : (await this.o.db.transaction(() => this.settleAll([p])))[0]!;
             this.settled(p.queueId, ours);
             p.resolve(ours);
           } catch (err) {
@@ -283,16 +279,28 @@ export class PostgresQueue implements MessageQueue {
     }
   }
 
-  /** One outcome inside the current transaction: the store's writes, then the queue row (only if still ours). */
-  private async settleOne(p: Settling): Promise<boolean> {
-    await p.record();
-    const res = p.next === 'done'
-      ? await this.o.db.query(`DELETE FROM delivery_queue WHERE queue_id = $1 AND lease_node = $2`, [p.queueId, this.o.nodeId])
-      : await this.o.db.query(
+  /**
+   * Outcomes inside the current transaction: the store's writes of each, then the queue rows (only
+   * where still ours): the finished ones in one DELETE, the waiting ones each released with its state.
+   */
+  private async settleAll(batch: Settling[]): Promise<boolean[]> {
+    for (const p of batch) await p.record();
+    const done = batch.filter((p) => p.next === 'done').map((p) => p.queueId);
+    const ours = new Set<string>();
+    if (done.length) {
+      const { rows } = await this.o.db.query<{ queue_id: string }>(
+        `DELETE FROM delivery_queue WHERE queue_id = ANY($1::text[]) AND lease_node = $2 RETURNING queue_id`, [done, this.o.nodeId]);
+      for (const r of rows) ours.add(r.queue_id);
+    }
+    for (const p of batch) {
+      if (p.next === 'done') continue;
+      const res = await this.o.db.query(
         `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
         [p.queueId, this.o.nodeId, JSON.stringify(p.next), p.next.nextAttemptAt],
       );
-    return (res.rowCount ?? 0) > 0;
+      if ((res.rowCount ?? 0) > 0) ours.add(p.queueId);
+    }
+    return batch.map((p) => ours.has(p.queueId));
   }
 
   private settled(queueId: string, stillOurs: boolean): void {
