@@ -66,25 +66,25 @@ async function seed(url) {
         INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
         SELECT 'user' || i || '@example' || (i % 500) || '.org', i % 50 = 0, i % 200 = 0,
                CASE WHEN i % 50 = 0 THEN 'userunknown' END, CASE WHEN i % 50 = 0 THEN 'Invalid Email' END,
-               CASE WHEN i % 50 = 0 THEN $1 - (i % 30) * ${DAY} END, CASE WHEN i % 200 = 0 THEN $1 END, CASE WHEN i % 200 = 0 THEN 'complaint' END,
-               $1 - (i % 30) * ${DAY} - i,
+               CASE WHEN i % 50 = 0 THEN $1::bigint - (i % 30)::bigint * ${DAY} END, CASE WHEN i % 200 = 0 THEN $1::bigint END, CASE WHEN i % 200 = 0 THEN 'complaint' END,
+               $1::bigint - (i % 30)::bigint * ${DAY} - i,
                jsonb_build_object('email', 'user' || i || '@example' || (i % 500) || '.org', 'invalid', i % 50 = 0,
                  'reason', CASE WHEN i % 50 = 0 THEN 'userunknown' END, 'category', CASE WHEN i % 50 = 0 THEN 'Invalid Email' END,
-                 'lastStatus', CASE WHEN i % 50 = 0 THEN 'bounced' ELSE 'delivered' END, 'lastEventAt', $1 - (i % 30) * ${DAY} - i,
+                 'lastStatus', CASE WHEN i % 50 = 0 THEN 'bounced' ELSE 'delivered' END, 'lastEventAt', $1::bigint - (i % 30)::bigint * ${DAY} - i,
                  'lastQueueId', 'Q' || i, 'lastResponse', '250 2.0.0 Ok: queued as ' || md5(i::text),
-                 'consecutiveFailures', (i % 50 = 0)::int, 'attemptsSinceFlag', 0, 'flaggedAt', CASE WHEN i % 50 = 0 THEN $1 END,
+                 'consecutiveFailures', (i % 50 = 0)::int, 'attemptsSinceFlag', 0, 'flaggedAt', CASE WHEN i % 50 = 0 THEN $1::bigint END,
                  'deliveredCount', 3, 'failedCount', (i % 50 = 0)::int, 'suppressed', i % 200 = 0,
-                 'suppressedAt', CASE WHEN i % 200 = 0 THEN $1 END, 'suppressedReason', CASE WHEN i % 200 = 0 THEN 'complaint' END, 'reconciledCount', 0)
+                 'suppressedAt', CASE WHEN i % 200 = 0 THEN $1::bigint END, 'suppressedReason', CASE WHEN i % 200 = 0 THEN 'complaint' END, 'reconciledCount', 0)
         FROM generate_series($2::int, $3::int) AS i`, [now, lo, hi]));
       await timed(`messages ${lo}..${hi}`, () => db.query(`
         INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
-        SELECT 'Q' || i, 'm' || i || '@shop.example', $1 - (i % 30) * ${DAY} - i, 'done',
+        SELECT 'Q' || i, 'm' || i || '@shop.example', $1::bigint - (i % 30)::bigint * ${DAY} - i, 'done',
                ARRAY['user' || i || '@example' || (i % 500) || '.org'], ARRAY[st], ARRAY[st || ':user' || i || '@example' || (i % 500) || '.org'],
                jsonb_build_object('queueId', 'Q' || i, 'messageId', 'm' || i || '@shop.example', 'from', 'shop@example.com', 'user', 'shop',
-                 'clientIp', '127.0.0.1', 'size', 2000, 'receivedAt', $1 - (i % 30) * ${DAY} - i, 'nextAttemptAt', null, 'status', 'done',
+                 'clientIp', '127.0.0.1', 'size', 2000, 'receivedAt', $1::bigint - (i % 30)::bigint * ${DAY} - i, 'nextAttemptAt', null, 'status', 'done',
                  'rcpts', jsonb_build_array(jsonb_build_object('rcpt', 'user' || i || '@example' || (i % 500) || '.org', 'status', st, 'attempts', 1,
                    'lastCode', CASE WHEN st = 'bounced' THEN 550 ELSE 250 END, 'lastEnhanced', null, 'lastResponse', 'seeded', 'lastMx', '127.0.0.1',
-                   'updatedAt', $1 - (i % 30) * ${DAY} - i)))
+                   'updatedAt', $1::bigint - (i % 30)::bigint * ${DAY} - i)))
         FROM (SELECT i, CASE WHEN i % 50 = 0 THEN 'bounced' ELSE 'delivered' END AS st FROM generate_series($2::int, $3::int) AS i) x`, [now, lo, hi]));
     }
     for (let lo = 0; lo < EVENTS; lo += CHUNK) {
@@ -98,7 +98,7 @@ async function seed(url) {
                  'status', CASE WHEN f THEN 'bounced' ELSE 'delivered' END, 'reason', CASE WHEN f THEN 'userunknown' END,
                  'category', CASE WHEN f THEN 'Invalid Email' END, 'hard', f)
         FROM (SELECT j, j % $4 AS r, 'user' || (j % $4) || '@example' || ((j % $4) % 500) || '.org' AS k,
-                     $1 - (j % (30 * 24)) * 3600000 - (j % 1000) AS t, (j % $4) % 50 = 0 AS f
+                     $1::bigint - (j % (30 * 24))::bigint * 3600000 - (j % 1000) AS t, (j % $4) % 50 = 0 AS f
               FROM generate_series($2::bigint, $3::bigint) AS j) x`, [now, lo, hi, RECIPIENTS]));
     }
     await timed('ANALYZE', () => db.query('ANALYZE'));
@@ -106,6 +106,22 @@ async function seed(url) {
     console.log(`  database size ${size.rows[0].s}`);
   } finally {
     await db.end();
+  }
+}
+
+/** The seeded rows read back through the store as the records it would have written. */
+async function checkShape(url) {
+  const s = new PostgresStore({ url, logger: silent, clock: { now: () => Date.now() } });
+  await s.open({ readOnly: true });
+  try {
+    const r = await s.getRecipient('User50@Example50.org');
+    const m = await s.getMessage('Q50');
+    const failed = await s.pageMessages({ failedCategory: 'Invalid Email', rcpt: 'user50@example50.org' }, { limit: 5 });
+    const ok = r?.invalid === true && r.reason === 'userunknown' && m?.rcpts[0]?.status === 'bounced' && failed.items.some((x) => x.queueId === 'Q50');
+    if (!ok) throw new Error(`seeded rows do not read back as the store's records: ${JSON.stringify({ r, m, failed: failed.items.length })}`);
+    console.log('  seeded rows read back through the store: ok');
+  } finally {
+    await s.close();
   }
 }
 
@@ -123,12 +139,13 @@ async function node(url, label) {
 const results = { bench: 'scale-pg', recipients: RECIPIENTS, events: EVENTS, cpus: machineInfo().cpus };
 try {
   console.log(`PostgreSQL scale bench: ${RECIPIENTS.toLocaleString()} recipients, ${RECIPIENTS.toLocaleString()} messages, ${EVENTS.toLocaleString()} events`);
-  const emptyUrl = await cluster.createDatabase('empty');
+  const emptyUrl = await cluster.createDatabase('fresh');
   await migrateEmpty(emptyUrl);
-  const fullUrl = await cluster.createDatabase('full');
+  const fullUrl = await cluster.createDatabase('seeded');
   await migrateEmpty(fullUrl);
   console.log('seeding:');
   await seed(fullUrl);
+  await checkShape(fullUrl);
 
   const empty = await node(emptyUrl, 'empty');
   console.log(`node on the empty database: start ${empty.startMs} ms, RSS ${empty.rssMb} MB`);
