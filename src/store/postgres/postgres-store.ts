@@ -12,7 +12,7 @@ import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
 import { type PruneResult, prune } from './prune.js';
 import { messageSql, recipientConditions, where } from './queries.js';
-import { eventRow, messageRow, recipientRow, stripBrackets } from './rows.js';
+import { INSERT_EVENTS, eventsParam, messageRow, recipientRow, stripBrackets } from './rows.js';
 import { Params, decodeCursor, encodeCursor, pageLimit } from './sql-params.js';
 
 export interface PostgresStoreOptions {
@@ -476,19 +476,8 @@ export class PostgresStore implements AsyncStore {
    * announcer's NOTIFY after it (never of an event that was rolled back).
    */
   private async insertEvents(events: RecipientEvent[]): Promise<void> {
-    const rows = events.map((e) => ({ ...eventRow(e), p: e }));
     const tx = this.tx.getStore();
-    const r = await this.queryable.query<{ id: string; seq: number }>(
-      `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
-       SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
-           rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
-           rcpt_key, rcpt_keys, reason, category, failure, p, ord)
-        ORDER BY ord
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id, seq`,
-      [JSON.stringify(rows), this.instanceId],
-    );
+    const r = await this.queryable.query<{ id: string; seq: number }>(INSERT_EVENTS, [eventsParam(events), this.instanceId]);
     // An event stored before (same id) is not stored or told again. Seqs are drawn in insertion
     // order: sorted, they line up with the events that were new.
     const fresh = new Set(r.rows.map((row) => row.id));

@@ -93,3 +93,18 @@ export function eventRow(e: RecipientEvent): EventRow {
   const failure = (e.type === 'attempt' && e.status !== 'delivered') || e.type === 'report';
   return { id: e.id, time: e.time, type: e.type, queue_id: queueId, rcpt_key: rcpt, rcpt_keys: rcpts, reason, category, failure };
 }
+
+/**
+ * Inserts the events of $1 (eventsParam()) as written by store instance $2, in the order given; an
+ * event whose id is stored already is skipped. Returns the id and seq of each new row.
+ */
+export const INSERT_EVENTS = `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
+  SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
+    FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
+      rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
+      rcpt_key, rcpt_keys, reason, category, failure, p, ord)
+   ORDER BY ord
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, seq`;
+
+export const eventsParam = (events: RecipientEvent[]): string => JSON.stringify(events.map((e) => ({ ...eventRow(e), p: e })));
