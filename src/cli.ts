@@ -303,13 +303,14 @@ program
     const config = readConfig(opts.config);
     const url = migrationUrl(config, opts.url);
     // Progress for big stores, at most every 2 s, on stderr (stdout is the report).
-    let shown = Date.now();
+    const started = Date.now();
+    let shown = started;
     const progress: MigrationProgress = (stage, r) => {
       if (Date.now() - shown < 2_000) return;
       shown = Date.now();
       const what = stage === 'store' ? `${n(r.messages.read)} messages, ${n(r.recipients.read)} recipients, ${n(r.events.read)} events`
         : stage === 'queue' ? `${n(r.queued.read)} queued messages` : `${n(r.retained.read)} copies for resend`;
-      process.stderr.write(`migrate: ${what} read so far\n`);
+      process.stderr.write(`migrate: ${Math.round((shown - started) / 1000)} s: ${what} read so far\n`);
     };
     const report = await migrateDataDir(config, { url, logger: stderrLogger('warn'), clock: systemClock, progress });
     const context = { dataDir: config.dataDir, url: redactUrl(url), configFile: path.resolve(file), engine: config.store.engine, urlGiven: !!opts.url };

@@ -6,7 +6,7 @@
 // address at RCPT, and delivers the queued message exactly once when the upstream accepts. Run
 // again, migrate copies nothing and says so, and leaves what the PostgreSQL node did since alone.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,12 @@ describe.skipIf(!!pgSkip)('rebound migrate --to postgres', () => {
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toMatch(new RegExp(`cannot open PostgreSQL at postgres://rebound:\\*\\*\\*@127\\.0\\.0\\.1:${closed}/rebound: cannot connect`));
     expect(unreachable.stderr).not.toContain('s3cret-pass');
+    const emptyFile = path.join(dir, 'empty.json');
+    writeConfig(emptyFile, { ...base, dataDir: path.join(dir, 'never-used') });
+    const noStore = await runCli(['migrate', '--to', 'postgres', '--url', url, '--config', emptyFile], NO_ENV);
+    expect(noStore.code).toBe(2);
+    expect(noStore.stderr).toMatch(/no lowdb store in .*never-used\/store: nothing to migrate/);
+    expect(existsSync(path.join(dir, 'never-used'))).toBe(false);
     // None of those wrote anything: the database has no schema yet.
     const db = new pg.Client({ connectionString: url });
     await db.connect();
