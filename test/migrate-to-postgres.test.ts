@@ -203,6 +203,12 @@ describe.skipIf(!!pgSkip)('rebound migrate --to postgres', () => {
       const later = (await api<{ message: MessageRecord }>(http, `/api/messages/${deferred}`)).message;
       expect(later.rcpts[0]).toMatchObject({ rcpt: 'Later.Person@example.org', status: 'delivered' });
       expect(later.rcpts[0]!.attempts).toBeGreaterThan(lowMessages.find((m) => m.queueId === deferred)!.rcpts[0]!.attempts);
+      // The bounced message's copy came along: the PostgreSQL node can resend it.
+      const resend = await fetch(`http://127.0.0.1:${http}/api/recipients/${encodeURIComponent('unknown.user@example.org')}/resend`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ force: true }),
+      });
+      const resent = (await resend.json()) as { resent: Array<{ from: string }>; failed: unknown[] };
+      expect(resent).toMatchObject({ resent: [{ from: bounced }], failed: [] });
       expect((await pgNode.terminate()).code).toBe(0);
       const toLater = up.received.filter((r) => r.to.some((t) => t.toLowerCase() === 'later.person@example.org'));
       expect(toLater.length).toBe(1);
