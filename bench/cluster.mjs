@@ -8,6 +8,7 @@
 //     BENCH_ROUNDS / --rounds    rounds; each runs every server once, in rotating order (default 2)
 //     BENCH_SESSIONS / --sessions parallel persistent sessions (default 20)
 //     BENCH_SERVERS=postfix,lowdb,pg1,pg2   which to run
+//     BENCH_PROF=/some/dir       --cpu-prof of every Rebound node there (node bench/lib/cpuprofile.mjs DIR)
 //
 // PostgreSQL is a private cluster (scripts/pg/cluster.mjs: initdb in a temp dir, fsync and
 // synchronous_commit on), a fresh database per run. Every server makes each message durable before
@@ -26,6 +27,7 @@ const ROUNDS = numArg('rounds', 'BENCH_ROUNDS', 2);
 const SESSIONS = numArg('sessions', 'BENCH_SESSIONS', 20);
 const RUN_TIMEOUT_MS = 60_000 + N * 40;
 const SERVERS = (process.env.BENCH_SERVERS ?? 'postfix,lowdb,pg1,pg2').split(',').map((s) => s.trim()).filter(Boolean);
+const PROF_DIR = process.env.BENCH_PROF ? path.resolve(process.env.BENCH_PROF) : null;
 const PEER_DIR = path.join(REPO_ROOT, '..', 'shared', 'peers', 'postfix');
 
 requireBuild();
@@ -63,7 +65,7 @@ async function oneRun(server, roundNo, runNo) {
       const url = server === 'lowdb' ? null : await live.pg.createDatabase(`bench_${runNo}`);
       for (let k = 0; k < nodes; k++) {
         const store = url ? { engine: 'postgres', postgres: { url, nodeId: `node${k + 1}` } } : {};
-        live.nodes.push(await startRebound({ dir: path.join(runDir, `node${k + 1}`), smarthostPort: sinkPort, maxClients: 500, overrides: { store } }));
+        live.nodes.push(await startRebound({ dir: path.join(runDir, `node${k + 1}`), smarthostPort: sinkPort, maxClients: 500, overrides: { store }, profDir: PROF_DIR }));
       }
       if (nodes > 1) {
         live.balancer = await startBalancer(live.nodes.map((n) => n.port));

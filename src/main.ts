@@ -6,6 +6,7 @@ import { controlCommands } from './control/commands.js';
 import { createResender, type Resender } from './control/resend.js';
 import { ControlServer } from './control/socket.js';
 import { DeliveryEngine, type MxResolver } from './delivery/index.js';
+import { newMessageRecord } from './delivery/message-record.js';
 import { OutcomeRecorder } from './recipients/index.js';
 import { ParsePool, ReportArchive, ReportProcessor, ReturnPathServer } from './returnpath/index.js';
 import { RetainedMessages, Spool, type MessageQueue } from './spool/index.js';
@@ -73,7 +74,7 @@ type MessageCopies = Pick<RetainedMessages, 'keep' | 'get' | 'prune'>;
 function openQueue(config: Config, store: Store, logger: Logger): { queue: MessageQueue; slots: PostgresDestinationSlots | null; copies: MessageCopies } {
   if (store instanceof PostgresStore) {
     const o = { db: store, nodeId: nodeIdOf(config), leaseMs: config.store.postgres.leaseMs, logger };
-    const queue = new PostgresQueue(o);
+    const queue = new PostgresQueue({ ...o, recordAccepted: (env) => store.putMessage(newMessageRecord(env)) });
     const copies: MessageCopies = { keep: async () => undefined, get: (id) => queue.readRaw(id).catch(() => null), prune: async () => 0 };
     return { queue, slots: new PostgresDestinationSlots(o), copies };
   }

@@ -15,6 +15,7 @@ import { backoffMs, isExpired } from './retry-policy.js';
 import { mxRoute, smarthostRoute, systemMxResolver, type Destination, type MxResolver, type Route } from './route.js';
 import { refusalStage, resetSession, sendTransaction, type DsnRequest, type SmtpClientError, type UpstreamSession } from './smtp-client.js';
 import { makeReturnPath } from './verp.js';
+import { newMessageRecord } from './message-record.js';
 
 export interface DeliveryDeps {
   config: Config['delivery'];
@@ -49,6 +50,8 @@ export class DeliveryEngine {
   private readonly dueAt = new Map<string, number>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly rawCache = new Map<string, Buffer>();
+  /** Records of messages this node just accepted, until their first attempt (saves reading back what was just written). */
+  private readonly freshRecords = new Map<string, MessageRecord>();
   /** Destinations that just failed at connection level, and until when no new connection is tried. */
   private readonly suspended = new Map<string, { until: number; cause: IntegrationCause; err: SmtpClientError }>();
   private readonly pool: ConnectionPool;
@@ -99,7 +102,7 @@ export class DeliveryEngine {
   /** Takes a message this node now holds into the schedule. */
   private async adopt(m: SpooledMessage, at: number): Promise<void> {
     const env = m.envelope;
-    const rec = (await this.deps.store.getMessage(env.queueId)) ?? this.newRecord(env);
+    const rec = (await this.deps.store.getMessage(env.queueId)) ?? newMessageRecord(env);
     // The store may know outcomes the queue state missed (crash between the two writes).
     const done = new Set(m.state.done);
     for (const r of rec.rcpts) if (FINAL.has(r.status)) done.add(r.rcpt);
@@ -134,19 +137,12 @@ export class DeliveryEngine {
    */
   accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
-    const stored = this.deps.store.putMessage(this.newRecord(envelope));
+    // A queue that writes the record in the message's own commit leaves nothing to do here.
+    const rec = newMessageRecord(envelope);
+    this.freshRecords.set(envelope.queueId, rec);
+    const stored = this.deps.queue.recordsAccepted ? Promise.resolve() : this.deps.store.putMessage(rec);
     this.schedule(envelope.queueId, this.deps.clock.now());
     return stored;
-  }
-
-  private newRecord(env: Envelope): MessageRecord {
-    return {
-      queueId: env.queueId, messageId: env.messageId, from: env.from, user: env.user, clientIp: env.clientIp,
-      size: env.size, receivedAt: env.receivedAt, nextAttemptAt: env.receivedAt, status: 'queued',
-      rcpts: env.rcpts.map((rcpt) => ({
-        rcpt, status: 'queued', attempts: 0, lastCode: null, lastEnhanced: null, lastResponse: null, lastMx: null, updatedAt: env.receivedAt,
-      })),
-    };
   }
 
   /**
@@ -196,7 +192,7 @@ export class DeliveryEngine {
     this.dueAt.delete(queueId);
     const env = spooled.envelope;
     const now = this.deps.clock.now();
-    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
+    const rec = await this.recordOf(env);
     const attempts: Attempt[] = [];
     for (const r of rec.rcpts) {
       if (FINAL.has(r.status)) continue;
@@ -287,7 +283,7 @@ export class DeliveryEngine {
     const outcomes = (await Promise.all([...groups].map(([domain, rcpts]) => this.deliverGroup(env, domain, rcpts, raw)))).flat();
 
     const now = this.deps.clock.now();
-    const rec = (await this.deps.store.getMessage(queueId)) ?? this.newRecord(env);
+    const rec = await this.recordOf(env);
     const attempts: Attempt[] = [];
     for (const o of outcomes) {
       const n = attemptNo.get(o.outcome.rcpt) ?? 1;
@@ -324,6 +320,20 @@ export class DeliveryEngine {
     await this.deps.queue.settle(queueId, state, async () => this.record(attempts, rec));
     // A shared queue released the message: whichever node claims it when due tries it next.
     if (!this.deps.queue.shared) this.schedule(queueId, state.nextAttemptAt);
+  }
+
+  /**
+   * The message's store record. Before its first attempt nothing but this node has touched it (no
+   * report can be about a message never sent), so the record it wrote at acceptance is the record
+   * and is not read back.
+   */
+  private async recordOf(env: Envelope): Promise<MessageRecord> {
+    const fresh = this.freshRecords.get(env.queueId);
+    if (fresh) {
+      this.freshRecords.delete(env.queueId);
+      return fresh;
+    }
+    return (await this.deps.store.getMessage(env.queueId)) ?? newMessageRecord(env);
   }
 
   /**

@@ -9,6 +9,8 @@ import type { SpooledMessage, SpoolState } from './spool.js';
 export interface MessageQueue {
   /** True when other nodes share the queue: the engine then claims due messages instead of scheduling all of them. */
   readonly shared: boolean;
+  /** The queue writes a new message's store record in the same commit as the message itself. */
+  readonly recordsAccepted?: boolean;
   /** Unfinished messages this node holds at start-up (the spool: all of them; shared: none, they come by claim). */
   open(): Promise<SpooledMessage[]>;
   /** Stores a new message, held by this node; resolves once durable, which is when submission may say 250. */

@@ -137,4 +137,27 @@ describe.skipIf(!!pgSkip)('two nodes on one PostgreSQL', () => {
     await a.child.terminate();
     await b.child.terminate();
   });
+  it('while PostgreSQL is down a node acknowledges nothing (4xx), and carries on by itself when it is back', { timeout: 90_000 }, async () => {
+    const url = await pgc.db('outage');
+    const up = await new Upstream().start();
+    ups.push(up);
+    const a = await startNode('node-a3', url, up.port);
+    const transport = () => nodemailer.createTransport({ host: '127.0.0.1', port: a.port, ignoreTLS: true, connectionTimeout: 5_000, socketTimeout: 20_000 });
+    await transport().sendMail({ from: 'sender@example.com', to: 'before@example.org', subject: 'before', text: 'x' });
+    await pgc.cluster().stop({ mode: 'fast' });
+    const err = await transport().sendMail({ from: 'sender@example.com', to: 'during@example.org', subject: 'during', text: 'x' })
+      .then(() => null, (e: Error & { responseCode?: number }) => e);
+    expect(err?.responseCode, String(err?.message)).toBeGreaterThanOrEqual(400);
+    expect(err?.responseCode).toBeLessThan(500);
+    const ready = await fetch(`http://127.0.0.1:${a.http}/readyz`);
+    expect(ready.status).toBe(503);
+    await pgc.cluster().start();
+    // Back without a restart of the node: accepted and delivered again.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${a.http}/readyz`)).status === 200, 30_000, 200);
+    await transport().sendMail({ from: 'sender@example.com', to: 'after@example.org', subject: 'after', text: 'x' });
+    await waitFor(() => up.deliveredTo().includes('after@example.org'), 20_000);
+    expect(up.deliveredTo()).not.toContain('during@example.org');
+    expect(a.child.running).toBe(true);
+    await a.child.terminate();
+  });
 });

@@ -18,6 +18,8 @@ export interface PostgresQueueOptions {
   nodeId: string;
   leaseMs: number;
   logger: Logger;
+  /** Writes the store's record of a message just accepted; called inside the accept's transaction. */
+  recordAccepted?: (envelope: Envelope) => Promise<void>;
   /** Most messages one group commit inserts (the rest wait for the next). */
   maxBatch?: number;
 }
@@ -30,6 +32,14 @@ interface Pending {
   envelope: Envelope;
   raw: Buffer;
   resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Settling {
+  queueId: string;
+  next: SpoolState | 'done';
+  record: () => Promise<void>;
+  resolve: (stillOurs: boolean) => void;
   reject: (err: Error) => void;
 }
 
@@ -52,9 +62,12 @@ const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
  */
 export class PostgresQueue implements MessageQueue {
   readonly shared = true;
+  readonly recordsAccepted: boolean;
   private readonly held = new Map<string, Held>();
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private settling: Settling[] = [];
+  private settleFlush: Promise<void> | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private readonly maxBatch: number;
   /** Held messages whose lease was found taken over at settle() (counted duplicates). */
@@ -62,6 +75,7 @@ export class PostgresQueue implements MessageQueue {
 
   constructor(private readonly o: PostgresQueueOptions) {
     this.maxBatch = o.maxBatch ?? 256;
+    this.recordsAccepted = !!o.recordAccepted;
   }
 
   async open(): Promise<SpooledMessage[]> {
@@ -114,6 +128,8 @@ export class PostgresQueue implements MessageQueue {
          ON CONFLICT (queue_id) DO NOTHING`,
         [ids, batch.map((p) => JSON.stringify(p.envelope)), batch.map((p) => p.envelope.receivedAt), this.o.nodeId, this.o.leaseMs],
       );
+      // The message records commit with the messages (the store writes them in one statement).
+      if (this.o.recordAccepted) for (const p of batch) await this.o.recordAccepted(p.envelope);
     });
   }
 
@@ -222,23 +238,80 @@ export class PostgresQueue implements MessageQueue {
     return rows[0].body;
   }
 
-  async settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
-    const stillOurs = await this.o.db.transaction(async () => {
-      await record();
-      const res = next === 'done'
-        ? await this.o.db.query(`DELETE FROM delivery_queue WHERE queue_id = $1 AND lease_node = $2`, [queueId, this.o.nodeId])
-        : await this.o.db.query(
-          `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
-          [queueId, this.o.nodeId, JSON.stringify(next), next.nextAttemptAt],
-        );
-      return (res.rowCount ?? 0) > 0;
+  /**
+   * Group commit of outcomes: the settles that arrive while one transaction commits share the next
+   * one. Besides saving a COMMIT each, this keeps deliveries to one address from queueing behind
+   * each other's row lock (a recipient row is locked from its update until COMMIT): in one
+   * transaction they follow each other at statement speed. If a shared transaction fails (a
+   * deadlock with another node, a bad row), each of its settles is tried again on its own.
+   */
+  settle(queueId: string, next: SpoolState | 'done', record: () => Promise<void>): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.settling.push({ queueId, next, record, resolve, reject });
+      this.settleFlush ??= this.flushSettles();
     });
+  }
+
+  private async flushSettles(): Promise<void> {
+    try {
+      while (this.settling.length) {
+        const batch = this.settling.splice(0, this.maxBatch);
+        let results: boolean[] | null = null;
+        try {
+          results = await this.o.db.transaction(() => this.settleAll(batch));
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0]!.reject(err as Error);
+            continue;
+          }
+          this.o.logger.warn({ err: (err as Error).message, settles: batch.length }, 'queue: a shared outcome transaction failed; writing each on its own');
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          try {
+            const ours = results ? results[i]! : (await this.o.db.transaction(() => this.settleAll([p])))[0]!;
+            this.settled(p.queueId, ours);
+            p.resolve(ours);
+          } catch (err) {
+            p.reject(err as Error);
+          }
+        }
+      }
+    } finally {
+      this.settleFlush = null;
+    }
+  }
+
+  /**
+   * Outcomes inside the current transaction: the store's writes of each, then the queue rows (only
+   * where still ours): the finished ones in one DELETE, the waiting ones each released with its state.
+   */
+  private async settleAll(batch: Settling[]): Promise<boolean[]> {
+    for (const p of batch) await p.record();
+    const done = batch.filter((p) => p.next === 'done').map((p) => p.queueId);
+    const ours = new Set<string>();
+    if (done.length) {
+      const { rows } = await this.o.db.query<{ queue_id: string }>(
+        `DELETE FROM delivery_queue WHERE queue_id = ANY($1::text[]) AND lease_node = $2 RETURNING queue_id`, [done, this.o.nodeId]);
+      for (const r of rows) ours.add(r.queue_id);
+    }
+    for (const p of batch) {
+      if (p.next === 'done') continue;
+      const res = await this.o.db.query(
+        `UPDATE delivery_queue SET state = $3, next_attempt_at = $4, lease_node = NULL, lease_until = NULL WHERE queue_id = $1 AND lease_node = $2`,
+        [p.queueId, this.o.nodeId, JSON.stringify(p.next), p.next.nextAttemptAt],
+      );
+      if ((res.rowCount ?? 0) > 0) ours.add(p.queueId);
+    }
+    return batch.map((p) => ours.has(p.queueId));
+  }
+
+  private settled(queueId: string, stillOurs: boolean): void {
     this.held.delete(queueId);
     if (!stillOurs) {
       this.lostLeases++;
       this.o.logger.warn({ queueId, node: this.o.nodeId }, 'queue: lease lost before the outcome was written; the outcome is recorded, the next holder repeats the delivery');
     }
-    return stillOurs;
   }
 
   async reclaim(): Promise<void> {
@@ -249,6 +322,7 @@ export class PostgresQueue implements MessageQueue {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
     await this.flushing;
+    await this.settleFlush;
     // Hand back what this node still holds, so the other nodes take it at once.
     if (this.held.size) {
       await this.o.db.query(`UPDATE delivery_queue SET lease_node = NULL, lease_until = NULL WHERE lease_node = $1 AND queue_id = ANY($2::text[])`, [this.o.nodeId, [...this.held.keys()]]).catch(() => undefined);
