@@ -1,7 +1,8 @@
 import type { MessageRecord, RecipientEvent, RecipientRecord } from '../../types.js';
 import type { CopyTarget } from '../copy-store.js';
 import type { PostgresStore } from './postgres-store.js';
-import { INSERT_EVENTS, eventsParam, messageRow, recipientRow } from './rows.js';
+import { addressKey } from '../../util/address-key.js';
+import { INSERT_EVENTS, INSERT_MESSAGES, INSERT_RECIPIENTS, eventsParam, messagesParam, recipientsParam } from './rows.js';
 
 /**
  * A PostgreSQL store as the target of a copy (rebound migrate): one INSERT ... ON CONFLICT DO
@@ -21,33 +22,15 @@ export class PostgresCopyTarget implements CopyTarget {
   }
 
   async addMessages(ms: MessageRecord[]): Promise<boolean[]> {
-    const rows = ms.map((m) => ({ ...messageRow(m), record: m }));
-    const r = await this.db.query<{ queue_id: string }>(
-      `INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
-       SELECT queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record
-         FROM jsonb_to_recordset($1::jsonb) AS x(queue_id text, message_id text, received_at bigint, status text,
-           rcpt_keys text[], rcpt_statuses text[], rcpt_key_status text[], record jsonb)
-       ON CONFLICT (queue_id) DO NOTHING
-       RETURNING queue_id`,
-      [JSON.stringify(rows)],
-    );
+    const r = await this.db.query<{ queue_id: string }>(`${INSERT_MESSAGES} ON CONFLICT (queue_id) DO NOTHING RETURNING queue_id`, [messagesParam(ms)]);
     const added = new Set(r.rows.map((x) => x.queue_id));
     return ms.map((m) => added.has(m.queueId));
   }
 
   async addRecipients(rs: RecipientRecord[]): Promise<boolean[]> {
-    const rows = rs.map((x) => ({ ...recipientRow(x), record: x }));
-    const r = await this.db.query<{ addr_key: string }>(
-      `INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
-       SELECT addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record
-         FROM jsonb_to_recordset($1::jsonb) AS x(addr_key text, invalid boolean, suppressed boolean, reason text, category text,
-           flagged_at bigint, suppressed_at bigint, suppressed_reason text, active_at bigint, record jsonb)
-       ON CONFLICT (addr_key) DO NOTHING
-       RETURNING addr_key`,
-      [JSON.stringify(rows)],
-    );
+    const r = await this.db.query<{ addr_key: string }>(`${INSERT_RECIPIENTS} ON CONFLICT (addr_key) DO NOTHING RETURNING addr_key`, [recipientsParam(rs)]);
     const added = new Set(r.rows.map((x) => x.addr_key));
-    return rows.map((x) => added.has(x.addr_key));
+    return rs.map((x) => added.has(addressKey(x.email)));
   }
 
   async addEvents(es: RecipientEvent[]): Promise<boolean[]> {

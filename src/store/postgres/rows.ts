@@ -108,3 +108,19 @@ export const INSERT_EVENTS = `INSERT INTO events (id, time, type, queue_id, rcpt
   RETURNING id, seq`;
 
 export const eventsParam = (events: RecipientEvent[]): string => JSON.stringify(events.map((e) => ({ ...eventRow(e), p: e })));
+
+/** The rows of $1 (messagesParam()) for an INSERT INTO messages; the caller adds its ON CONFLICT clause. */
+export const INSERT_MESSAGES = `INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
+  SELECT queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record
+    FROM jsonb_to_recordset($1::jsonb) AS x(queue_id text, message_id text, received_at bigint, status text,
+      rcpt_keys text[], rcpt_statuses text[], rcpt_key_status text[], record jsonb)`;
+
+export const messagesParam = (ms: MessageRecord[]): string => JSON.stringify(ms.map((m) => ({ ...messageRow(m), record: m })));
+
+/** The rows of $1 (recipientsParam()) for an INSERT INTO recipients; the caller adds its ON CONFLICT clause. */
+export const INSERT_RECIPIENTS = `INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
+  SELECT addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record
+    FROM jsonb_to_recordset($1::jsonb) AS x(addr_key text, invalid boolean, suppressed boolean, reason text, category text,
+      flagged_at bigint, suppressed_at bigint, suppressed_reason text, active_at bigint, record jsonb)`;
+
+export const recipientsParam = (rs: RecipientRecord[]): string => JSON.stringify(rs.map((r) => ({ ...recipientRow(r), record: r })));
