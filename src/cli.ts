@@ -11,13 +11,16 @@ import { runParseCommand } from './returnpath/parse/cli.js';
 import { Sandbox, SANDBOX_RECIPIENTS } from './sandbox/index.js';
 import { LOG_FORMATS, ReconcileError, formatReconcileReport, parseSince, reconcile, type LogFormat, type ReconcileResult } from './reconcile/index.js';
 import { diagnose, formatFindings, type Finding } from './diagnose/index.js';
-import { StoreCorruptError } from './store/index.js';
+import { StoreCorruptError, type Store } from './store/index.js';
 import type { MessageRecord, RecipientRecord } from './types.js';
 import { systemClock } from './util/clock.js';
-import { createLogger, silentLogger } from './util/logger.js';
+import { createLogger, silentLogger, stderrLogger } from './util/logger.js';
 import { hashPassword } from './util/password.js';
 import { describeEvent } from './recipients/index.js';
 import { tokenHash } from './http/index.js';
+import { MigrateError, migrateDataDir, migrationUrl, redactUrl } from './migrate.js';
+import type { MigrationProgress } from './control/migrate-store.js';
+import { formatMigrationReport, nextStep, nothingNew } from './control/migrate-report.js';
 import { categoryInfo } from './classify/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,14 +42,21 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
+
 function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human() + '\n');
 }
 
-async function openReadOnlyStore(config: Config) {
+/** Runs `read` on the store opened read-only, and closes it (a PostgreSQL pool would keep the process alive). */
+async function withReadOnlyStore<T>(config: Config, read: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(config, silentLogger(), systemClock);
   await store.open({ readOnly: true });
-  return store;
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
 }
 
 const program = new Command();
@@ -115,9 +125,9 @@ program
   .option('--json', 'JSON output')
   .action(async (email: string, opts: { config?: string; json?: boolean }) => {
     const config = readConfig(opts.config);
-    const store = await openReadOnlyStore(config);
-    const record = (await store.getRecipient(email)) ?? null;
-    const events = await store.eventsForRecipient(email, 20);
+    const { record, events } = await withReadOnlyStore(config, async (store) => ({
+      record: (await store.getRecipient(email)) ?? null, events: await store.eventsForRecipient(email, 20),
+    }));
     print(!!opts.json, { email, record, events }, () => {
       if (!record) return `${email}: no record (nothing sent to it yet)`;
       const lines = [
@@ -136,9 +146,10 @@ const queue = program.command('queue').description('the delivery queue: list (de
 
 async function listQueue(opts: { config?: string; json?: boolean }): Promise<void> {
   const config = readConfig(opts.config);
-  const store = await openReadOnlyStore(config);
   const messages: MessageRecord[] = [];
-  for await (const m of store.scanMessages({ status: 'queued' })) messages.push(m);
+  await withReadOnlyStore(config, async (store) => {
+    for await (const m of store.scanMessages({ status: 'queued' })) messages.push(m);
+  });
   const queued = messages.map((m) => ({
     queueId: m.queueId, messageId: m.messageId, from: m.from, receivedAt: new Date(m.receivedAt).toISOString(),
     nextAttemptAt: m.nextAttemptAt ? new Date(m.nextAttemptAt).toISOString() : null,
@@ -191,9 +202,10 @@ program
   .option('--json', 'JSON output')
   .action(async (opts: { config?: string; json?: boolean; suppressed?: boolean }) => {
     const config = readConfig(opts.config);
-    const store = await openReadOnlyStore(config);
     const list: RecipientRecord[] = [];
-    for await (const r of store.scanRecipients(opts.suppressed ? { suppressed: true } : { invalid: true })) list.push(r);
+    await withReadOnlyStore(config, async (store) => {
+      for await (const r of store.scanRecipients(opts.suppressed ? { suppressed: true } : { invalid: true })) list.push(r);
+    });
     print(!!opts.json, list, () => list.length === 0 ? `no ${opts.suppressed ? 'suppressed' : 'flagged'} recipients` : table(
       ['recipient', 'reason', 'category', 'since', 'failures', 'last reply'],
       list.map((r) => [r.email, r.reason ?? '-', r.category ?? '-', new Date((opts.suppressed ? r.suppressedAt : r.flaggedAt) ?? 0).toISOString(), String(r.consecutiveFailures), (r.lastResponse ?? '').slice(0, 80)]),
@@ -279,6 +291,33 @@ program
   });
 
 program
+  .command('migrate')
+  .description('copy this data directory\'s lowdb store and queue into PostgreSQL (stop the server first)')
+  .requiredOption('--to <engine>', 'the store to copy into: postgres')
+  .option('--url <url>', 'PostgreSQL URL (default: REBOUND_PG_URL, else store.postgres.url)')
+  .option('-c, --config <file>')
+  .option('--json', 'JSON output')
+  .action(async (opts: { to: string; url?: string; config?: string; json?: boolean }) => {
+    if (opts.to !== 'postgres') throw new ConfigError(`--to ${opts.to}: the only store to migrate to is postgres`);
+    const file = configPath(opts.config);
+    const config = readConfig(opts.config);
+    const url = migrationUrl(config, opts.url);
+    // Progress for big stores, at most every 2 s, on stderr (stdout is the report).
+    const started = Date.now();
+    let shown = started;
+    const progress: MigrationProgress = (stage, r) => {
+      if (Date.now() - shown < 2_000) return;
+      shown = Date.now();
+      const what = stage === 'store' ? `${n(r.messages.read)} messages, ${n(r.recipients.read)} recipients, ${n(r.events.read)} events`
+        : stage === 'queue' ? `${n(r.queued.read)} queued messages` : `${n(r.retained.read)} copies for resend`;
+      process.stderr.write(`migrate: ${Math.round((shown - started) / 1000)} s: ${what} read so far\n`);
+    };
+    const report = await migrateDataDir(config, { url, logger: stderrLogger('warn'), clock: systemClock, progress });
+    const context = { dataDir: config.dataDir, url: redactUrl(url), configFile: path.resolve(file), engine: config.store.engine, urlGiven: !!opts.url };
+    print(!!opts.json, { ...context, ...report, nothingNew: nothingNew(report), next: nextStep(context) }, () => formatMigrationReport(report, context));
+  });
+
+program
   .command('parse')
   .description('parse bounce / complaint / auto-reply files and print what they say')
   .argument('<files...>')
@@ -333,7 +372,7 @@ program.command('diagnose')
     const now = Date.now();
     const windowMs = now - parseSince(opts.window, now).getTime();
     const remote = await sendControl(controlSocketPath(config), 'diagnose', [String(windowMs)]);
-    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : await diagnose(await openReadOnlyStore(config), { now, windowMs });
+    const findings: Finding[] = remote?.ok ? (remote.result as Finding[]) : await withReadOnlyStore(config, (store) => diagnose(store, { now, windowMs }));
     print(!!opts.json, findings, () => formatFindings(findings));
   });
 
@@ -370,7 +409,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  if (err instanceof ConfigError || err instanceof StoreCorruptError || err instanceof ReconcileError) {
+  if (err instanceof ConfigError || err instanceof StoreCorruptError || err instanceof ReconcileError || err instanceof MigrateError) {
     process.stderr.write(`rebound: ${err.message}\n`);
     process.exit(2);
   }

@@ -37,11 +37,25 @@ export function openStore(config: Config, logger: Logger, clock: Clock): Store {
     const pg = config.store.postgres;
     return new PostgresStore({ url: pg.url!, poolSize: pg.poolSize, nodeId: nodeIdOf(config), logger, clock });
   }
+  return lowdbStoreOf(config, logger, clock);
+}
+
+/** The embedded store of the data directory (whatever store.engine says: `rebound migrate` reads it). */
+export function lowdbStoreOf(config: Config, logger: Logger, clock: Clock): LowdbStore {
   return new LowdbStore({
     dir: path.join(config.dataDir, 'store'), shards: config.store.shards, flushIntervalMs: config.store.flushIntervalMs,
     compactIntervalMs: config.store.compactIntervalMs,
     eventRetentionDays: config.store.eventRetentionDays, logger, clock,
   });
+}
+
+/** The data directory's spool (the lowdb node's queue) and the copies it keeps for resend. */
+export function spoolOf(config: Config, logger: Logger, storeDurable?: () => Promise<void>): { spool: Spool; retained: RetainedMessages } {
+  const spool = new Spool({
+    dir: path.join(config.dataDir, 'spool'), quarantineDir: path.join(config.dataDir, 'quarantine'),
+    segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger, ...(storeDurable ? { storeDurable } : {}),
+  });
+  return { spool, retained: new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays) };
 }
 
 /** This node's name in leases and logs (several nodes on one database must each have their own). */
@@ -64,11 +78,8 @@ function openQueue(config: Config, store: Store, logger: Logger): { queue: Messa
     const copies: MessageCopies = { keep: async () => undefined, get: (id) => queue.readRaw(id).catch(() => null), prune: async () => 0 };
     return { queue, slots: new PostgresDestinationSlots(o), copies };
   }
-  const queue = new Spool({
-    dir: path.join(config.dataDir, 'spool'), quarantineDir: path.join(config.dataDir, 'quarantine'),
-    segmentBytes: config.spool.segmentBytes, fsync: config.spool.fsync, logger, storeDurable: () => store.durable(),
-  });
-  return { queue, slots: null, copies: new RetainedMessages(path.join(config.dataDir, 'retained'), config.store.eventRetentionDays) };
+  const { spool, retained } = spoolOf(config, logger, () => store.durable());
+  return { queue: spool, slots: null, copies: retained };
 }
 
 export function controlSocketPath(config: Config): string {

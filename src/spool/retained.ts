@@ -24,6 +24,12 @@ export class RetainedMessages {
     return fsp.readFile(this.file(queueId)).catch(() => null);
   }
 
+  /** Queue ids of the copies kept now. */
+  async ids(): Promise<string[]> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => n.endsWith('.eml')).map((n) => n.slice(0, -'.eml'.length));
+  }
+
   async prune(now: number): Promise<number> {
     let n = 0;
     for (const f of await fsp.readdir(this.dir).catch(() => [] as string[])) {

@@ -11,3 +11,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/** pino JSON on stderr, for a command whose stdout is its report. */
+export function stderrLogger(level: string): Logger {
+  return createLogger(level, pino.destination({ fd: 2, sync: true }));
+}

@@ -150,6 +150,19 @@ export function cliJson<T = unknown>(args: string[]): Promise<T> {
   });
 }
 
+/** Runs a one-shot CLI command and returns its exit code and output, whatever the code (for error cases). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  requireBuild();
+  return new Promise((resolve) => {
+    const merged = { ...childEnv(), ...env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
+    execFile(process.execPath, [CLI, ...args], { env: merged, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');

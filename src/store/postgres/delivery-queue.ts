@@ -135,13 +135,16 @@ export class PostgresQueue implements MessageQueue {
 
   /**
    * Copies a message in from another queue (rebound migrate), held by no node, with its progress:
-   * it is due at its own next attempt time. Resolves after the COMMIT; false if it was there already.
+   * it is due at its own next attempt time. Resolves after the COMMIT; false if it was there already
+   * (queued, or finished here: an earlier copy that a node has delivered since is not sent again).
    */
   async import(msg: SpooledMessage, raw: Buffer): Promise<boolean> {
     return this.o.db.transaction(async () => {
       await this.o.db.query(`INSERT INTO message_bodies (queue_id, body) VALUES ($1, $2) ON CONFLICT (queue_id) DO NOTHING`, [msg.envelope.queueId, raw]);
       const res = await this.o.db.query(
-        `INSERT INTO delivery_queue (queue_id, envelope, state, next_attempt_at) VALUES ($1, $2, $3, $4) ON CONFLICT (queue_id) DO NOTHING`,
+        `INSERT INTO delivery_queue (queue_id, envelope, state, next_attempt_at)
+         SELECT $1::text, $2::jsonb, $3::jsonb, $4::bigint WHERE NOT EXISTS (SELECT 1 FROM messages WHERE queue_id = $1 AND status = 'done')
+         ON CONFLICT (queue_id) DO NOTHING`,
         [msg.envelope.queueId, JSON.stringify(msg.envelope), JSON.stringify(msg.state), msg.state.nextAttemptAt || msg.envelope.receivedAt],
       );
       return (res.rowCount ?? 0) > 0;

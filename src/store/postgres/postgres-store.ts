@@ -12,7 +12,7 @@ import { NotificationListener } from './listener.js';
 import { checkSchema, migrate } from './migrate.js';
 import { type PruneResult, prune } from './prune.js';
 import { messageSql, recipientConditions, where } from './queries.js';
-import { eventRow, messageRow, recipientRow, stripBrackets } from './rows.js';
+import { INSERT_EVENTS, INSERT_MESSAGES, INSERT_RECIPIENTS, eventsParam, messageRow, messagesParam, recipientRow, recipientsParam, stripBrackets } from './rows.js';
 import { Params, decodeCursor, encodeCursor, pageLimit } from './sql-params.js';
 
 export interface PostgresStoreOptions {
@@ -509,29 +509,21 @@ export class PostgresStore implements AsyncStore {
   private async flushDeferred(tx: Tx): Promise<void> {
     const d = tx.deferred;
     if (d.recipients.size) {
-      const rows = [...d.recipients.values()].map((r) => ({ ...recipientRow(r), record: r }));
       await tx.client.query(
-        `INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
-         SELECT addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record
-           FROM jsonb_to_recordset($1::jsonb) AS x(addr_key text, invalid boolean, suppressed boolean, reason text, category text,
-             flagged_at bigint, suppressed_at bigint, suppressed_reason text, active_at bigint, record jsonb)
+        `${INSERT_RECIPIENTS}
          ON CONFLICT (addr_key) DO UPDATE SET invalid = EXCLUDED.invalid, suppressed = EXCLUDED.suppressed, reason = EXCLUDED.reason,
            category = EXCLUDED.category, flagged_at = EXCLUDED.flagged_at, suppressed_at = EXCLUDED.suppressed_at,
            suppressed_reason = EXCLUDED.suppressed_reason, active_at = EXCLUDED.active_at, record = EXCLUDED.record`,
-        [JSON.stringify(rows)],
+        [recipientsParam([...d.recipients.values()])],
       );
     }
     if (d.messages.size) {
-      const rows = [...d.messages.values()].map((m) => ({ ...messageRow(m), record: m }));
       await tx.client.query(
-        `INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
-         SELECT queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record
-           FROM jsonb_to_recordset($1::jsonb) AS x(queue_id text, message_id text, received_at bigint, status text,
-             rcpt_keys text[], rcpt_statuses text[], rcpt_key_status text[], record jsonb)
+        `${INSERT_MESSAGES}
          ON CONFLICT (queue_id) DO UPDATE SET message_id = EXCLUDED.message_id, received_at = EXCLUDED.received_at,
            status = EXCLUDED.status, rcpt_keys = EXCLUDED.rcpt_keys, rcpt_statuses = EXCLUDED.rcpt_statuses,
            rcpt_key_status = EXCLUDED.rcpt_key_status, record = EXCLUDED.record`,
-        [JSON.stringify(rows)],
+        [messagesParam([...d.messages.values()])],
       );
     }
     if (d.events.length) await this.insertEvents(d.events);
@@ -545,19 +537,8 @@ export class PostgresStore implements AsyncStore {
    * announcer's NOTIFY after it (never of an event that was rolled back).
    */
   private async insertEvents(events: RecipientEvent[]): Promise<void> {
-    const rows = events.map((e) => ({ ...eventRow(e), p: e }));
     const tx = this.tx.getStore();
-    const r = await this.queryable.query<{ id: string; seq: number }>(
-      `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
-       SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
-           rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
-           rcpt_key, rcpt_keys, reason, category, failure, p, ord)
-        ORDER BY ord
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id, seq`,
-      [JSON.stringify(rows), this.instanceId],
-    );
+    const r = await this.queryable.query<{ id: string; seq: number }>(INSERT_EVENTS, [eventsParam(events), this.instanceId]);
     // An event stored before (same id) is not stored or told again. Seqs are drawn in insertion
     // order: sorted, they line up with the events that were new.
     const fresh = new Set(r.rows.map((row) => row.id));

@@ -93,3 +93,34 @@ export function eventRow(e: RecipientEvent): EventRow {
   const failure = (e.type === 'attempt' && e.status !== 'delivered') || e.type === 'report';
   return { id: e.id, time: e.time, type: e.type, queue_id: queueId, rcpt_key: rcpt, rcpt_keys: rcpts, reason, category, failure };
 }
+
+/**
+ * Inserts the events of $1 (eventsParam()) as written by store instance $2, in the order given; an
+ * event whose id is stored already is skipped. Returns the id and seq of each new row.
+ */
+export const INSERT_EVENTS = `INSERT INTO events (id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, node, payload)
+  SELECT id, time, type, queue_id, rcpt_key, rcpt_keys, reason, category, failure, $2, p
+    FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id text, time bigint, type text, queue_id text, rcpt_key text,
+      rcpt_keys text[], reason text, category text, failure boolean, p jsonb)) WITH ORDINALITY AS x(id, time, type, queue_id,
+      rcpt_key, rcpt_keys, reason, category, failure, p, ord)
+   ORDER BY ord
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, seq`;
+
+export const eventsParam = (events: RecipientEvent[]): string => JSON.stringify(events.map((e) => ({ ...eventRow(e), p: e })));
+
+/** The rows of $1 (messagesParam()) for an INSERT INTO messages; the caller adds its ON CONFLICT clause. */
+export const INSERT_MESSAGES = `INSERT INTO messages (queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record)
+  SELECT queue_id, message_id, received_at, status, rcpt_keys, rcpt_statuses, rcpt_key_status, record
+    FROM jsonb_to_recordset($1::jsonb) AS x(queue_id text, message_id text, received_at bigint, status text,
+      rcpt_keys text[], rcpt_statuses text[], rcpt_key_status text[], record jsonb)`;
+
+export const messagesParam = (ms: MessageRecord[]): string => JSON.stringify(ms.map((m) => ({ ...messageRow(m), record: m })));
+
+/** The rows of $1 (recipientsParam()) for an INSERT INTO recipients; the caller adds its ON CONFLICT clause. */
+export const INSERT_RECIPIENTS = `INSERT INTO recipients (addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record)
+  SELECT addr_key, invalid, suppressed, reason, category, flagged_at, suppressed_at, suppressed_reason, active_at, record
+    FROM jsonb_to_recordset($1::jsonb) AS x(addr_key text, invalid boolean, suppressed boolean, reason text, category text,
+      flagged_at bigint, suppressed_at bigint, suppressed_reason text, active_at bigint, record jsonb)`;
+
+export const recipientsParam = (rs: RecipientRecord[]): string => JSON.stringify(rs.map((r) => ({ ...recipientRow(r), record: r })));
