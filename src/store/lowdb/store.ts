@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { scanPages } from '../scan-pages.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DIR_MODE, FILE_MODE, ensurePrivateDir } from '../../durable/private-files.js';
@@ -193,13 +194,8 @@ export class LowdbStore implements AsyncStore {
     return this.messages.count(q, this.messageTest(q));
   }
 
-  async *scanMessages(q: MessageQuery): AsyncGenerator<MessageRecord, void, undefined> {
-    let cursor: string | null = null;
-    do {
-      const page: Page<MessageRecord> = await this.pageMessages(q, { limit: SCAN_PAGE, cursor });
-      yield* page.items;
-      cursor = page.next;
-    } while (cursor);
+  scanMessages(q: MessageQuery): AsyncGenerator<MessageRecord, void, undefined> {
+    return scanPages((req) => this.pageMessages(q, req), SCAN_PAGE);
   }
 
   async countMessagesByBucket(q: { since: number; until: number; origin: number; bucketMs: number }): Promise<Map<number, number>> {
@@ -240,13 +236,8 @@ export class LowdbStore implements AsyncStore {
     return this.recipients.count(q);
   }
 
-  async *scanRecipients(q: RecipientQuery): AsyncGenerator<RecipientRecord, void, undefined> {
-    let cursor: string | null = null;
-    do {
-      const page: Page<RecipientRecord> = this.recipients.page(q, { limit: SCAN_PAGE, cursor });
-      yield* page.items;
-      cursor = page.next;
-    } while (cursor);
+  scanRecipients(q: RecipientQuery): AsyncGenerator<RecipientRecord, void, undefined> {
+    return scanPages((req) => this.recipients.page(q, req), SCAN_PAGE);
   }
 
   appendEvents(events: RecipientEvent[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { scanPages } from '../scan-pages.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
@@ -376,13 +377,8 @@ export class PostgresStore implements AsyncStore {
     return r.rows[0]!.n;
   }
 
-  async *scanMessages(q: MessageQuery): AsyncGenerator<MessageRecord, void, undefined> {
-    let cursor: string | null = null;
-    do {
-      const page: Page<MessageRecord> = await this.pageMessages(q, { limit: SCAN_PAGE, cursor });
-      yield* page.items;
-      cursor = page.next;
-    } while (cursor);
+  scanMessages(q: MessageQuery): AsyncGenerator<MessageRecord, void, undefined> {
+    return scanPages((req) => this.pageMessages(q, req), SCAN_PAGE);
   }
 
   async countMessagesByBucket(q: { since: number; until: number; origin: number; bucketMs: number }): Promise<Map<number, number>> {
@@ -484,13 +480,8 @@ export class PostgresStore implements AsyncStore {
     return r.rows[0]!.n;
   }
 
-  async *scanRecipients(q: RecipientQuery): AsyncGenerator<RecipientRecord, void, undefined> {
-    let cursor: string | null = null;
-    do {
-      const page: Page<RecipientRecord> = await this.pageRecipients(q, { limit: SCAN_PAGE, cursor });
-      yield* page.items;
-      cursor = page.next;
-    } while (cursor);
+  scanRecipients(q: RecipientQuery): AsyncGenerator<RecipientRecord, void, undefined> {
+    return scanPages((req) => this.pageRecipients(q, req), SCAN_PAGE);
   }
 
   // --- events ------------------------------------------------------------------------------------
