@@ -163,6 +163,8 @@ try {
     ['GET /api/messages?status=bounced&limit=50', { path: '/api/messages?status=bounced&limit=50' }],
     ['GET /api/messages?recipient={random}', { setupRequest: (req) => { const i = rnd(); return { ...req, path: `/api/messages?recipient=user${i}%40example${i % 500}.org` }; } }],
     ['GET /api/messages?category=Invalid%20Email&limit=50', { path: '/api/messages?category=Invalid%20Email&limit=50' }],
+    ['  the same, total=false', { path: '/api/messages?category=Invalid%20Email&limit=50&total=false' }],
+    ['GET /api/messages?status=bounced&limit=50&total=false', { path: '/api/messages?status=bounced&limit=50&total=false' }],
     ['GET /api/recipients/{random}', { setupRequest: (req) => { const i = rnd(); return { ...req, path: `/api/recipients/user${i}%40example${i % 500}.org` }; } }],
     ['GET /api/recipients?flagged=true', { path: '/api/recipients?flagged=true' }],
   ];

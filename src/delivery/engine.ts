@@ -465,6 +465,7 @@ export class DeliveryEngine {
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.claimTimer) clearInterval(this.claimTimer);
     const all = Promise.allSettled([...this.running.values()]);
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     await this.pool.close();

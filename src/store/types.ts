@@ -102,6 +102,8 @@ export interface AsyncStore {
   countMessagesByBucket(q: { since: number; until: number; origin: number; bucketMs: number }): Promise<Map<number, number>>;
 
   getRecipient(email: string): Promise<RecipientRecord | undefined>;
+  /** getRecipient of several addresses at once, keyed by addressKey (absent: no record). */
+  getRecipients(emails: string[]): Promise<Map<string, RecipientRecord>>;
   /** Overwrites the whole record (an operator action, a migration). Prefer updateRecipient. */
   putRecipient(r: RecipientRecord): Promise<void>;
   /**
@@ -128,6 +130,8 @@ export interface AsyncStore {
   eventsForRecipient(email: string, limit?: number): Promise<RecipientEvent[]>;
   /** The message's events, oldest first. */
   eventsForMessage(queueId: string): Promise<RecipientEvent[]>;
+  /** eventsForMessage of several messages at once (one query on a database, for list pages). */
+  eventsForMessages(queueIds: string[]): Promise<Map<string, RecipientEvent[]>>;
   /** Every event with `time >= since`, oldest first; the whole window, however long (read page by page). */
   eventsSince(since: number): AsyncIterable<RecipientEvent>;
   /** Whether the last writes succeeded (for readiness). */

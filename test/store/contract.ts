@@ -588,6 +588,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Con
         expect(await store.eventsForMessage('Q-none')).toEqual([]);
       });
 
+      it('eventsForMessages and getRecipients: the same as one call each, for a whole page at once', async () => {
+        const a = [attempt('Q-p1', 'a@p.test', 'deferred', T0 + 1), attempt('Q-p1', 'a@p.test', 'delivered', T0 + 2)];
+        const b = [attempt('Q-p2', 'B@p.test', 'bounced', T0 + 3, 'userunknown', 'Invalid Email')];
+        await store.appendEvents([a[0]!, b[0]!, a[1]!, attempt('Q-p3', 'c@p.test', 'delivered', T0 + 4)]);
+        const got = await store.eventsForMessages(['Q-p1', 'Q-p2', 'Q-none']);
+        expect([...got.keys()].sort()).toEqual(['Q-none', 'Q-p1', 'Q-p2']);
+        expect(got.get('Q-p1')!.map((e) => e.id)).toEqual(a.map((e) => e.id));
+        expect(got.get('Q-p2')!.map((e) => e.id)).toEqual(b.map((e) => e.id));
+        expect(got.get('Q-none')).toEqual([]);
+        await store.putRecipient(recipient('Two@P.test', { invalid: true }));
+        await store.putRecipient(recipient('one@p.test'));
+        const recs = await store.getRecipients(['ONE@p.test', 'two@p.test', 'two@P.TEST', 'nobody@p.test']);
+        expect([...recs.keys()].sort()).toEqual(['one@p.test', 'two@p.test']);
+        expect(recs.get('two@p.test')!.invalid).toBe(true);
+        recs.get('one@p.test')!.invalid = true;
+        expect((await store.getRecipient('one@p.test'))!.invalid).toBe(false);
+      });
+
       it('eventsSince: every event of a large window over several days, oldest first, the bound inclusive; the same after a reopen', async () => {
         const DAY = 86_400_000;
         const start = Date.now() - 4 * DAY;

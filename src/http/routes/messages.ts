@@ -1,3 +1,4 @@
+import { addressKey } from '../../util/address-key.js';
 import type { FastifyInstance } from 'fastify';
 import { CATEGORIES, REASONS, type Category, type Reason } from '../../classify/index.js';
 import { iso, MAX_CSV_ROWS, sendCsv } from '../csv.js';
@@ -129,16 +130,21 @@ export function messageRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
     // Each recipient carries its address's flag now, and what happened to it in this message
     // (a complaint or an auto-reply after a delivery), so a list can show both without more requests.
-    const messages = await Promise.all(page.items.map(async (m) => {
-      const events = await store.eventsForMessage(m.queueId);
+    // Two reads for the whole page, not two per message.
+    const [eventsOf, recipients] = await Promise.all([
+      store.eventsForMessages(page.items.map((m) => m.queueId)),
+      store.getRecipients(page.items.flatMap((m) => m.rcpts.map((r) => r.rcpt))),
+    ]);
+    const messages = page.items.map((m) => {
+      const events = eventsOf.get(m.queueId) ?? [];
       return {
         ...m,
-        rcpts: await Promise.all(m.rcpts.map(async (r) => {
-          const rec = await store.getRecipient(r.rcpt);
+        rcpts: m.rcpts.map((r) => {
+          const rec = recipients.get(addressKey(r.rcpt));
           return { ...r, invalid: !!rec?.invalid, reason: rec?.reason ?? null, category: rec?.category ?? null, ...outcomeOf(events, r.rcpt) };
-        })),
+        }),
       };
-    }));
+    });
     if (csv) {
       return sendCsv(reply, 'messages', ['received', 'queue_id', 'message_id', 'from', 'recipient', 'status', 'category', 'reason', 'attempts', 'code', 'enhanced', 'reply', 'host', 'flagged'],
         messages.flatMap((m) => m.rcpts.map((r) => [iso(m.receivedAt), m.queueId, m.messageId, m.from, r.rcpt, r.status, r.outcomeCategory, r.outcomeReason, r.attempts, r.lastCode, r.lastEnhanced, r.lastResponse, r.lastMx, r.invalid])));

@@ -206,6 +206,15 @@ export class LowdbStore implements AsyncStore {
     return this.recipients.get(addressKey(email));
   }
 
+  async getRecipients(emails: string[]): Promise<Map<string, RecipientRecord>> {
+    const out = new Map<string, RecipientRecord>();
+    for (const key of new Set(emails.map(addressKey))) {
+      const r = this.recipients.get(key);
+      if (r) out.set(key, r);
+    }
+    return out;
+  }
+
   putRecipient(r: RecipientRecord): Promise<void> {
     this.writeRecipient(addressKey(r.email), r);
     return this.written();
@@ -272,6 +281,10 @@ export class LowdbStore implements AsyncStore {
 
   async eventsForRecipient(email: string, limit = PER_RECIPIENT_EVENTS): Promise<RecipientEvent[]> {
     return this.eventIndex.forRecipient(addressKey(email)).slice(-limit).map(copyEvent);
+  }
+
+  async eventsForMessages(queueIds: string[]): Promise<Map<string, RecipientEvent[]>> {
+    return new Map(queueIds.map((id) => [id, this.eventIndex.forMessage(id).map(copyEvent)]));
   }
 
   async eventsForMessage(queueId: string): Promise<RecipientEvent[]> {

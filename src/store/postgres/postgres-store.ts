@@ -399,6 +399,15 @@ export class PostgresStore implements AsyncStore {
     return r.rows[0]?.record;
   }
 
+  async getRecipients(emails: string[]): Promise<Map<string, RecipientRecord>> {
+    const keys = [...new Set(emails.map(addressKey))];
+    const out = new Map<string, RecipientRecord>();
+    if (!keys.length) return out;
+    const r = await this.queryable.query<{ addr_key: string; record: RecipientRecord }>('SELECT addr_key, record FROM recipients WHERE addr_key = ANY($1::text[])', [keys]);
+    for (const row of r.rows) out.set(row.addr_key, row.record);
+    return out;
+  }
+
   putRecipient(rec: RecipientRecord): Promise<void> {
     const tx = this.tx.getStore();
     if (tx && !this.readOnly) {
@@ -636,6 +645,15 @@ export class PostgresStore implements AsyncStore {
       [addressKey(email), n],
     );
     return r.rows.map((row) => row.payload).reverse();
+  }
+
+  async eventsForMessages(queueIds: string[]): Promise<Map<string, RecipientEvent[]>> {
+    const out = new Map<string, RecipientEvent[]>(queueIds.map((id) => [id, []]));
+    if (!queueIds.length) return out;
+    const r = await this.queryable.query<{ queue_id: string; payload: RecipientEvent }>(
+      'SELECT queue_id, payload FROM events WHERE queue_id = ANY($1::text[]) ORDER BY seq', [[...new Set(queueIds)]]);
+    for (const row of r.rows) out.get(row.queue_id)?.push(row.payload);
+    return out;
   }
 
   async eventsForMessage(queueId: string): Promise<RecipientEvent[]> {
