@@ -64,22 +64,25 @@ export function nodeIdOf(config: Config): string {
 }
 
 /** Copies of finished messages kept for resend: files per node, or the bodies the database keeps. */
-type MessageCopies = Pick<RetainedMessages, 'keep' | 'get' | 'prune'>;
+type MessageCopies = Pick<RetainedMessages, 'get' | 'prune'>;
 
 /**
  * The delivery queue for the store in use: the local spool for lowdb; for PostgreSQL the queue
  * every node shares, connection slots per destination shared by all nodes, and message copies
- * read from the database (each body stays there until its message record is pruned).
+ * read from the database. `retain` keeps a copy of a message some recipients did not get; the
+ * database keeps every body until its message record is pruned, so there it has nothing to do.
  */
-function openQueue(config: Config, store: Store, logger: Logger): { queue: MessageQueue; slots: PostgresDestinationSlots | null; copies: MessageCopies } {
+function openQueue(config: Config, store: Store, logger: Logger): {
+  queue: MessageQueue; slots: PostgresDestinationSlots | null; copies: MessageCopies; retain?: (queueId: string, raw: Buffer) => Promise<void>;
+} {
   if (store instanceof PostgresStore) {
     const o = { db: store, nodeId: nodeIdOf(config), leaseMs: config.store.postgres.leaseMs, logger };
     const queue = new PostgresQueue({ ...o, recordAccepted: (env) => store.putMessage(newMessageRecord(env)) });
-    const copies: MessageCopies = { keep: async () => undefined, get: (id) => queue.readRaw(id).catch(() => null), prune: async () => 0 };
+    const copies: MessageCopies = { get: (id) => queue.readRaw(id).catch(() => null), prune: async () => 0 };
     return { queue, slots: new PostgresDestinationSlots(o), copies };
   }
   const { spool, retained } = spoolOf(config, logger, () => store.durable());
-  return { queue: spool, slots: null, copies: retained };
+  return { queue: spool, slots: null, copies: retained, retain: (queueId, raw) => retained.keep(queueId, raw) };
 }
 
 export function controlSocketPath(config: Config): string {
@@ -178,7 +181,7 @@ export class Rebound {
     const clock = opts.clock ?? systemClock;
     const store = openStore(config, logger, clock);
     await store.open();
-    const { queue: spool, slots, copies: retained } = openQueue(config, store, logger);
+    const { queue: spool, slots, copies: retained, retain } = openQueue(config, store, logger);
     const recovered = await spool.open();
     slots?.start();
     // Listeners on the store's events start before anything can happen, so none is missed.
@@ -198,7 +201,7 @@ export class Rebound {
       claimIntervalMs: config.store.postgres.claimIntervalMs, ...(slots ? { slots } : {}),
       recorder, logger, clock, ...(opts.resolver ? { resolver: opts.resolver } : {}),
       ...(hold ? { isHeld: async (rcpt: string) => !!(await store.getRecipient(rcpt))?.suppressed } : {}),
-      retain: (queueId, raw) => retained.keep(queueId, raw),
+      ...(retain ? { retain } : {}),
     });
     await delivery.resume(recovered);
     const actions = recipientActions(store, () => clock.now(), (email) => {

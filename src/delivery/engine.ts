@@ -137,9 +137,9 @@ export class DeliveryEngine {
    */
   accepted(envelope: Envelope, raw: Buffer): Promise<void> {
     this.rawCache.set(envelope.queueId, raw);
-    // A queue that writes the record in the message's own commit leaves nothing to do here.
     const rec = newMessageRecord(envelope);
     this.freshRecords.set(envelope.queueId, rec);
+    // A queue that writes the record in the message's own commit leaves nothing to do here.
     const stored = this.deps.queue.recordsAccepted ? Promise.resolve() : this.deps.store.putMessage(rec);
     this.schedule(envelope.queueId, this.deps.clock.now());
     return stored;

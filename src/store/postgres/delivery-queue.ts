@@ -3,6 +3,7 @@ import type { MessageQueue } from '../../spool/message-queue.js';
 import type { SpooledMessage, SpoolState } from '../../spool/spool.js';
 import type { Envelope } from '../../types.js';
 import type { Logger } from '../../util/logger.js';
+import { DB_NOW } from './sql-params.js';
 
 /**
  * What the queue needs of the database: a query that joins the caller's transaction when there is
@@ -22,10 +23,6 @@ export interface PostgresQueueOptions {
   recordAccepted?: (envelope: Envelope) => Promise<void>;
   /** Most messages one group commit inserts (the rest wait for the next). */
   maxBatch?: number;
-}
-
-interface Held {
-  msg: SpooledMessage;
 }
 
 interface Pending {
@@ -49,8 +46,6 @@ interface Row {
   state: SpoolState;
 }
 
-/** Lease times are the database's clock, so nodes with skewed clocks agree on who holds what. */
-const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /**
  * The delivery queue shared by every node on one PostgreSQL database. A node holds a message while
@@ -63,7 +58,7 @@ const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 export class PostgresQueue implements MessageQueue {
   readonly shared = true;
   readonly recordsAccepted: boolean;
-  private readonly held = new Map<string, Held>();
+  private readonly held = new Map<string, SpooledMessage>();
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private settling: Settling[] = [];
@@ -102,7 +97,7 @@ export class PostgresQueue implements MessageQueue {
         try {
           await this.insert(batch);
           for (const p of batch) {
-            this.held.set(p.envelope.queueId, { msg: { envelope: p.envelope, state: { done: [], attempts: {}, nextAttemptAt: p.envelope.receivedAt } } });
+            this.held.set(p.envelope.queueId, { envelope: p.envelope, state: { done: [], attempts: {}, nextAttemptAt: p.envelope.receivedAt } });
             p.resolve();
           }
         } catch (err) {
@@ -162,16 +157,17 @@ export class PostgresQueue implements MessageQueue {
        RETURNING q.queue_id, q.envelope, q.state`,
       [this.o.nodeId, this.o.leaseMs, now, max],
     );
-    const out: SpooledMessage[] = [];
-    for (const r of rows) {
-      const msg = { envelope: r.envelope, state: r.state };
-      this.held.set(r.queue_id, { msg });
-      out.push(msg);
-    }
-    return out;
+    return rows.map((r) => this.hold(r));
   }
 
-  /** Extends the leases of everything held; a row no longer ours is dropped (another node took it). */
+  /** A row this node now leases, as the message it holds. */
+  private hold(r: Row): SpooledMessage {
+    const msg = { envelope: r.envelope, state: r.state };
+    this.held.set(r.queue_id, msg);
+    return msg;
+  }
+
+  /** Extends the leases of everything held; one another node took meanwhile is logged here, and settle() finds it no longer ours. */
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const ids = [...this.held.keys()];
@@ -195,11 +191,11 @@ export class PostgresQueue implements MessageQueue {
   }
 
   get(queueId: string): SpooledMessage | undefined {
-    return this.held.get(queueId)?.msg;
+    return this.held.get(queueId);
   }
 
   list(): SpooledMessage[] {
-    return [...this.held.values()].map((h) => h.msg);
+    return [...this.held.values()];
   }
 
   async listAll(): Promise<SpooledMessage[]> {
@@ -225,11 +221,7 @@ export class PostgresQueue implements MessageQueue {
        RETURNING queue_id, envelope, state`,
       [queueId, this.o.nodeId, this.o.leaseMs],
     );
-    const r = rows[0];
-    if (!r) return undefined;
-    const msg = { envelope: r.envelope, state: r.state };
-    this.held.set(r.queue_id, { msg });
-    return msg;
+    return rows[0] && this.hold(rows[0]);
   }
 
   async readRaw(queueId: string): Promise<Buffer> {

@@ -1,8 +1,8 @@
 import type { DestinationSlots } from '../../delivery/destination-slots.js';
 import type { Logger } from '../../util/logger.js';
 import type { QueueDb } from './delivery-queue.js';
+import { DB_NOW } from './sql-params.js';
 
-const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /**
  * Per-destination connection slots in PostgreSQL: a row (destination, slot) is held by a node

@@ -34,3 +34,6 @@ export function pageLimit(limit: number): number {
 export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+/** Now on the database's clock, in epoch ms: leases use it, so nodes with skewed clocks agree on who holds what. */
+export const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
